@@ -1,0 +1,189 @@
+//! The rules a migrations folder must follow, each reported with the file it
+//! concerns; every problem in the folder is collected, not just the first.
+
+use crate::checksum::checksum;
+use crate::name::{self, Direction, FileName};
+use crate::problem::Problem;
+use crate::scan::{self, SqlFile};
+use crate::text;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A checked migrations folder.
+#[derive(Debug, Clone)]
+pub struct Folder {
+    /// The migrations, sorted by version; never empty.
+    pub migrations: Vec<Migration>,
+}
+
+/// One version: its up script and, if there is one, its down script.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// The version.
+    pub version: i64,
+    /// The name from the up file.
+    pub name: String,
+    /// `{version}_{name}.sql`.
+    pub up: Script,
+    /// `{version}_{name}.down.sql`, if present.
+    pub down: Option<Script>,
+}
+
+/// One checked file.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Path as shown to the user.
+    pub display: String,
+    /// Normalized text (see [`text::normalize`]).
+    pub sql: String,
+    /// Whether `sql` is exactly the file's bytes.
+    pub verbatim: bool,
+    /// [`checksum`] of `sql`.
+    pub checksum: String,
+}
+
+/// Applies every rule to the files [`scan::scan`] found in `dir`.
+pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
+    for file in files {
+        let parsed = name::parse(&file.file_name);
+        let script = read(&file);
+        match (parsed, script) {
+            (Ok(parsed), Ok(script)) => by_version
+                .entry(parsed.version)
+                .or_default()
+                .push((parsed, script)),
+            (parsed, script) => {
+                if let Err(e) = parsed {
+                    let help = match e.suggestion {
+                        Some(s) => format!("{}; rename it to `{s}`", name::RULE),
+                        None => format!("{}, e.g. `{}`", name::RULE, name::EXAMPLE),
+                    };
+                    problems.push(Problem::new(&file.display, e.message, help));
+                }
+                if let Err(p) = script {
+                    problems.push(p);
+                }
+            }
+        }
+    }
+    let mut migrations = Vec::new();
+    for (version, scripts) in by_version {
+        match pair(version, scripts) {
+            Ok(m) => migrations.push(m),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if migrations.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            scan::display(dir, root),
+            format!(
+                "the folder holds no migration (looked in {})",
+                dir.display()
+            ),
+            format!(
+                "add a file named `{{version}}_{{name}}.sql`, e.g. `{}`",
+                name::EXAMPLE
+            ),
+        ));
+    }
+    if problems.is_empty() {
+        Ok(Folder { migrations })
+    } else {
+        Err(problems)
+    }
+}
+
+fn read(file: &SqlFile) -> Result<Script, Problem> {
+    let text = text::normalize(&file.bytes).map_err(|e| {
+        Problem::new(
+            &file.display,
+            format!(
+                "is not valid UTF-8: the byte at line {}, column {} (offset {}) is not",
+                e.at.line, e.at.column, e.byte_offset
+            ),
+            "save the file as UTF-8",
+        )
+    })?;
+    if !text::has_statement(&text.sql) {
+        return Err(Problem::new(
+            &file.display,
+            "is empty: it holds no SQL statement, only whitespace or comments",
+            "write the migration's SQL in it, or delete the file",
+        ));
+    }
+    Ok(Script {
+        path: file.path.clone(),
+        display: file.display.clone(),
+        checksum: checksum(&text.sql),
+        sql: text.sql,
+        verbatim: text.verbatim,
+    })
+}
+
+/// Pairs the files of one version into a migration.
+fn pair(version: i64, scripts: Vec<(FileName, Script)>) -> Result<Migration, Vec<Problem>> {
+    let (ups, downs): (Vec<_>, Vec<_>) = scripts
+        .into_iter()
+        .partition(|(n, _)| n.direction == Direction::Up);
+    let mut problems = Vec::new();
+    for (direction, files) in [("", &ups), (" down", &downs)] {
+        if files.len() > 1 {
+            let names: Vec<_> = files
+                .iter()
+                .map(|(_, s)| format!("`{}`", s.display))
+                .collect();
+            problems.push(Problem::new(
+                names.join(" and "),
+                format!("these{direction} migrations share version {version}"),
+                "each version is used once (`001` and `1` are the same version); renumber all but one",
+            ));
+        }
+    }
+    let Some((up_name, up)) = ups.into_iter().next() else {
+        for (_, down) in &downs {
+            problems.push(Problem::new(
+                &down.display,
+                format!("is a down migration, but there is no up migration with version {version}"),
+                format!("add the up migration `{version}_{{name}}.sql` beside it, or delete the down file"),
+            ));
+        }
+        return Err(problems);
+    };
+    let down = downs.into_iter().next().map(|(down_name, down)| {
+        if down_name.name != up_name.name {
+            problems.push(Problem::new(
+                &down.display,
+                format!(
+                    "is the down migration of version {version}, but its name differs from `{}`",
+                    up.display
+                ),
+                format!(
+                    "rename it to `{}_{}.down.sql`",
+                    version_of(&up),
+                    up_name.name
+                ),
+            ));
+        }
+        down
+    });
+    if problems.is_empty() {
+        Ok(Migration {
+            version,
+            name: up_name.name,
+            up,
+            down,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The version as the up file spells it (leading zeros kept).
+fn version_of(up: &Script) -> &str {
+    let file = up.display.rsplit('/').next().unwrap_or(&up.display);
+    file.split('_').next().unwrap_or(file)
+}

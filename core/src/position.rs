@@ -1,0 +1,74 @@
+//! Lines and columns in a migration's text.
+//!
+//! Both count from 1, and a column counts characters, not bytes, as
+//! PostgreSQL's error positions do.
+
+use std::fmt;
+
+/// A place in a migration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineColumn {
+    /// The line, from 1.
+    pub line: u32,
+    /// The column in characters, from 1.
+    pub column: u32,
+}
+
+impl fmt::Display for LineColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// The place of the character that follows `prefix`.
+pub fn after(prefix: &str) -> LineColumn {
+    let (line, last_line) = match prefix.rfind('\n') {
+        Some(i) => (prefix.matches('\n').count() + 1, &prefix[i + 1..]),
+        None => (1, prefix),
+    };
+    LineColumn {
+        line: saturate(line),
+        column: saturate(last_line.chars().count() + 1),
+    }
+}
+
+/// The place of the character at `index` (counted in characters from 0) in
+/// `text`; an index past the end gives the place just after the last
+/// character.
+pub fn of_char(text: &str, index: usize) -> LineColumn {
+    let end = text
+        .char_indices()
+        .nth(index)
+        .map_or(text.len(), |(byte, _)| byte);
+    after(&text[..end])
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lc(line: u32, column: u32) -> LineColumn {
+        LineColumn { line, column }
+    }
+
+    #[test]
+    fn counts_lines_and_characters() {
+        assert_eq!(after(""), lc(1, 1));
+        assert_eq!(after("abc"), lc(1, 4));
+        assert_eq!(after("abc\n"), lc(2, 1));
+        assert_eq!(after("a\nbé"), lc(2, 3));
+    }
+
+    #[test]
+    fn finds_a_character_by_index() {
+        let text = "select 1;\nselect ñx;\n";
+        assert_eq!(of_char(text, 0), lc(1, 1));
+        assert_eq!(of_char(text, 10), lc(2, 1));
+        assert_eq!(of_char(text, 18), lc(2, 9));
+        assert_eq!(of_char(text, 1000), lc(3, 1));
+    }
+}

@@ -1,0 +1,59 @@
+//! The registry a checked folder expands to: a static array of migrations
+//! sorted by version, and the digest of the whole history.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use stowage_core::{Folder, Script};
+
+pub fn registry(folder: &Folder) -> TokenStream {
+    let mut tracked = Vec::new();
+    let migrations: Vec<_> = folder
+        .migrations
+        .iter()
+        .map(|m| {
+            let version = m.version;
+            let name = &m.name;
+            let up = script(&m.up, &mut tracked);
+            let down = match &m.down {
+                Some(down) => {
+                    let down = script(down, &mut tracked);
+                    quote!(::core::option::Option::Some(#down))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(::stowage::Migration::__new(#version, #name, #up, #down))
+        })
+        .collect();
+    let count = migrations.len();
+    let digest = stowage_core::checksum::history_digest(
+        folder
+            .migrations
+            .iter()
+            .map(|m| (m.version, m.up.checksum.as_str())),
+    );
+    quote! {{
+        #(#tracked)*
+        static MIGRATIONS: [::stowage::Migration; #count] = [#(#migrations),*];
+        ::stowage::Migrations::__new(&MIGRATIONS, #digest)
+    }}
+}
+
+/// A script's registry entry. A file whose text is embedded as is comes in by
+/// `include_str!`, which also makes editing it rebuild the crate; one whose
+/// text was normalized is embedded as a literal, with an `include_bytes!`
+/// left unused only so that the compiler tracks the file.
+fn script(script: &Script, tracked: &mut Vec<TokenStream>) -> TokenStream {
+    let path = script.path.to_string_lossy();
+    let display = &script.display;
+    let checksum = &script.checksum;
+    let sql = if script.verbatim {
+        quote!(::core::include_str!(#path))
+    } else {
+        tracked.push(quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        ));
+        let sql = &script.sql;
+        quote!(#sql)
+    };
+    quote!(::stowage::Script::__new(#display, #sql, #checksum))
+}

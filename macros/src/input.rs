@@ -1,0 +1,74 @@
+//! The macro's argument: nothing (the folder `migrations`) or a string
+//! literal naming a folder relative to the crate's `Cargo.toml`.
+
+use proc_macro2::{Span, TokenStream};
+use std::path::PathBuf;
+use stowage_core::Problem;
+use syn::LitStr;
+use syn::parse::{Parse, ParseStream};
+
+/// The folder used when the macro is called without an argument.
+const DEFAULT_FOLDER: &str = "migrations";
+
+/// Overrides `CARGO_MANIFEST_DIR` as the base of relative folders, for build
+/// setups that compile a crate away from its manifest.
+const MANIFEST_DIR_OVERRIDE: &str = "STOWAGE_MANIFEST_DIR";
+
+pub struct Input {
+    folder: Option<LitStr>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Ok(Input { folder: None });
+        }
+        let folder: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), "expected the migrations folder as a string literal, e.g. `embed_migrations!(\"db/migrations\")`"))?;
+        let _: Option<syn::Token![,]> = input.parse()?;
+        Ok(Input {
+            folder: Some(folder),
+        })
+    }
+}
+
+impl Input {
+    fn span(&self) -> Span {
+        self.folder
+            .as_ref()
+            .map_or_else(Span::call_site, LitStr::span)
+    }
+
+    /// The folder to scan and the crate root that paths are shown relative to.
+    pub fn folder(&self) -> Result<(PathBuf, PathBuf), TokenStream> {
+        let root = std::env::var_os(MANIFEST_DIR_OVERRIDE)
+            .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                syn::Error::new(
+                    self.span(),
+                    "CARGO_MANIFEST_DIR is not set: build the crate with cargo",
+                )
+                .to_compile_error()
+            })?;
+        let folder = self
+            .folder
+            .as_ref()
+            .map_or_else(|| DEFAULT_FOLDER.to_owned(), LitStr::value);
+        Ok((root.join(folder), root))
+    }
+
+    /// Every problem as one compile error each, pointing at the macro call.
+    pub fn error(&self, problems: &[Problem]) -> TokenStream {
+        problems
+            .iter()
+            .map(|p| syn::Error::new(self.span(), p))
+            .reduce(|mut all, e| {
+                all.combine(e);
+                all
+            })
+            .map(|e| e.to_compile_error())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,86 @@
+//! What a run did.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The outcome of a successful run: the migrations it applied, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub(crate) applied: Vec<Applied>,
+}
+
+impl Report {
+    /// The migrations this run applied, in the order it applied them.
+    pub fn applied(&self) -> &[Applied] {
+        &self.applied
+    }
+
+    /// Whether the run found nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.applied.is_empty()
+    }
+
+    /// The time spent running migrations, tracking rows included.
+    pub fn duration(&self) -> Duration {
+        self.applied.iter().map(|a| a.duration).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.applied.is_empty() {
+            return write!(f, "nothing to apply: the database is up to date");
+        }
+        write!(
+            f,
+            "applied {} migration(s) in {:?}",
+            self.applied.len(),
+            self.duration()
+        )?;
+        for a in &self.applied {
+            write!(f, "\n  {a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One applied migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) duration: Duration,
+}
+
+impl Applied {
+    /// Its version.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its file, relative to the crate root.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// How long it took, its tracking row and commit included.
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+}
+
+impl fmt::Display for Applied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({}) in {:?}",
+            self.version, self.name, self.path, self.duration
+        )
+    }
+}

@@ -1,0 +1,131 @@
+//! The runner: options, then one run that applies what is pending.
+
+use crate::apply::apply;
+use crate::error::{Error, HistoryError};
+use crate::history::{self, Allow};
+use crate::lock::acquire_lock;
+use crate::migration::Migrations;
+use crate::report::{Applied, Report};
+use crate::tracking_table::TableName;
+use postgres::Client;
+use std::time::Duration;
+
+/// How long a run waits for another process's migration lock by default.
+pub const DEFAULT_LOCK_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Applies migrations with options; made by [`Migrations::runner`].
+///
+/// ```no_run
+/// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let mut client = postgres::Client::connect("host=localhost user=postgres", postgres::NoTls)?;
+/// let report = MIGRATIONS
+///     .runner()
+///     .table("ops.schema_history")
+///     .allow_out_of_order(true)
+///     .run(&mut client)?;
+/// println!("{report}");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a runner does nothing until `run` is called"]
+pub struct Runner<'m> {
+    migrations: &'m Migrations,
+    table: Option<String>,
+    allow: Allow,
+    lock_wait_timeout: Duration,
+}
+
+impl<'m> Runner<'m> {
+    pub(crate) fn new(migrations: &'m Migrations) -> Self {
+        Runner {
+            migrations,
+            table: None,
+            allow: Allow::default(),
+            lock_wait_timeout: DEFAULT_LOCK_WAIT_TIMEOUT,
+        }
+    }
+
+    /// The tracking table: `table`, in the connection's current schema, or
+    /// `schema.table` (the part before the first `.` is the schema, created
+    /// if missing). Names are used as written, case included, and always
+    /// quoted. Default: `stowage_migrations`.
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = Some(name.into());
+        self
+    }
+
+    /// Goes on when the database has applied migrations this binary does not
+    /// have (say, a newer release ran first). Default: refuse.
+    pub fn allow_missing(mut self, allow: bool) -> Self {
+        self.allow.missing = allow;
+        self
+    }
+
+    /// Applies pending migrations whose version is lower than the highest
+    /// one applied (say, from a branch merged late). Default: refuse.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow.out_of_order = allow;
+        self
+    }
+
+    /// How long to wait for the migration lock while another process holds
+    /// it before giving up with [`Error::LockTimeout`]. Default: 5 minutes.
+    pub fn lock_wait_timeout(mut self, wait: Duration) -> Self {
+        self.lock_wait_timeout = wait;
+        self
+    }
+
+    /// Applies every pending migration, each in its own transaction with its
+    /// tracking row, in version order, and stops at the first failure.
+    ///
+    /// Before anything is applied the recorded history is checked against
+    /// the binary, and every disagreement is reported at once. A start with
+    /// nothing to do costs one query and takes no lock; otherwise the run
+    /// takes the migration lock, reads the history again, and releases the
+    /// lock when it ends, however it ends.
+    pub fn run(&self, client: &mut Client) -> Result<Report, Error> {
+        let name = match &self.table {
+            Some(name) => TableName::parse(name)?,
+            None => TableName::default_name(),
+        };
+        let _span = tracing::info_span!("stowage_run").entered();
+        if name.is_up_to_date(client, self.migrations)? {
+            tracing::debug!("the database is up to date");
+            return Ok(Report::default());
+        }
+        let table = name.resolve(client)?;
+        let mut lock = acquire_lock(client, &table, self.lock_wait_timeout)?;
+        let client = lock.client();
+        table.create_if_missing(client)?;
+        let rows = table.read(client)?;
+        let pending =
+            history::pending(self.migrations, &rows, self.allow).map_err(|violations| {
+                Error::History(HistoryError {
+                    table: table.qualified().to_owned(),
+                    violations,
+                })
+            })?;
+        let mut report = Report::default();
+        for migration in pending {
+            let duration = apply(client, &table, migration)?;
+            tracing::info!(
+                version = migration.version(),
+                name = migration.name(),
+                path = migration.path(),
+                duration_ms = duration.as_millis(),
+                "applied migration {} ({}) in {duration:?}",
+                migration.version(),
+                migration.path()
+            );
+            report.applied.push(Applied {
+                version: migration.version(),
+                name: migration.name(),
+                path: migration.path(),
+                duration,
+            });
+        }
+        Ok(report)
+    }
+}

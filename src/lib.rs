@@ -1,0 +1,1 @@
+//! End-to-end tests and examples for stowage; see `tests/` and `examples/`.

@@ -49,7 +49,8 @@ impl fmt::Display for Violation {
                 f,
                 "migration {version} ({path}) was edited after it was applied: \
                  checksum applied {applied}, in this binary {binary}; \
-                 restore the file as it was applied and make the change in a new migration"
+                 restore the file as it was applied and make the change in a new migration, \
+                 or allow_divergent(true) to go on"
             ),
             Violation::Missing { version, name } => write!(
                 f,
@@ -72,6 +73,7 @@ impl fmt::Display for Violation {
 /// The options that relax the check.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Allow {
+    pub divergent: bool,
     pub missing: bool,
     pub out_of_order: bool,
 }
@@ -88,12 +90,17 @@ pub(crate) fn pending<'m>(
     for row in &applied {
         match migrations.get(row.version) {
             Some(m) if m.checksum() != row.checksum => {
-                violations.push(Violation::ChecksumMismatch {
+                let violation = Violation::ChecksumMismatch {
                     version: row.version,
                     path: m.path(),
                     applied: row.checksum.clone(),
                     binary: m.checksum().to_owned(),
-                })
+                };
+                if allow.divergent {
+                    tracing::warn!("going on although {violation}");
+                } else {
+                    violations.push(violation);
+                }
             }
             Some(_) => {}
             None if allow.missing => {}

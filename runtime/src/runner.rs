@@ -56,6 +56,14 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// Goes on when migrations applied earlier were edited since (their
+    /// checksums differ), logging a warning for each; they are not run
+    /// again. Default: refuse.
+    pub fn allow_divergent(mut self, allow: bool) -> Self {
+        self.allow.divergent = allow;
+        self
+    }
+
     /// Goes on when the database has applied migrations this binary does not
     /// have (say, a newer release ran first). Default: refuse.
     pub fn allow_missing(mut self, allow: bool) -> Self {

@@ -1,0 +1,80 @@
+//! Shared by the integration tests: a database of its own for each test, on
+//! the server of `DATABASE_URL` or on a throwaway one.
+
+#![allow(dead_code)]
+
+use postgres::Client;
+use stowage::testing::{TestDatabase, TestServer};
+
+/// A fresh, empty database and a connection to it.
+pub fn database() -> (TestDatabase<'static>, Client) {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let client = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    (db, client)
+}
+
+/// A row of a tracking table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    pub version: i64,
+    pub name: String,
+    pub checksum: String,
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+/// Every row of `table` (a qualified, quoted name), in version order.
+pub fn tracked(client: &mut Client, table: &str) -> Vec<Tracked> {
+    client
+        .query(
+            &format!(
+                "SELECT version, name, checksum, success, error FROM {table} ORDER BY version"
+            ),
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("reading {table}: {e}"))
+        .iter()
+        .map(|r| Tracked {
+            version: r.get(0),
+            name: r.get(1),
+            checksum: r.get(2),
+            success: r.get(3),
+            error: r.get(4),
+        })
+        .collect()
+}
+
+/// The versions of the successful rows of the default tracking table.
+pub fn applied_versions(client: &mut Client) -> Vec<i64> {
+    tracked(client, "public.stowage_migrations")
+        .into_iter()
+        .filter(|t| t.success)
+        .map(|t| t.version)
+        .collect()
+}
+
+/// Whether `name` (e.g. `public.a`) names an existing table.
+pub fn table_exists(client: &mut Client, name: &str) -> bool {
+    client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .map(|r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// How many advisory locks are held in the database right now.
+pub fn advisory_locks(client: &mut Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .map(|r| r.get(0))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The versions a run applied.
+pub fn versions(report: &stowage::Report) -> Vec<i64> {
+    report.applied().iter().map(|a| a.version()).collect()
+}

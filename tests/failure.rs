@@ -1,0 +1,83 @@
+//! A failing migration: rolled back, recorded, reported with the server's
+//! error and its place in the file, and retried by the next run.
+
+mod common;
+
+use common::{advisory_locks, database, table_exists, tracked, versions};
+use stowage::{Error, LineColumn};
+
+static FAILING: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/failing");
+
+#[test]
+fn a_failing_migration_is_rolled_back_recorded_and_retried() {
+    let (_db, mut client) = database();
+    let err = match FAILING.run(&mut client) {
+        Err(Error::Migration(e)) => e,
+        other => panic!("expected a migration error, got {other:?}"),
+    };
+    assert_eq!(err.version(), 2);
+    assert_eq!(err.path(), "tests/fixtures/failing/2_needs_setup.sql");
+    assert_eq!(err.code(), Some("42P01"));
+    // `INSERT INTO prerequisite` is on line 3; the name starts at column 13.
+    assert_eq!(
+        err.position(),
+        Some(LineColumn {
+            line: 3,
+            column: 13
+        })
+    );
+    assert!(err.not_recorded().is_none());
+    let message = err.to_string();
+    for part in [
+        "migration 2",
+        "tests/fixtures/failing/2_needs_setup.sql:3:13",
+        "42P01",
+        "prerequisite",
+    ] {
+        assert!(message.contains(part), "{part:?} not in {message}");
+    }
+
+    // The database is as it was before migration 2, and nothing after it ran.
+    assert!(table_exists(&mut client, "public.a"));
+    assert!(!table_exists(&mut client, "public.rolled_back"));
+    assert!(!table_exists(&mut client, "public.c"));
+    let rows = tracked(&mut client, "public.stowage_migrations");
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].success);
+    assert_eq!((rows[1].version, rows[1].success), (2, false));
+    let recorded = rows[1].error.as_deref().unwrap_or_default();
+    assert!(
+        recorded.contains("42P01") && recorded.contains("line 3, column 13"),
+        "{recorded}"
+    );
+    assert_eq!(
+        advisory_locks(&mut client),
+        0,
+        "the lock is released after an error"
+    );
+
+    // Once the operator has fixed what was missing, the next run retries it.
+    client
+        .batch_execute("CREATE TABLE prerequisite (id int)")
+        .unwrap();
+    let report = FAILING.run(&mut client).unwrap();
+    assert_eq!(versions(&report), [2, 3]);
+    let rows = tracked(&mut client, "public.stowage_migrations");
+    assert!(
+        rows.iter().all(|r| r.success && r.error.is_none()),
+        "{rows:?}"
+    );
+    assert!(table_exists(&mut client, "public.rolled_back"));
+}
+
+#[test]
+fn the_error_keeps_the_server_error_as_its_source() {
+    let (_db, mut client) = database();
+    let err = FAILING.run(&mut client).unwrap_err();
+    let source = std::error::Error::source(&err).expect("a source");
+    let db = source
+        .downcast_ref::<postgres::Error>()
+        .and_then(postgres::Error::as_db_error)
+        .expect("the server's error");
+    assert_eq!(db.message(), "relation \"prerequisite\" does not exist");
+}

@@ -1,0 +1,115 @@
+//! Many processes migrating one database at once: the advisory lock lets one
+//! apply each migration exactly once, and the others wait or give up cleanly.
+
+mod common;
+
+use common::{advisory_locks, applied_versions, database, tracked, versions};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+use stowage::Error;
+
+static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
+static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
+static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
+
+#[test]
+fn eight_instances_started_together_apply_each_migration_exactly_once() {
+    let (db, mut client) = database();
+    let instances = 8;
+    let barrier = Barrier::new(instances);
+    let reports: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..instances)
+            .map(|_| {
+                let mut own = db.connect().unwrap();
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    EXAMPLE.run(&mut own)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut applied: Vec<i64> = Vec::new();
+    for report in reports {
+        applied.extend(versions(
+            &report.unwrap_or_else(|e| panic!("an instance failed: {e}")),
+        ));
+    }
+    applied.sort_unstable();
+    let all: Vec<i64> = EXAMPLE.iter().map(|m| m.version()).collect();
+    assert_eq!(
+        applied, all,
+        "each migration applied by exactly one instance"
+    );
+    assert_eq!(
+        tracked(&mut client, "public.stowage_migrations").len(),
+        all.len()
+    );
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
+/// Waits, by watching the server, until some session of this database is
+/// blocked on a lock; returns its process id.
+fn wait_for_blocked_session(client: &mut postgres::Client) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let row = client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        if let Some(row) = row {
+            return row.get(0);
+        }
+        assert!(Instant::now() < deadline, "no session blocked on the gate");
+    }
+}
+
+#[test]
+fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
+    let (db, mut gatekeeper) = database();
+    gatekeeper
+        .batch_execute("CREATE TABLE gate (id int)")
+        .unwrap();
+    let mut gate = gatekeeper.transaction().unwrap();
+    gate.batch_execute("LOCK TABLE gate IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+
+    std::thread::scope(|s| {
+        let mut holder_client = db.connect().unwrap();
+        let holder = s.spawn(move || GATE.run(&mut holder_client));
+        // The holder applied 1 to 3 and is blocked in 4, holding the lock.
+        let mut watcher = db.connect().unwrap();
+        let holder_pid = wait_for_blocked_session(&mut watcher);
+
+        let mut waiter = db.connect().unwrap();
+        match GATE
+            .runner()
+            .lock_wait_timeout(Duration::from_millis(200))
+            .run(&mut waiter)
+        {
+            Err(Error::LockTimeout { holder, waited, .. }) => {
+                assert_eq!(holder, Some(holder_pid));
+                assert!(waited >= Duration::from_millis(200));
+            }
+            other => panic!("expected a lock timeout, got {other:?}"),
+        }
+
+        // A binary with nothing to do decides so without the lock.
+        let nothing = BASE
+            .runner()
+            .lock_wait_timeout(Duration::ZERO)
+            .run(&mut waiter)
+            .unwrap();
+        assert!(nothing.is_empty());
+
+        gate.commit().unwrap();
+        let report = holder.join().unwrap().unwrap();
+        assert_eq!(versions(&report), [1, 2, 3, 4]);
+    });
+    assert_eq!(applied_versions(&mut gatekeeper), [1, 2, 3, 4]);
+    assert_eq!(advisory_locks(&mut gatekeeper), 0);
+}

@@ -123,9 +123,7 @@ impl<'m> Runner<'m> {
                 name = migration.name(),
                 path = migration.path(),
                 duration_ms = duration.as_millis(),
-                "applied migration {} ({}) in {duration:?}",
-                migration.version(),
-                migration.path()
+                "applied migration"
             );
             report.applied.push(Applied {
                 version: migration.version(),

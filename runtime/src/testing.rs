@@ -99,7 +99,7 @@ impl fmt::Display for TestServer {
         match &self.local {
             Some(local) => write!(
                 f,
-                "a throwaway server in {} ({})",
+                "a throwaway PostgreSQL server in {} (binaries from {})",
                 local.root.display(),
                 local.bindir.display()
             ),
@@ -141,9 +141,7 @@ impl TestServer {
     }
 
     fn new(config: Config, local: Option<LocalServer>) -> Result<TestServer, TestError> {
-        let admin = config
-            .connect(NoTls)
-            .map_err(|e| TestError::with(format!("cannot connect to {}", describe(&config)), e))?;
+        let admin = connect_admin(&config)?;
         Ok(TestServer {
             config,
             admin: Mutex::new(Some(admin)),
@@ -187,9 +185,7 @@ impl TestServer {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let client = match admin.as_mut() {
             Some(client) if !client.is_closed() => client,
-            _ => admin.insert(self.config.connect(NoTls).map_err(|e| {
-                TestError::with(format!("cannot connect to {}", describe(&self.config)), e)
-            })?),
+            _ => admin.insert(connect_admin(&self.config)?),
         };
         client
             .batch_execute(sql)
@@ -247,6 +243,18 @@ impl Drop for TestDatabase<'_> {
             self.name
         ));
     }
+}
+
+/// The connection that creates and drops databases; it keeps quiet about
+/// `DROP DATABASE IF EXISTS` finding nothing.
+fn connect_admin(config: &Config) -> Result<Client, TestError> {
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|e| TestError::with(format!("cannot connect to {}", describe(config)), e))?;
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .map_err(|e| TestError::with("cannot configure the admin connection", e))?;
+    Ok(client)
 }
 
 /// How a connection is shown: host, port, user and database, never the password.

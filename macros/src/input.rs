@@ -60,15 +60,13 @@ impl Input {
     }
 
     /// Every problem as one compile error each, pointing at the macro call.
+    /// The `compile_error!`s are the statements of one block: side by side
+    /// they would not parse as the single expression the call stands for, and
+    /// the compiler would report only the first.
     pub fn error(&self, problems: &[Problem]) -> TokenStream {
-        problems
+        let errors = problems
             .iter()
-            .map(|p| syn::Error::new(self.span(), p))
-            .reduce(|mut all, e| {
-                all.combine(e);
-                all
-            })
-            .map(|e| e.to_compile_error())
-            .unwrap_or_default()
+            .map(|p| syn::Error::new(self.span(), p).to_compile_error());
+        quote::quote!({ #(#errors);* })
     }
 }

@@ -102,7 +102,7 @@ fn read(file: &SqlFile) -> Result<Script, Problem> {
         Problem::new(
             &file.display,
             format!(
-                "is not valid UTF-8: the byte at line {}, column {} (offset {}) is not",
+                "is not valid UTF-8: the first bad byte is at line {}, column {} (byte offset {})",
                 e.at.line, e.at.column, e.byte_offset
             ),
             "save the file as UTF-8",

@@ -78,6 +78,8 @@ pub fn parse(file_name: &str) -> Result<FileName, NameError> {
     let Some((version, name)) = stem.split_once('_') else {
         let message = if stem.bytes().all(|b| b.is_ascii_digit()) {
             "there is no name after the version"
+        } else if !stem.starts_with(|c: char| c.is_ascii_digit()) {
+            "there is no version at the start of the file name"
         } else {
             "there is no `_` between the version and the name"
         };

@@ -1,0 +1,3 @@
+static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!(42);
+
+fn main() {}

@@ -2,9 +2,14 @@
 //! concerns; every problem in the folder is collected, not just the first.
 
 use crate::checksum::checksum;
+use crate::directive::{self, NO_TRANSACTION};
+use crate::lexer::{self, LexError};
 use crate::name::{self, Direction, FileName};
+use crate::placement::{Placement, placement};
+use crate::position::{self, LineColumn};
 use crate::problem::Problem;
 use crate::scan::{self, SqlFile};
+use crate::split::split_statements;
 use crate::text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +47,18 @@ pub struct Script {
     pub verbatim: bool,
     /// [`checksum`] of `sql`.
     pub checksum: String,
+    /// For a `-- stowage:no-transaction` script, its statements, run one at
+    /// a time in autocommit; `None` for a script run in one transaction.
+    pub statements: Option<Vec<Statement>>,
+}
+
+/// One statement of a no-transaction script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Its text, without the `;` that ends it.
+    pub sql: String,
+    /// Where it starts in the file.
+    pub at: LineColumn,
 }
 
 /// Applies every rule to the files [`scan::scan`] found in `dir`.
@@ -64,8 +81,8 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
                     };
                     problems.push(Problem::new(&file.display, e.message, help));
                 }
-                if let Err(p) = script {
-                    problems.push(p);
+                if let Err(mut p) = script {
+                    problems.append(&mut p);
                 }
             }
         }
@@ -97,31 +114,99 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     }
 }
 
-fn read(file: &SqlFile) -> Result<Script, Problem> {
+fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     let text = text::normalize(&file.bytes).map_err(|e| {
-        Problem::new(
+        vec![Problem::new(
             &file.display,
             format!(
                 "is not valid UTF-8: the first bad byte is at line {}, column {} (byte offset {})",
                 e.at.line, e.at.column, e.byte_offset
             ),
             "save the file as UTF-8",
-        )
+        )]
     })?;
-    if !text::has_statement(&text.sql) {
-        return Err(Problem::new(
-            &file.display,
-            "is empty: it holds no SQL statement, only whitespace or comments",
-            "write the migration's SQL in it, or delete the file",
-        ));
-    }
+    let statements = statements(&text.sql, &file.display)?;
     Ok(Script {
         path: file.path.clone(),
         display: file.display.clone(),
         checksum: checksum(&text.sql),
         sql: text.sql,
         verbatim: text.verbatim,
+        statements,
     })
+}
+
+/// Splits a script into statements and checks each can run where the
+/// script's directives put it: the statements of a no-transaction script,
+/// `None` for a transactional one.
+fn statements(sql: &str, display: &str) -> Result<Option<Vec<Statement>>, Vec<Problem>> {
+    let unterminated = |e: LexError| {
+        let at = position::after(&sql[..e.start]);
+        vec![Problem::new(
+            format!("{display}:{}", at.line),
+            format!(
+                "{}: it starts at line {}, column {} and is never closed",
+                e.kind, at.line, at.column
+            ),
+            "close it; PostgreSQL would refuse the file",
+        )]
+    };
+    let tokens: Vec<_> = lexer::tokens(sql)
+        .collect::<Result<_, _>>()
+        .map_err(unterminated)?;
+    let split = split_statements(sql).map_err(unterminated)?;
+    if split.is_empty() {
+        return Err(vec![Problem::new(
+            display,
+            "is empty: it holds no SQL statement, only whitespace or comments",
+            "write the migration's SQL in it, or delete the file",
+        )]);
+    }
+    let directives = directive::directives(sql, &tokens, display)?;
+    let mut problems = Vec::new();
+    for statement in &split {
+        let tokens: Vec<_> = lexer::tokens(statement.text)
+            .collect::<Result<_, _>>()
+            .map_err(unterminated)?;
+        let subject = || format!("{display}:{}", statement.at.line);
+        match placement(&tokens) {
+            Placement::Anywhere => {}
+            Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::new(
+                subject(),
+                format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
+                format!(
+                    "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
+                     one at a time, outside a transaction (keep statements that must commit together in a \
+                     migration of their own)"
+                ),
+            )),
+            Placement::OutsideTransaction(_) => {}
+            Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::new(
+                subject(),
+                format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
+                "remove it: stowage begins the migration's transaction and commits it together with the \
+                 migration's row in the tracking table",
+            )),
+            Placement::TransactionControl(what) => problems.push(Problem::new(
+                subject(),
+                format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
+                "remove it: each statement runs on its own, in autocommit; put statements that must commit \
+                 together in a migration of their own, without the directive",
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(directives.no_transaction.then(|| {
+        split
+            .iter()
+            .map(|s| Statement {
+                sql: s.text.to_owned(),
+                at: s.at,
+            })
+            .collect()
+    }))
 }
 
 /// Pairs the files of one version into a migration.

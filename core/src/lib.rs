@@ -13,13 +13,17 @@
 
 pub mod check;
 pub mod checksum;
+pub mod directive;
+pub mod lexer;
 pub mod name;
+pub mod placement;
 pub mod position;
 pub mod problem;
 pub mod scan;
+pub mod split;
 pub mod text;
 
-pub use check::{Folder, Migration, Script};
+pub use check::{Folder, Migration, Script, Statement};
 pub use problem::Problem;
 
 use std::path::Path;

@@ -43,6 +43,22 @@ pub fn of_char(text: &str, index: usize) -> LineColumn {
     after(&text[..end])
 }
 
+/// The place in the file of `inner`, a place in a statement that starts at
+/// `start`.
+pub fn within(start: LineColumn, inner: LineColumn) -> LineColumn {
+    if inner.line == 1 {
+        LineColumn {
+            line: start.line,
+            column: start.column.saturating_add(inner.column.saturating_sub(1)),
+        }
+    } else {
+        LineColumn {
+            line: start.line.saturating_add(inner.line.saturating_sub(1)),
+            column: inner.column,
+        }
+    }
+}
+
 fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -61,6 +77,13 @@ mod tests {
         assert_eq!(after("abc"), lc(1, 4));
         assert_eq!(after("abc\n"), lc(2, 1));
         assert_eq!(after("a\nbé"), lc(2, 3));
+    }
+
+    #[test]
+    fn places_a_statement_position_in_the_file() {
+        assert_eq!(within(lc(3, 5), lc(1, 1)), lc(3, 5));
+        assert_eq!(within(lc(3, 5), lc(1, 4)), lc(3, 8));
+        assert_eq!(within(lc(3, 5), lc(2, 4)), lc(4, 4));
     }
 
     #[test]

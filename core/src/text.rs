@@ -38,46 +38,6 @@ pub fn normalize(bytes: &[u8]) -> Result<Text, NotUtf8> {
     Ok(Text { sql, verbatim })
 }
 
-/// Whether `sql` holds anything but whitespace, comments and `;`.
-pub fn has_statement(sql: &str) -> bool {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
-        if let Some(comment) = rest.strip_prefix("--") {
-            rest = comment.split_once('\n').map_or("", |(_, after)| after);
-        } else if rest.starts_with("/*") {
-            rest = skip_block_comment(rest);
-        } else {
-            return !rest.is_empty();
-        }
-    }
-}
-
-/// Skips a `/* ... */` comment at the start of `s`; PostgreSQL's block
-/// comments nest. An unterminated comment runs to the end.
-fn skip_block_comment(s: &str) -> &str {
-    let mut depth = 0usize;
-    let mut i = 0;
-    let bytes = s.as_bytes();
-    while i + 1 < bytes.len() {
-        match &bytes[i..i + 2] {
-            b"/*" => {
-                depth += 1;
-                i += 2;
-            }
-            b"*/" => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return &s[i..];
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    ""
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,17 +55,5 @@ mod tests {
         let e = normalize(b"select 1;\nselect '\xff';").unwrap_err();
         assert_eq!(e.at, LineColumn { line: 2, column: 9 });
         assert_eq!(e.byte_offset, 18);
-    }
-
-    #[test]
-    fn comments_and_whitespace_are_not_statements() {
-        assert!(!has_statement(""));
-        assert!(!has_statement(" \n\t;;\n"));
-        assert!(!has_statement(
-            "-- nothing\n/* still /* nested */ nothing */\n-- end"
-        ));
-        assert!(has_statement("-- a table\ncreate table t ();"));
-        assert!(has_statement("/* c */ select 1"));
-        assert!(!has_statement("/* unterminated"));
     }
 }

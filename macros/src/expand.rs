@@ -2,21 +2,21 @@
 //! sorted by version, and the digest of the whole history.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use stowage_core::{Folder, Script};
 
 pub fn registry(folder: &Folder) -> TokenStream {
-    let mut tracked = Vec::new();
+    let mut items = Vec::new();
     let migrations: Vec<_> = folder
         .migrations
         .iter()
         .map(|m| {
             let version = m.version;
             let name = &m.name;
-            let up = script(&m.up, &mut tracked);
+            let up = script(&m.up, &mut items);
             let down = match &m.down {
                 Some(down) => {
-                    let down = script(down, &mut tracked);
+                    let down = script(down, &mut items);
                     quote!(::core::option::Option::Some(#down))
                 }
                 None => quote!(::core::option::Option::None),
@@ -32,28 +32,43 @@ pub fn registry(folder: &Folder) -> TokenStream {
             .map(|m| (m.version, m.up.checksum.as_str())),
     );
     quote! {{
-        #(#tracked)*
+        #(#items)*
         static MIGRATIONS: [::stowage::Migration; #count] = [#(#migrations),*];
         ::stowage::Migrations::__new(&MIGRATIONS, #digest)
     }}
 }
 
-/// A script's registry entry. A file whose text is embedded as is comes in by
-/// `include_str!`, which also makes editing it rebuild the crate; one whose
-/// text was normalized is embedded as a literal, with an `include_bytes!`
-/// left unused only so that the compiler tracks the file.
-fn script(script: &Script, tracked: &mut Vec<TokenStream>) -> TokenStream {
+/// A script's registry entry; `items` collects what it needs beside it.
+///
+/// A file whose text is embedded as is comes in by `include_str!`, which also
+/// makes editing it rebuild the crate; one whose text was normalized is
+/// embedded as a literal, with an `include_bytes!` left unused only so that
+/// the compiler tracks the file. The statements of a no-transaction script
+/// go in a static array of their own.
+fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
     let path = script.path.to_string_lossy();
     let display = &script.display;
     let checksum = &script.checksum;
     let sql = if script.verbatim {
         quote!(::core::include_str!(#path))
     } else {
-        tracked.push(quote!(
+        items.push(quote!(
             const _: &[u8] = ::core::include_bytes!(#path);
         ));
         let sql = &script.sql;
         quote!(#sql)
     };
-    quote!(::stowage::Script::__new(#display, #sql, #checksum))
+    let Some(statements) = &script.statements else {
+        return quote!(::stowage::Script::__new(#display, #sql, #checksum));
+    };
+    let array = format_ident!("STATEMENTS_{}", items.len());
+    let count = statements.len();
+    let statements = statements.iter().map(|s| {
+        let (text, line, column) = (&s.sql, s.at.line, s.at.column);
+        quote!(::stowage::Statement::__new(#text, #line, #column))
+    });
+    items.push(quote!(
+        static #array: [::stowage::Statement; #count] = [#(#statements),*];
+    ));
+    quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
 }

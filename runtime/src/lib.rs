@@ -44,7 +44,7 @@ mod tracking_table;
 
 pub use error::{Error, HistoryError, LineColumn, MigrationError};
 pub use history::Violation;
-pub use migration::{Migration, Migrations, Script};
+pub use migration::{Migration, Migrations, Script, Statement};
 pub use report::{Applied, Report};
 pub use runner::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 pub use tracking_table::DEFAULT_TABLE;

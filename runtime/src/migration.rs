@@ -1,5 +1,6 @@
 //! The registry `embed_migrations!` expands to.
 
+use crate::LineColumn;
 use crate::error::Error;
 use crate::report::Report;
 use crate::runner::Runner;
@@ -121,6 +122,17 @@ impl Migration {
         self.up.checksum
     }
 
+    /// Whether it runs in a transaction of its own (the default), or
+    /// statement by statement in autocommit (`-- stowage:no-transaction`).
+    pub fn is_transactional(&self) -> bool {
+        self.up.is_transactional()
+    }
+
+    /// The up script.
+    pub fn up(&self) -> &Script {
+        &self.up
+    }
+
     /// The down script `{version}_{name}.down.sql`, if there is one.
     pub fn down(&self) -> Option<&Script> {
         self.down.as_ref()
@@ -144,6 +156,7 @@ pub struct Script {
     path: &'static str,
     sql: &'static str,
     checksum: &'static str,
+    statements: Option<&'static [Statement]>,
 }
 
 impl Script {
@@ -153,6 +166,22 @@ impl Script {
             path,
             sql,
             checksum,
+            statements: None,
+        }
+    }
+
+    #[doc(hidden)]
+    pub const fn __no_transaction(
+        path: &'static str,
+        sql: &'static str,
+        checksum: &'static str,
+        statements: &'static [Statement],
+    ) -> Self {
+        Script {
+            path,
+            sql,
+            checksum,
+            statements: Some(statements),
         }
     }
 
@@ -170,6 +199,18 @@ impl Script {
     pub fn checksum(&self) -> &'static str {
         self.checksum
     }
+
+    /// Whether the script runs in a transaction of its own (the default), or
+    /// statement by statement in autocommit (`-- stowage:no-transaction`).
+    pub fn is_transactional(&self) -> bool {
+        self.statements.is_none()
+    }
+
+    /// The statements of a no-transaction script, split at build time, in
+    /// order; `None` for a transactional one.
+    pub fn statements(&self) -> Option<&'static [Statement]> {
+        self.statements
+    }
 }
 
 impl fmt::Debug for Script {
@@ -177,6 +218,43 @@ impl fmt::Debug for Script {
         f.debug_struct("Script")
             .field("path", &self.path)
             .field("checksum", &self.checksum)
+            .field("transactional", &self.is_transactional())
             .finish_non_exhaustive()
+    }
+}
+
+/// One statement of a no-transaction script.
+pub struct Statement {
+    sql: &'static str,
+    line: u32,
+    column: u32,
+}
+
+impl Statement {
+    #[doc(hidden)]
+    pub const fn __new(sql: &'static str, line: u32, column: u32) -> Self {
+        Statement { sql, line, column }
+    }
+
+    /// Its text, without the `;` that ends it.
+    pub fn sql(&self) -> &'static str {
+        self.sql
+    }
+
+    /// Where it starts in the file.
+    pub fn position(&self) -> LineColumn {
+        LineColumn {
+            line: self.line,
+            column: self.column,
+        }
+    }
+}
+
+impl fmt::Debug for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Statement")
+            .field("at", &self.position())
+            .field("sql", &self.sql)
+            .finish()
     }
 }

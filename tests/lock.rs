@@ -49,25 +49,6 @@ fn eight_instances_started_together_apply_each_migration_exactly_once() {
     assert_eq!(advisory_locks(&mut client), 0);
 }
 
-/// Waits, by watching the server, until some session of this database is
-/// blocked on a lock; returns its process id.
-fn wait_for_blocked_session(client: &mut postgres::Client) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let row = client
-            .query_opt(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-                 AND wait_event_type = 'Lock' LIMIT 1",
-                &[],
-            )
-            .unwrap();
-        if let Some(row) = row {
-            return row.get(0);
-        }
-        assert!(Instant::now() < deadline, "no session blocked on the gate");
-    }
-}
-
 #[test]
 fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
     let (db, mut gatekeeper) = database();
@@ -83,7 +64,7 @@ fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
         let holder = s.spawn(move || GATE.run(&mut holder_client));
         // The holder applied 1 to 3 and is blocked in 4, holding the lock.
         let mut watcher = db.connect().unwrap();
-        let holder_pid = wait_for_blocked_session(&mut watcher);
+        let holder_pid = common::wait_for_blocked_session(&mut watcher);
 
         let mut waiter = db.connect().unwrap();
         match GATE
@@ -111,5 +92,92 @@ fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
         assert_eq!(versions(&report), [1, 2, 3, 4]);
     });
     assert_eq!(applied_versions(&mut gatekeeper), [1, 2, 3, 4]);
+    assert_eq!(advisory_locks(&mut gatekeeper), 0);
+}
+
+static CONCURRENT_INDEX_BASE: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/concurrent_index_base");
+static CONCURRENT_INDEX: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/concurrent_index");
+
+/// Waits, by watching the server, until `count` sessions other than the
+/// watcher's have asked for the migration lock.
+fn wait_for_pollers(client: &mut postgres::Client, count: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let polled: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND query LIKE '%advisory_lock(%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if polled >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the waiting instances never polled"
+        );
+    }
+}
+
+/// `CREATE INDEX CONCURRENTLY` waits for every transaction that started
+/// before it. An instance waiting for the migration lock in a blocking call
+/// would be such a transaction, and the two would deadlock; instances that
+/// poll must let it finish.
+#[test]
+fn instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build() {
+    let (db, mut gatekeeper) = database();
+    CONCURRENT_INDEX_BASE.run(&mut gatekeeper).unwrap();
+    // An open transaction that wrote to the table: the index build waits for it.
+    let mut writer = gatekeeper.transaction().unwrap();
+    writer
+        .batch_execute("INSERT INTO big VALUES (1, 1)")
+        .unwrap();
+
+    let waiters = 4;
+    let reports = std::thread::scope(|s| {
+        let mut holder_client = db.connect().unwrap();
+        // Should the build deadlock after all, fail instead of hanging.
+        holder_client
+            .batch_execute("SET statement_timeout = '60s'")
+            .unwrap();
+        let holder = s.spawn(move || CONCURRENT_INDEX.run(&mut holder_client));
+        let mut watcher = db.connect().unwrap();
+        common::wait_for_blocked_session(&mut watcher);
+
+        let handles: Vec<_> = (0..waiters)
+            .map(|_| {
+                let mut own = db.connect().unwrap();
+                s.spawn(move || {
+                    CONCURRENT_INDEX
+                        .runner()
+                        .lock_wait_timeout(Duration::from_secs(120))
+                        .run(&mut own)
+                })
+            })
+            .collect();
+        wait_for_pollers(&mut watcher, waiters);
+        writer.commit().unwrap();
+
+        let mut reports = vec![holder.join().unwrap()];
+        reports.extend(handles.into_iter().map(|h| h.join().unwrap()));
+        reports
+    });
+    let applied: Vec<i64> = reports
+        .into_iter()
+        .flat_map(|r| versions(&r.unwrap_or_else(|e| panic!("an instance failed: {e}"))))
+        .collect();
+    assert_eq!(applied, [2]);
+    let valid: bool = gatekeeper
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(valid);
     assert_eq!(advisory_locks(&mut gatekeeper), 0);
 }

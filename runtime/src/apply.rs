@@ -1,87 +1,232 @@
-//! Applying one migration: its statements and its tracking row in one
-//! transaction, so a crash at any instant leaves both or neither.
+//! Applying one migration.
+//!
+//! A transactional migration runs with its tracking row in one transaction,
+//! so a crash at any instant leaves both or neither. A no-transaction
+//! migration runs statement by statement in autocommit, its progress
+//! recorded after each one, so a failure or a crash leaves a true account
+//! of how far it got.
 
-use crate::error::{Error, MigrationError};
-use crate::migration::Migration;
-use crate::tracking_table::TrackingTable;
+use crate::error::{Error, FailedStatement, MigrationError};
+use crate::migration::{Migration, Script, Statement};
+use crate::sql::first_column;
+use crate::tracking_table::{Record, TrackingTable};
 use postgres::Client;
 use std::time::{Duration, Instant};
+use stowage_core::position;
 
-/// Sent in front of the migration's SQL, in the same query, to open its
-/// transaction without a round trip of its own.
+/// Sent in front of a transactional migration's SQL, in the same query, to
+/// open its transaction without a round trip of its own.
 const BEGIN: &str = "BEGIN;\n";
 
-/// Applies `migration` and records it: two round trips, one with `BEGIN` and
-/// the migration's statements, one with the tracking row and `COMMIT`. On
-/// failure the transaction is rolled back and the failure recorded.
+/// Applies `migration`, starting at statement `start_at` for a resumed
+/// no-transaction one, and records it.
 pub(crate) fn apply(
     client: &mut Client,
     table: &TrackingTable,
     migration: &Migration,
+    start_at: usize,
 ) -> Result<Duration, Error> {
-    let started = Instant::now();
-    let outcome = client
-        .batch_execute(&format!("{BEGIN}{}", migration.sql()))
-        .map_err(|e| (e, true))
-        .and_then(|()| {
-            client
-                .batch_execute(&table.record_success_and_commit(migration, started.elapsed()))
-                .map_err(|e| (e, false))
-        });
-    let took = started.elapsed();
-    match outcome {
-        Ok(()) => Ok(took),
-        Err((source, in_migration)) => {
-            Err(fail(client, table, migration, source, in_migration, took))
-        }
+    match migration.up().statements() {
+        None => apply_in_transaction(client, table, migration),
+        Some(statements) => apply_statements(client, table, migration, statements, start_at),
     }
 }
 
-fn fail(
+/// Two round trips: `BEGIN` with the migration's statements, then the
+/// tracking row with `COMMIT`. On failure the transaction is rolled back and
+/// the failure recorded.
+fn apply_in_transaction(
     client: &mut Client,
     table: &TrackingTable,
     migration: &Migration,
-    source: postgres::Error,
-    in_migration: bool,
-    took: Duration,
-) -> Error {
+) -> Result<Duration, Error> {
+    let finish = |took| {
+        table.record_and_commit(Record {
+            migration,
+            took,
+            success: true,
+            error: None,
+            progress: None,
+            note: None,
+        })
+    };
+    in_transaction(client, migration, migration.up(), finish)
+        .map_err(|(failure, took)| record_failure(client, table, migration, failure, took, None))
+}
+
+/// Runs `script` of `migration` in a transaction that `finish(elapsed)`
+/// (SQL ending in `COMMIT`) closes: two round trips. On failure the
+/// transaction is rolled back and the error placed in the script's file.
+pub(crate) fn in_transaction(
+    client: &mut Client,
+    migration: &Migration,
+    script: &Script,
+    finish: impl FnOnce(Duration) -> String,
+) -> Result<Duration, (Box<MigrationError>, Duration)> {
+    let started = Instant::now();
+    let outcome = client
+        .batch_execute(&format!("{BEGIN}{}", script.sql()))
+        .map_err(|e| (e, true))
+        .and_then(|()| {
+            client
+                .batch_execute(&finish(started.elapsed()))
+                .map_err(|e| (e, false))
+        });
+    let took = started.elapsed();
+    let Err((source, in_script)) = outcome else {
+        return Ok(took);
+    };
     if let Err(e) = client.batch_execute("ROLLBACK") {
-        tracing::debug!(error = %e, "rollback after a failed migration");
+        tracing::debug!(error = %e, "rollback after a failed script");
     }
-    let position = in_migration
-        .then(|| locate(migration.sql(), &source))
-        .flatten();
-    let mut failure = MigrationError {
+    let position = in_script
+        .then(|| server_position(&source, BEGIN.chars().count()))
+        .flatten()
+        .map(|index| position::of_char(script.sql(), index));
+    let failure = MigrationError {
         version: migration.version(),
         name: migration.name(),
-        path: migration.path(),
+        path: script.path(),
         position,
+        statement: None,
+        undoing: !std::ptr::eq(script, migration.up()),
         not_recorded: None,
         source,
     };
-    if let Err(e) = table.record_failure(client, migration, took, &failure.summary()) {
+    Err((Box::new(failure), took))
+}
+
+/// One statement at a time, in autocommit, recording progress after each.
+fn apply_statements(
+    client: &mut Client,
+    table: &TrackingTable,
+    migration: &Migration,
+    statements: &[Statement],
+    start_at: usize,
+) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let total = statements.len();
+    let record = |took, success, done| Record {
+        migration,
+        took,
+        success,
+        error: None,
+        progress: Some((done, total)),
+        note: None,
+    };
+    let invalid_before = invalid_indexes(client)?;
+    table
+        .record(client, record(Duration::ZERO, false, start_at))
+        .map_err(Error::database(
+            "recording the start of a no-transaction migration",
+        ))?;
+    for (i, statement) in statements.iter().enumerate().skip(start_at) {
+        if let Err(source) = client.batch_execute(statement.sql()) {
+            let took = started.elapsed();
+            let position = server_position(&source, 0).map(|index| {
+                position::within(
+                    statement.position(),
+                    position::of_char(statement.sql(), index),
+                )
+            });
+            let invalid_now = invalid_indexes(client).unwrap_or_default();
+            let failure = MigrationError {
+                version: migration.version(),
+                name: migration.name(),
+                path: migration.path(),
+                position: position.or(Some(statement.position())),
+                statement: Some(FailedStatement {
+                    number: i + 1,
+                    total,
+                    at: statement.position(),
+                    invalid_indexes: invalid_now
+                        .into_iter()
+                        .filter(|index| !invalid_before.contains(index))
+                        .collect(),
+                }),
+                undoing: false,
+                not_recorded: None,
+                source,
+            };
+            return Err(record_failure(
+                client,
+                table,
+                migration,
+                Box::new(failure),
+                took,
+                Some((i, total)),
+            ));
+        }
+        tracing::debug!(
+            version = migration.version(),
+            statement = i + 1,
+            total,
+            "statement done"
+        );
+        table
+            .record(client, record(started.elapsed(), false, i + 1))
+            .map_err(Error::database(
+                "recording the progress of a no-transaction migration",
+            ))?;
+    }
+    let took = started.elapsed();
+    table
+        .record(client, record(took, true, total))
+        .map_err(Error::database(
+            "recording a no-transaction migration as applied",
+        ))?;
+    Ok(took)
+}
+
+/// Records the failure (in a transaction of its own), logs it, and returns
+/// it as the run's error.
+fn record_failure(
+    client: &mut Client,
+    table: &TrackingTable,
+    migration: &Migration,
+    mut failure: Box<MigrationError>,
+    took: Duration,
+    progress: Option<(usize, usize)>,
+) -> Error {
+    let summary = failure.summary();
+    let record = Record {
+        migration,
+        took,
+        success: false,
+        error: Some(&summary),
+        progress,
+        note: None,
+    };
+    if let Err(e) = table.record(client, record) {
         failure.not_recorded = Some(e);
     }
     tracing::error!(
         version = migration.version(),
         path = migration.path(),
         code = failure.code(),
-        "migration failed: {}",
-        failure.summary()
+        "migration failed: {summary}"
     );
-    Error::Migration(Box::new(failure))
+    Error::Migration(failure)
 }
 
-/// Maps the server's error position (in characters from 1, counted in the
-/// query that was sent) to a line and column in the file.
-fn locate(sql: &str, error: &postgres::Error) -> Option<crate::LineColumn> {
+/// The server's error position as an index in characters from 0 into the
+/// text that followed `prefix_chars` characters of the query sent.
+fn server_position(error: &postgres::Error, prefix_chars: usize) -> Option<usize> {
     match error.as_db_error()?.position()? {
-        postgres::error::ErrorPosition::Original(position) => {
-            let index = usize::try_from(*position)
-                .ok()?
-                .checked_sub(1 + BEGIN.chars().count())?;
-            Some(stowage_core::position::of_char(sql, index))
-        }
+        postgres::error::ErrorPosition::Original(position) => usize::try_from(*position)
+            .ok()?
+            .checked_sub(1 + prefix_chars),
         postgres::error::ErrorPosition::Internal { .. } => None,
     }
+}
+
+/// The indexes that are INVALID right now, schema-qualified.
+fn invalid_indexes(client: &mut Client) -> Result<Vec<String>, Error> {
+    first_column(
+        client,
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_index i \
+         JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid",
+    )
+    .map_err(Error::database("listing invalid indexes"))
 }

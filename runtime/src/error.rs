@@ -51,9 +51,19 @@ pub enum Error {
     )]
     NoCurrentSchema,
 
+    /// An operator's request (resume, mark applied, forget) that would make
+    /// the tracking table lie, or that names a migration it cannot act on.
+    #[error("cannot do that to migration {version}: {reason}")]
+    Refused {
+        /// The migration's version.
+        version: i64,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+
     /// A query of stowage's own (not a migration's) failed, e.g. because the
     /// connection was lost.
-    #[error("{doing}: {source}")]
+    #[error("{doing}: {}", server_error(source))]
     Database {
         /// What stowage was doing.
         doing: &'static str,
@@ -86,8 +96,25 @@ pub struct MigrationError {
     pub(crate) name: &'static str,
     pub(crate) path: &'static str,
     pub(crate) position: Option<LineColumn>,
+    pub(crate) statement: Option<FailedStatement>,
+    /// The failed script is the migration's down script.
+    pub(crate) undoing: bool,
     pub(crate) not_recorded: Option<postgres::Error>,
     pub(crate) source: postgres::Error,
+}
+
+/// Where a no-transaction migration stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStatement {
+    /// The statement that failed, counted from 1.
+    pub number: usize,
+    /// How many statements the migration has.
+    pub total: usize,
+    /// Where the statement starts in the file.
+    pub at: LineColumn,
+    /// Indexes left INVALID by the failed statement (a failed
+    /// `CREATE INDEX CONCURRENTLY` leaves one behind), schema-qualified.
+    pub invalid_indexes: Vec<String>,
 }
 
 impl MigrationError {
@@ -119,6 +146,17 @@ impl MigrationError {
     /// The SQLSTATE code, e.g. `42P01`.
     pub fn code(&self) -> Option<&str> {
         self.source.code().map(|c| c.code())
+    }
+
+    /// Whether it was the migration's down script that failed, in a rollback.
+    pub fn is_down(&self) -> bool {
+        self.undoing
+    }
+
+    /// For a no-transaction migration, the statement it stopped at: the
+    /// ones before it stay applied, and the migration is dirty.
+    pub fn statement(&self) -> Option<&FailedStatement> {
+        self.statement.as_ref()
     }
 
     /// Whether the failure row could not be written to the tracking table
@@ -160,16 +198,66 @@ impl MigrationError {
 
 impl fmt::Display for MigrationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.undoing {
+            write!(
+                f,
+                "the down script of migration {} ({}",
+                self.version, self.path
+            )?;
+            if let Some(at) = self.position {
+                write!(f, ":{}:{}", at.line, at.column)?;
+            }
+            return write!(
+                f,
+                ") failed and was rolled back: {}\nmigration {} stays applied",
+                self.summary(),
+                self.version
+            );
+        }
         write!(f, "migration {} ({}", self.version, self.path)?;
         if let Some(at) = self.position {
             write!(f, ":{}:{}", at.line, at.column)?;
         }
-        write!(f, ") failed and was rolled back: {}", self.summary())?;
+        match &self.statement {
+            None => write!(f, ") failed and was rolled back: {}", self.summary())?,
+            Some(s) => {
+                write!(
+                    f,
+                    ") failed at statement {} of {} (line {}): {}",
+                    s.number,
+                    s.total,
+                    s.at.line,
+                    self.summary()
+                )?;
+                write!(
+                    f,
+                    "\nit runs outside a transaction: {}, so the database may be partly changed",
+                    stays_applied(s.number - 1)
+                )?;
+                if !s.invalid_indexes.is_empty() {
+                    write!(
+                        f,
+                        "\nthe failed statement left INVALID index(es) behind: {}; \
+                         drop them (DROP INDEX CONCURRENTLY) before resuming",
+                        s.invalid_indexes.join(", ")
+                    )?;
+                }
+                write!(
+                    f,
+                    "\nruns refuse to go on until it is resumed (Runner::resume, at statement {}) \
+                     or, once completed or undone by hand, marked applied (Runner::mark_applied({v})) \
+                     or forgotten (Runner::forget({v}))",
+                    s.number,
+                    v = self.version
+                )?;
+            }
+        }
         match &self.not_recorded {
-            None => write!(
+            None if self.statement.is_none() => write!(
                 f,
                 "\nthe failure is recorded in the tracking table; the next run retries this migration"
             ),
+            None => write!(f, "\nthe failure is recorded in the tracking table"),
             Some(e) => write!(
                 f,
                 "\nthe failure could not be recorded in the tracking table: {e}"
@@ -181,6 +269,39 @@ impl fmt::Display for MigrationError {
 impl std::error::Error for MigrationError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
+    }
+}
+
+/// A `postgres` error with what the server said, which its own `Display`
+/// leaves to its source.
+fn server_error(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+            if let Some(detail) = db.detail() {
+                s.push_str(&format!(" ({detail})"));
+            }
+            s
+        }
+        None => {
+            // The `postgres` error's text leaves its cause (an I/O error, say) to its source.
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+/// What stays of a no-transaction migration that stopped after `done` statements.
+pub(crate) fn stays_applied(done: usize) -> String {
+    match done {
+        0 => "no statement before the failed one had completed".to_owned(),
+        1 => "statement 1 stays applied".to_owned(),
+        n => format!("statements 1 to {n} stay applied"),
     }
 }
 

@@ -35,6 +35,22 @@ pub enum Violation {
         /// The highest version applied.
         highest_applied: i64,
     },
+    /// A no-transaction migration that failed or was interrupted part way:
+    /// the statements before the one that failed stay applied, so the
+    /// database may be partly changed.
+    Dirty {
+        /// Its version.
+        version: i64,
+        /// Its recorded name.
+        name: String,
+        /// How many of its statements completed.
+        statements_done: usize,
+        /// How many statements it has.
+        statements_total: usize,
+        /// The error it failed with; `None` when it was interrupted (the
+        /// process or the connection died) before it could say.
+        error: Option<String>,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -66,6 +82,38 @@ impl fmt::Display for Violation {
                 "migration {version} ({path}) is pending but migration {highest_applied} is already applied; \
                  give it a version above {highest_applied}, or allow_out_of_order(true) to apply it anyway"
             ),
+            Violation::Dirty {
+                version,
+                name,
+                statements_done,
+                statements_total,
+                error,
+            } => {
+                let next = statements_done + 1;
+                write!(
+                    f,
+                    "migration {version} ({name}) is dirty: it runs outside a transaction and "
+                )?;
+                match error {
+                    Some(error) => write!(
+                        f,
+                        "statement {next} of {statements_total} failed ({})",
+                        error.lines().next().unwrap_or_default()
+                    )?,
+                    None => write!(
+                        f,
+                        "was interrupted during statement {next} of {statements_total}, which may or may not have completed"
+                    )?,
+                }
+                write!(
+                    f,
+                    "; {}, so the database may be partly changed. \
+                     Fix the cause, then resume it from statement {next} (Runner::resume), \
+                     or complete or undo it by hand and mark it applied (Runner::mark_applied({version})) \
+                     or forget it (Runner::forget({version}))",
+                    crate::error::stays_applied(*statements_done)
+                )
+            }
         }
     }
 }
@@ -76,6 +124,16 @@ pub(crate) struct Allow {
     pub divergent: bool,
     pub missing: bool,
     pub out_of_order: bool,
+    /// Continue dirty migrations instead of refusing them.
+    pub resume: bool,
+}
+
+/// A migration to apply, and the statement to start at (after the ones a
+/// resumed no-transaction migration already did).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending<'m> {
+    pub migration: &'m Migration,
+    pub start_at: usize,
 }
 
 /// The migrations to apply, in version order, or every violation found.
@@ -83,7 +141,7 @@ pub(crate) fn pending<'m>(
     migrations: &'m Migrations,
     rows: &[Row],
     allow: Allow,
-) -> Result<Vec<&'m Migration>, Vec<Violation>> {
+) -> Result<Vec<Pending<'m>>, Vec<Violation>> {
     let applied: Vec<&Row> = rows.iter().filter(|r| r.success).collect();
     let highest_applied = applied.iter().map(|r| r.version).max();
     let mut violations = Vec::new();
@@ -110,19 +168,53 @@ pub(crate) fn pending<'m>(
             }),
         }
     }
-    let pending: Vec<&Migration> = migrations
+    let mut resume_at = std::collections::BTreeMap::new();
+    for row in rows.iter().filter(|r| r.is_dirty()) {
+        let done = row.statements_done.unwrap_or(0);
+        let binary = migrations.get(row.version);
+        let resumable = binary
+            .and_then(|m| m.up().statements())
+            .is_some_and(|statements| done <= statements.len());
+        if allow.resume && resumable {
+            if binary.is_some_and(|m| m.checksum() != row.checksum) {
+                tracing::warn!(
+                    version = row.version,
+                    "migration {} changed since it stopped; resuming at statement {} of the file as it is now",
+                    row.version,
+                    done + 1
+                );
+            }
+            resume_at.insert(row.version, done);
+        } else {
+            violations.push(Violation::Dirty {
+                version: row.version,
+                name: row.name.clone(),
+                statements_done: done,
+                statements_total: row.statements_total.unwrap_or(0),
+                error: row.error.clone(),
+            });
+        }
+    }
+    let pending: Vec<Pending<'m>> = migrations
         .iter()
         .filter(|m| {
             applied
                 .binary_search_by_key(&m.version(), |r| r.version)
                 .is_err()
         })
+        .map(|migration| Pending {
+            migration,
+            start_at: resume_at.get(&migration.version()).copied().unwrap_or(0),
+        })
         .collect();
     if let (Some(highest_applied), false) = (highest_applied, allow.out_of_order) {
-        for m in pending.iter().filter(|m| m.version() < highest_applied) {
+        for p in pending
+            .iter()
+            .filter(|p| p.migration.version() < highest_applied)
+        {
             violations.push(Violation::OutOfOrder {
-                version: m.version(),
-                path: m.path(),
+                version: p.migration.version(),
+                path: p.migration.path(),
                 highest_applied,
             });
         }
@@ -130,11 +222,19 @@ pub(crate) fn pending<'m>(
     if violations.is_empty() {
         Ok(pending)
     } else {
-        violations.sort_by_key(|v| match v {
+        violations.sort_by_key(Violation::version);
+        Err(violations)
+    }
+}
+
+impl Violation {
+    /// The version it concerns.
+    pub fn version(&self) -> i64 {
+        match self {
             Violation::ChecksumMismatch { version, .. }
             | Violation::Missing { version, .. }
-            | Violation::OutOfOrder { version, .. } => *version,
-        });
-        Err(violations)
+            | Violation::OutOfOrder { version, .. }
+            | Violation::Dirty { version, .. } => *version,
+        }
     }
 }

@@ -32,21 +32,29 @@
 
 mod apply;
 mod error;
+mod health;
 mod history;
 mod lock;
 mod migration;
+mod plan;
+mod repair;
 mod report;
+mod rollback;
 mod runner;
 mod sql;
+mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tracking_table;
 
-pub use error::{Error, HistoryError, LineColumn, MigrationError};
+pub use error::{Error, FailedStatement, HistoryError, LineColumn, MigrationError};
+pub use health::Health;
 pub use history::Violation;
 pub use migration::{Migration, Migrations, Script, Statement};
+pub use plan::{Plan, Step};
 pub use report::{Applied, Report};
 pub use runner::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
+pub use status::{Entry, State, Status};
 pub use tracking_table::DEFAULT_TABLE;
 
 /// Reads, checks and embeds a folder of SQL migrations at compile time.

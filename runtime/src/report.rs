@@ -3,10 +3,12 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The outcome of a successful run: the migrations it applied, in order.
+/// The outcome of a successful run: the migrations it applied, in order
+/// (or, for a rollback, the ones it undid).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     pub(crate) applied: Vec<Applied>,
+    pub(crate) undone: Vec<Applied>,
 }
 
 impl Report {
@@ -15,30 +17,41 @@ impl Report {
         &self.applied
     }
 
-    /// Whether the run found nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.applied.is_empty()
+    /// The migrations a rollback undid, newest first; their `path` is the
+    /// down script's.
+    pub fn undone(&self) -> &[Applied] {
+        &self.undone
     }
 
-    /// The time spent running migrations, tracking rows included.
+    /// Whether the run found nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.applied.is_empty() && self.undone.is_empty()
+    }
+
+    /// The time spent running scripts, tracking rows included.
     pub fn duration(&self) -> Duration {
-        self.applied.iter().map(|a| a.duration).sum()
+        self.applied
+            .iter()
+            .chain(&self.undone)
+            .map(|a| a.duration)
+            .sum()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.applied.is_empty() {
+        if self.is_empty() {
             return write!(f, "nothing to apply: the database is up to date");
         }
-        write!(
-            f,
-            "applied {} migration(s) in {:?}",
-            self.applied.len(),
-            self.duration()
-        )?;
-        for a in &self.applied {
-            write!(f, "\n  {a}")?;
+        for (what, list) in [("applied", &self.applied), ("rolled back", &self.undone)] {
+            if list.is_empty() {
+                continue;
+            }
+            let took: Duration = list.iter().map(|a| a.duration).sum();
+            write!(f, "{what} {} migration(s) in {took:?}", list.len())?;
+            for a in list {
+                write!(f, "\n  {a}")?;
+            }
         }
         Ok(())
     }

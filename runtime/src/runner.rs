@@ -2,11 +2,11 @@
 
 use crate::apply::apply;
 use crate::error::{Error, HistoryError};
-use crate::history::{self, Allow};
+use crate::history::{self, Allow, Pending};
 use crate::lock::acquire_lock;
 use crate::migration::Migrations;
 use crate::report::{Applied, Report};
-use crate::tracking_table::TableName;
+use crate::tracking_table::{Row, TableName, TrackingTable};
 use postgres::Client;
 use std::time::Duration;
 
@@ -35,6 +35,7 @@ pub struct Runner<'m> {
     table: Option<String>,
     allow: Allow,
     lock_wait_timeout: Duration,
+    target: Option<i64>,
 }
 
 impl<'m> Runner<'m> {
@@ -44,6 +45,7 @@ impl<'m> Runner<'m> {
             table: None,
             allow: Allow::default(),
             lock_wait_timeout: DEFAULT_LOCK_WAIT_TIMEOUT,
+            target: None,
         }
     }
 
@@ -85,6 +87,13 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// Applies pending migrations only up to and including `version`, which
+    /// the binary must have. Default: all of them.
+    pub fn target(mut self, version: i64) -> Self {
+        self.target = Some(version);
+        self
+    }
+
     /// Applies every pending migration, each in its own transaction with its
     /// tracking row, in version order, and stops at the first failure.
     ///
@@ -94,44 +103,117 @@ impl<'m> Runner<'m> {
     /// takes the migration lock, reads the history again, and releases the
     /// lock when it ends, however it ends.
     pub fn run(&self, client: &mut Client) -> Result<Report, Error> {
-        let name = match &self.table {
-            Some(name) => TableName::parse(name)?,
-            None => TableName::default_name(),
-        };
         let _span = tracing::info_span!("stowage_run").entered();
-        if name.is_up_to_date(client, self.migrations)? {
+        self.check_target()?;
+        if self.table_name()?.is_up_to_date(client, self.migrations)? {
             tracing::debug!("the database is up to date");
             return Ok(Report::default());
         }
-        let table = name.resolve(client)?;
+        self.apply_pending(client, self.allow)
+    }
+
+    /// Like [`run`](Runner::run), but a dirty no-transaction migration (one
+    /// that failed or was interrupted part way) is continued at the
+    /// statement where it stopped instead of refused. Fix what made it fail
+    /// first: a failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index
+    /// that must be dropped. With no dirty migration this is a plain run.
+    pub fn resume(&self, client: &mut Client) -> Result<Report, Error> {
+        let _span = tracing::info_span!("stowage_resume").entered();
+        self.apply_pending(
+            client,
+            Allow {
+                resume: true,
+                ..self.allow
+            },
+        )
+    }
+
+    pub(crate) fn allow(&self) -> Allow {
+        self.allow
+    }
+
+    pub(crate) fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
+    pub(crate) fn table_name(&self) -> Result<TableName, Error> {
+        match &self.table {
+            Some(name) => TableName::parse(name),
+            None => Ok(TableName::default_name()),
+        }
+    }
+
+    /// Takes the lock, makes sure the tracking table exists, reads it, and
+    /// calls `f`; the lock is released however `f` ends.
+    pub(crate) fn locked<T>(
+        &self,
+        client: &mut Client,
+        f: impl FnOnce(&mut Client, &TrackingTable, Vec<Row>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let table = self.table_name()?.resolve(client)?;
         let mut lock = acquire_lock(client, &table, self.lock_wait_timeout)?;
         let client = lock.client();
         table.create_if_missing(client)?;
         let rows = table.read(client)?;
-        let pending =
-            history::pending(self.migrations, &rows, self.allow).map_err(|violations| {
-                Error::History(HistoryError {
-                    table: table.qualified().to_owned(),
-                    violations,
-                })
-            })?;
-        let mut report = Report::default();
-        for migration in pending {
-            let duration = apply(client, &table, migration)?;
-            tracing::info!(
-                version = migration.version(),
-                name = migration.name(),
-                path = migration.path(),
-                duration_ms = duration.as_millis(),
-                "applied migration"
-            );
-            report.applied.push(Applied {
-                version: migration.version(),
-                name: migration.name(),
-                path: migration.path(),
-                duration,
-            });
+        f(client, &table, rows)
+    }
+
+    /// Refuses a target the binary does not have.
+    fn check_target(&self) -> Result<(), Error> {
+        match self.target {
+            Some(target) if self.migrations.get(target).is_none() => Err(Error::Refused {
+                version: target,
+                reason: "the target is not a migration of this binary".to_owned(),
+            }),
+            _ => Ok(()),
         }
-        Ok(report)
+    }
+
+    /// What a run would apply, given the recorded `rows`, in order.
+    pub(crate) fn pending(
+        &self,
+        table: &TrackingTable,
+        rows: &[Row],
+        allow: Allow,
+    ) -> Result<Vec<Pending<'m>>, Error> {
+        self.check_target()?;
+        let mut pending = history::pending(self.migrations, rows, allow).map_err(|violations| {
+            Error::History(HistoryError {
+                table: table.qualified().to_owned(),
+                violations,
+            })
+        })?;
+        if let Some(target) = self.target {
+            pending.retain(|p| p.migration.version() <= target);
+        }
+        Ok(pending)
+    }
+
+    fn apply_pending(&self, client: &mut Client, allow: Allow) -> Result<Report, Error> {
+        self.locked(client, |client, table, rows| {
+            let pending = self.pending(table, &rows, allow)?;
+            let mut report = Report::default();
+            for Pending {
+                migration,
+                start_at,
+            } in pending
+            {
+                let duration = apply(client, table, migration, start_at)?;
+                tracing::info!(
+                    version = migration.version(),
+                    name = migration.name(),
+                    path = migration.path(),
+                    duration_ms = duration.as_millis(),
+                    "applied migration"
+                );
+                report.applied.push(Applied {
+                    version: migration.version(),
+                    name: migration.name(),
+                    path: migration.path(),
+                    duration,
+                });
+            }
+            Ok(report)
+        })
     }
 }

@@ -29,6 +29,22 @@ pub(crate) fn first_row(
     Ok(None)
 }
 
+/// Runs `query` by the simple protocol and returns the first column of
+/// every row (NULLs left out).
+pub(crate) fn first_column(
+    client: &mut postgres::Client,
+    query: &str,
+) -> Result<Vec<String>, postgres::Error> {
+    Ok(client
+        .simple_query(query)?
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::migration::{Migration, Migrations};
 use crate::sql::{first_row, ident, literal};
 use postgres::Client;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The name used when the runner is given none.
 pub const DEFAULT_TABLE: &str = "stowage_migrations";
@@ -125,6 +125,38 @@ pub(crate) struct Row {
     pub name: String,
     pub checksum: String,
     pub success: bool,
+    pub error: Option<String>,
+    pub applied_at: Option<SystemTime>,
+    pub applied_by: Option<String>,
+    pub execution_ms: Option<i64>,
+    /// What an operator did to the row, if anything (baseline, marked
+    /// applied, checksum accepted).
+    pub note: Option<String>,
+    /// For a no-transaction migration: how many of its statements are done.
+    pub statements_done: Option<usize>,
+    /// For a no-transaction migration: how many statements it has.
+    pub statements_total: Option<usize>,
+}
+
+impl Row {
+    /// A no-transaction migration that failed or was interrupted part way:
+    /// the database may be partly changed.
+    pub(crate) fn is_dirty(&self) -> bool {
+        !self.success && self.statements_total.is_some()
+    }
+}
+
+/// What to write in a migration's row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record<'a> {
+    pub migration: &'a Migration,
+    pub took: Duration,
+    pub success: bool,
+    pub error: Option<&'a str>,
+    /// For a no-transaction migration: statements done, and in all.
+    pub progress: Option<(usize, usize)>,
+    /// What an operator did, for the `note` column.
+    pub note: Option<&'a str>,
 }
 
 impl TrackingTable {
@@ -178,7 +210,10 @@ impl TrackingTable {
                 applied_by text NOT NULL DEFAULT current_user,
                 execution_ms bigint NOT NULL,
                 success boolean NOT NULL,
-                error text
+                error text,
+                statements_done integer,
+                statements_total integer,
+                note text
             )",
             self.qualified
         ));
@@ -188,10 +223,35 @@ impl TrackingTable {
             .map_err(Error::database("creating the tracking table"))
     }
 
+    /// Whether the table exists.
+    pub(crate) fn exists(&self, client: &mut Client) -> Result<bool, Error> {
+        let row = first_row(
+            client,
+            &format!(
+                "SELECT to_regclass({}) IS NOT NULL",
+                literal(&self.qualified)
+            ),
+        )
+        .map_err(Error::database("looking for the tracking table"))?;
+        Ok(row.and_then(|r| r.into_iter().next().flatten()).as_deref() == Some("t"))
+    }
+
+    /// Every row, in version order; none if the table does not exist. Reads
+    /// only: creates nothing.
+    pub(crate) fn read_if_exists(&self, client: &mut Client) -> Result<Vec<Row>, Error> {
+        if self.exists(client)? {
+            self.read(client)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
     /// Every row, in version order.
     pub(crate) fn read(&self, client: &mut Client) -> Result<Vec<Row>, Error> {
         let query = format!(
-            "SELECT version, name, checksum, success FROM {} ORDER BY version",
+            "SELECT version, name, checksum, success, error, statements_done, statements_total, \
+             extract(epoch FROM applied_at), applied_by, execution_ms, note \
+             FROM {} ORDER BY version",
             self.qualified
         );
         let messages = client
@@ -200,56 +260,127 @@ impl TrackingTable {
         let mut rows = Vec::new();
         for message in messages {
             if let postgres::SimpleQueryMessage::Row(row) = message {
+                let number = |i: usize| row.get(i).and_then(|v| v.parse::<usize>().ok());
+                let text = |i: usize| row.get(i).map(str::to_owned);
                 let version = row.get(0).and_then(|v| v.parse().ok());
                 let (Some(version), Some(name), Some(checksum), Some(success)) =
                     (version, row.get(1), row.get(2), row.get(3))
                 else {
                     continue;
                 };
+                let applied_at = row
+                    .get(7)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+                    .map(|since| UNIX_EPOCH + since);
                 rows.push(Row {
                     version,
                     name: name.to_owned(),
                     checksum: checksum.to_owned(),
                     success: success == "t",
+                    error: text(4),
+                    statements_done: number(5),
+                    statements_total: number(6),
+                    applied_at,
+                    applied_by: text(8),
+                    execution_ms: row.get(9).and_then(|v| v.parse().ok()),
+                    note: text(10),
                 });
             }
         }
         Ok(rows)
     }
 
-    /// The statements that record `migration` as applied and commit, sent
-    /// as one query after the migration's own statements.
-    pub(crate) fn record_success_and_commit(
-        &self,
-        migration: &Migration,
-        took: Duration,
-    ) -> String {
-        format!("{}; COMMIT", self.upsert(migration, took, true, "NULL"))
-    }
-
-    /// Records that `migration` failed, in a transaction of its own.
-    pub(crate) fn record_failure(
+    /// Records an operator's change of an applied migration's checksum.
+    pub(crate) fn accept_checksum(
         &self,
         client: &mut Client,
-        migration: &Migration,
-        took: Duration,
-        error: &str,
-    ) -> Result<(), postgres::Error> {
-        client.batch_execute(&self.upsert(migration, took, false, &literal(error)))
+        version: i64,
+        checksum: &str,
+        note: &str,
+    ) -> Result<(), Error> {
+        client
+            .batch_execute(&format!(
+                "UPDATE {} SET checksum = {}, note = {} WHERE version = {version}",
+                self.qualified,
+                literal(checksum),
+                literal(note)
+            ))
+            .map_err(Error::database("updating a checksum in the tracking table"))
     }
 
-    fn upsert(&self, migration: &Migration, took: Duration, success: bool, error: &str) -> String {
+    /// Records several migrations in one transaction.
+    pub(crate) fn record_all(
+        &self,
+        client: &mut Client,
+        records: &[Record<'_>],
+    ) -> Result<(), Error> {
+        let mut sql = String::from("BEGIN;\n");
+        for record in records {
+            sql.push_str(&self.upsert(*record));
+            sql.push_str(";\n");
+        }
+        sql.push_str("COMMIT");
+        client.batch_execute(&sql).map_err(|e| {
+            let _ = client.batch_execute("ROLLBACK");
+            Error::database("writing the tracking table")(e)
+        })
+    }
+
+    /// The statements that record a transactional migration as applied and
+    /// commit, sent as one query after the migration's own statements.
+    pub(crate) fn record_and_commit(&self, record: Record<'_>) -> String {
+        format!("{}; COMMIT", self.upsert(record))
+    }
+
+    /// Writes a migration's row, in a transaction of its own.
+    pub(crate) fn record(
+        &self,
+        client: &mut Client,
+        record: Record<'_>,
+    ) -> Result<(), postgres::Error> {
+        client.batch_execute(&self.upsert(record))
+    }
+
+    /// Removes the rows of `versions`.
+    pub(crate) fn forget(&self, client: &mut Client, versions: &[i64]) -> Result<(), Error> {
+        client
+            .batch_execute(&self.delete_sql(versions))
+            .map_err(Error::database("removing rows of the tracking table"))
+    }
+
+    /// `DELETE` of the rows of `versions`.
+    pub(crate) fn delete_sql(&self, versions: &[i64]) -> String {
+        let list: Vec<String> = versions.iter().map(i64::to_string).collect();
         format!(
-            "INSERT INTO {table} AS t (version, name, checksum, execution_ms, success, error) \
-             VALUES ({version}, {name}, {checksum}, {ms}, {success}, {error}) \
+            "DELETE FROM {} WHERE version IN ({})",
+            self.qualified,
+            list.join(", ")
+        )
+    }
+
+    fn upsert(&self, record: Record<'_>) -> String {
+        let (done, total) = match record.progress {
+            Some((done, total)) => (done.to_string(), total.to_string()),
+            None => ("NULL".to_owned(), "NULL".to_owned()),
+        };
+        format!(
+            "INSERT INTO {table} AS t (version, name, checksum, execution_ms, success, error, \
+             statements_done, statements_total, note) \
+             VALUES ({version}, {name}, {checksum}, {ms}, {success}, {error}, {done}, {total}, {note}) \
              ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, \
              applied_at = now(), applied_by = current_user, execution_ms = excluded.execution_ms, \
-             success = excluded.success, error = excluded.error",
+             success = excluded.success, error = excluded.error, \
+             statements_done = excluded.statements_done, statements_total = excluded.statements_total, \
+             note = excluded.note",
             table = self.qualified,
-            version = migration.version(),
-            name = literal(migration.name()),
-            checksum = literal(migration.checksum()),
-            ms = took.as_millis(),
+            version = record.migration.version(),
+            name = literal(record.migration.name()),
+            checksum = literal(record.migration.checksum()),
+            ms = record.took.as_millis(),
+            success = record.success,
+            error = record.error.map_or_else(|| "NULL".to_owned(), literal),
+            note = record.note.map_or_else(|| "NULL".to_owned(), literal),
         )
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use postgres::Client;
+use std::time::{Duration, Instant};
 use stowage::testing::{TestDatabase, TestServer};
 
 /// A fresh, empty database and a connection to it.
@@ -77,4 +78,23 @@ pub fn advisory_locks(client: &mut Client) -> i64 {
 /// The versions a run applied.
 pub fn versions(report: &stowage::Report) -> Vec<i64> {
     report.applied().iter().map(|a| a.version()).collect()
+}
+
+/// Waits, by watching the server, until some session of this database is
+/// blocked on a lock; returns its process id.
+pub fn wait_for_blocked_session(client: &mut postgres::Client) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let row = client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        if let Some(row) = row {
+            return row.get(0);
+        }
+        assert!(Instant::now() < deadline, "no session blocked on the gate");
+    }
 }

@@ -31,6 +31,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod apply;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
 mod health;
 mod history;

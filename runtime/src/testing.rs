@@ -21,6 +21,20 @@
 //! dropped or, for [`TestServer::shared`], when the process exits, however
 //! it exits: a watchdog process waits for the end of a pipe this process
 //! holds open.
+//!
+//! [`check_migrations`] and [`assert_migrations`] check a set of migrations
+//! in one line of a test: they apply on a new database, a second run applies
+//! nothing, and every down script undoes its migration exactly, comparing
+//! [`schema`] snapshots:
+//!
+//! ```no_run
+//! static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+//!
+//! #[test]
+//! fn migrations() {
+//!     stowage::testing::assert_migrations(&MIGRATIONS);
+//! }
+//! ```
 
 use postgres::{Client, Config, NoTls};
 use std::fmt;
@@ -31,14 +45,22 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+mod check;
+mod schema;
+
+pub use check::{Checked, Problem, ProblemKind, assert_migrations, check_migrations};
+pub use schema::{Schema, schema};
+
 /// The environment variable naming the folder of the server binaries.
 pub const BINDIR_VAR: &str = "STOWAGE_PG_BINDIR";
 
-/// Why a test server or database could not be had.
+/// Why a test server or database could not be had, or what
+/// [`check_migrations`] found wrong with a set of migrations.
 #[derive(Debug)]
 pub struct TestError {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    problems: Vec<Problem>,
 }
 
 impl TestError {
@@ -46,6 +68,7 @@ impl TestError {
         TestError {
             message: message.into(),
             source: None,
+            problems: Vec::new(),
         }
     }
 
@@ -56,7 +79,14 @@ impl TestError {
         TestError {
             message: message.into(),
             source: Some(Box::new(source)),
+            problems: Vec::new(),
         }
+    }
+
+    /// The problems [`check_migrations`] found, in the order found; empty
+    /// when the error is about the server or the database instead.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
     }
 }
 

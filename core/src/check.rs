@@ -2,7 +2,7 @@
 //! concerns; every problem in the folder is collected, not just the first.
 
 use crate::checksum::checksum;
-use crate::directive::{self, NO_TRANSACTION};
+use crate::directive::{self, Directives, NO_TRANSACTION};
 use crate::lexer::{self, LexError};
 use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
@@ -50,6 +50,10 @@ pub struct Script {
     /// For a `-- stowage:no-transaction` script, its statements, run one at
     /// a time in autocommit; `None` for a script run in one transaction.
     pub statements: Option<Vec<Statement>>,
+    /// `-- stowage:lock-timeout`, in milliseconds.
+    pub lock_timeout_ms: Option<u64>,
+    /// `-- stowage:statement-timeout`, in milliseconds.
+    pub statement_timeout_ms: Option<u64>,
 }
 
 /// One statement of a no-transaction script.
@@ -125,7 +129,7 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
             "save the file as UTF-8",
         )]
     })?;
-    let statements = statements(&text.sql, &file.display)?;
+    let (directives, statements) = statements(&text.sql, &file.display)?;
     Ok(Script {
         path: file.path.clone(),
         display: file.display.clone(),
@@ -133,13 +137,18 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
         sql: text.sql,
         verbatim: text.verbatim,
         statements,
+        lock_timeout_ms: directives.lock_timeout_ms,
+        statement_timeout_ms: directives.statement_timeout_ms,
     })
 }
 
 /// Splits a script into statements and checks each can run where the
-/// script's directives put it: the statements of a no-transaction script,
-/// `None` for a transactional one.
-fn statements(sql: &str, display: &str) -> Result<Option<Vec<Statement>>, Vec<Problem>> {
+/// script's directives put it: the directives, and the statements of a
+/// no-transaction script (`None` for a transactional one).
+fn statements(
+    sql: &str,
+    display: &str,
+) -> Result<(Directives, Option<Vec<Statement>>), Vec<Problem>> {
     let unterminated = |e: LexError| {
         let at = position::after(&sql[..e.start]);
         vec![Problem::new(
@@ -198,7 +207,7 @@ fn statements(sql: &str, display: &str) -> Result<Option<Vec<Statement>>, Vec<Pr
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(directives.no_transaction.then(|| {
+    let statements = directives.no_transaction.then(|| {
         split
             .iter()
             .map(|s| Statement {
@@ -206,7 +215,8 @@ fn statements(sql: &str, display: &str) -> Result<Option<Vec<Statement>>, Vec<Pr
                 at: s.at,
             })
             .collect()
-    }))
+    });
+    Ok((directives, statements))
 }
 
 /// Pairs the files of one version into a migration.

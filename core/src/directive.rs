@@ -1,27 +1,44 @@
-//! Directives: comment lines `-- stowage:NAME` that come before a
+//! Directives: comment lines `-- stowage:NAME [VALUE]` that come before a
 //! migration's first statement and change how it runs.
 //!
-//! The one directive is `-- stowage:no-transaction`: run the statements one
-//! at a time in autocommit instead of in one transaction. A comment that
-//! starts with `stowage:` but is not a known directive, or one placed after
-//! the first statement, is a build error: a misspelled directive must never
-//! be silently ignored.
+//! - `-- stowage:no-transaction`: run the statements one at a time in
+//!   autocommit instead of in one transaction.
+//! - `-- stowage:lock-timeout 5s`: give up on any lock the migration waits
+//!   for longer than that (PostgreSQL's `lock_timeout`), so it fails fast
+//!   instead of queueing other sessions' queries behind its own wait.
+//! - `-- stowage:statement-timeout 10min`: cancel any statement that runs
+//!   longer (PostgreSQL's `statement_timeout`).
+//!
+//! Durations are a whole number with a unit: `ms`, `s`, `min`, `h` or `d`.
+//! A comment that starts with `stowage:` but is not a known directive, has
+//! a bad value, or is placed after the first statement is a build error: a
+//! misspelled directive must never be silently ignored.
 
 use crate::lexer::{Token, TokenKind};
 use crate::position;
 use crate::problem::Problem;
 
 /// The directives a migration may carry.
-pub const KNOWN: &[&str] = &[NO_TRANSACTION];
+pub const KNOWN: &[&str] = &[NO_TRANSACTION, LOCK_TIMEOUT, STATEMENT_TIMEOUT];
 
 /// Runs the migration statement by statement, outside a transaction.
 pub const NO_TRANSACTION: &str = "no-transaction";
+
+/// Sets `lock_timeout` while the migration runs.
+pub const LOCK_TIMEOUT: &str = "lock-timeout";
+
+/// Sets `statement_timeout` while the migration runs.
+pub const STATEMENT_TIMEOUT: &str = "statement-timeout";
 
 /// What a migration's directives ask for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Directives {
     /// `-- stowage:no-transaction`
     pub no_transaction: bool,
+    /// `-- stowage:lock-timeout`, in milliseconds.
+    pub lock_timeout_ms: Option<u64>,
+    /// `-- stowage:statement-timeout`, in milliseconds.
+    pub statement_timeout_ms: Option<u64>,
 }
 
 /// Reads the directives from a migration's tokens (comments included).
@@ -32,6 +49,7 @@ pub fn directives(
     display: &str,
 ) -> Result<Directives, Vec<Problem>> {
     let mut found = Directives::default();
+    let mut seen: Vec<&str> = Vec::new();
     let mut problems = Vec::new();
     let mut before_first_statement = true;
     for token in tokens {
@@ -48,47 +66,90 @@ pub fn directives(
             continue;
         };
         let at = position::after(&sql[..token.start]);
-        let subject = format!("{display}:{}", at.line);
+        let problem = |message: String, help: String| {
+            Problem::new(format!("{display}:{}", at.line), message, help)
+        };
         let directive = directive.trim();
-        let problem = if token.kind == TokenKind::BlockComment {
-            Some(Problem::new(
-                subject,
-                format!("the directive `stowage:{directive}` is in a block comment"),
-                format!(
-                    "write it as a line comment of its own, e.g. `-- stowage:{NO_TRANSACTION}`"
-                ),
-            ))
-        } else if !KNOWN.contains(&directive) {
-            Some(Problem::new(
-                subject,
+        let (name, value) = directive
+            .split_once(char::is_whitespace)
+            .map_or((directive, ""), |(name, value)| (name, value.trim()));
+        let Some(name) = KNOWN.iter().copied().find(|known| *known == name) else {
+            problems.push(problem(
                 format!("`{body}` is not a stowage directive"),
                 format!(
-                    "the known directive is `-- stowage:{NO_TRANSACTION}`; a comment must not start with `stowage:` otherwise"
+                    "the directives are `-- stowage:{NO_TRANSACTION}`, `-- stowage:{LOCK_TIMEOUT} 5s` and \
+                     `-- stowage:{STATEMENT_TIMEOUT} 10min`; a comment must not start with `stowage:` otherwise"
                 ),
-            ))
-        } else if !before_first_statement {
-            Some(Problem::new(
-                subject,
-                format!("the directive `-- stowage:{directive}` comes after the first statement"),
-                "move it above the first statement; directives apply to the whole migration",
-            ))
-        } else if found.no_transaction {
-            Some(Problem::new(
-                subject,
-                format!("the directive `-- stowage:{directive}` is given twice"),
-                "remove one of them",
-            ))
-        } else {
-            found.no_transaction = true;
-            None
+            ));
+            continue;
         };
-        problems.extend(problem);
+        if token.kind == TokenKind::BlockComment {
+            problems.push(problem(
+                format!("the directive `stowage:{directive}` is in a block comment"),
+                format!("write it as a line comment of its own, e.g. `-- stowage:{directive}`"),
+            ));
+            continue;
+        }
+        if !before_first_statement {
+            problems.push(problem(
+                format!("the directive `-- stowage:{name}` comes after the first statement"),
+                "move it above the first statement; directives apply to the whole migration"
+                    .to_owned(),
+            ));
+            continue;
+        }
+        if seen.contains(&name) {
+            problems.push(problem(
+                format!("the directive `-- stowage:{name}` is given twice"),
+                "remove one of them".to_owned(),
+            ));
+            continue;
+        }
+        seen.push(name);
+        match name {
+            NO_TRANSACTION if value.is_empty() => found.no_transaction = true,
+            NO_TRANSACTION => problems.push(problem(
+                format!("the directive `-- stowage:{NO_TRANSACTION}` takes no value, but has `{value}`"),
+                format!("write it alone: `-- stowage:{NO_TRANSACTION}`"),
+            )),
+            _ => match milliseconds(value) {
+                Some(ms) if name == LOCK_TIMEOUT => found.lock_timeout_ms = Some(ms),
+                Some(ms) => found.statement_timeout_ms = Some(ms),
+                None => problems.push(problem(
+                    format!("the directive `-- stowage:{name}` needs a duration, but has `{value}`"),
+                    format!(
+                        "give a whole number with a unit (ms, s, min, h or d), e.g. `-- stowage:{name} 5s`; \
+                         0 turns the timeout off"
+                    ),
+                )),
+            },
+        }
     }
     if problems.is_empty() {
         Ok(found)
     } else {
         Err(problems)
     }
+}
+
+/// A duration such as `250ms`, `5s`, `10min`, `2h` or `1d`, in milliseconds.
+fn milliseconds(value: &str) -> Option<u64> {
+    let digits = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    number
+        .checked_mul(factor)
+        .filter(|ms| *ms <= i32::MAX as u64)
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -113,6 +174,7 @@ mod tests {
         assert_eq!(read("select 1;"), Ok(Directives::default()));
         let on = Ok(Directives {
             no_transaction: true,
+            ..Directives::default()
         });
         assert_eq!(
             read("-- stowage:no-transaction\ncreate index concurrently i on t (x);"),
@@ -140,6 +202,36 @@ mod tests {
         assert!(
             problems("-- stowage:no-transaction\n-- stowage:no-transaction\nselect 1;")[0]
                 .contains("twice")
+        );
+    }
+
+    #[test]
+    fn reads_timeouts() {
+        let found =
+            read("-- stowage:lock-timeout 5s\n-- stowage:statement-timeout 10min\nselect 1;")
+                .unwrap();
+        assert_eq!(found.lock_timeout_ms, Some(5_000));
+        assert_eq!(found.statement_timeout_ms, Some(600_000));
+        assert_eq!(
+            read("-- stowage:lock-timeout 250ms\nselect 1;")
+                .unwrap()
+                .lock_timeout_ms,
+            Some(250)
+        );
+        assert_eq!(
+            read("-- stowage:lock-timeout 0s\nselect 1;")
+                .unwrap()
+                .lock_timeout_ms,
+            Some(0)
+        );
+        for bad in ["", "5", "5 sec", "-1s", "1.5s", "99999999h"] {
+            let sql = format!("-- stowage:lock-timeout {bad}\nselect 1;");
+            let problems = read(&sql).expect_err(&sql);
+            assert!(problems[0].contains("needs a duration"), "{problems:?}");
+        }
+        assert!(
+            read("-- stowage:no-transaction yes\nselect 1;").expect_err("value")[0]
+                .contains("takes no value")
         );
     }
 

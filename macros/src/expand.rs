@@ -44,7 +44,7 @@ pub fn registry(folder: &Folder) -> TokenStream {
 /// makes editing it rebuild the crate; one whose text was normalized is
 /// embedded as a literal, with an `include_bytes!` left unused only so that
 /// the compiler tracks the file. The statements of a no-transaction script
-/// go in a static array of their own.
+/// go in a static array of their own; timeouts from directives follow.
 fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
     let path = script.path.to_string_lossy();
     let display = &script.display;
@@ -58,17 +58,34 @@ fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
         let sql = &script.sql;
         quote!(#sql)
     };
-    let Some(statements) = &script.statements else {
-        return quote!(::stowage::Script::__new(#display, #sql, #checksum));
+    let script_tokens = match &script.statements {
+        None => quote!(::stowage::Script::__new(#display, #sql, #checksum)),
+        Some(statements) => {
+            let array = format_ident!("STATEMENTS_{}", items.len());
+            let count = statements.len();
+            let statements = statements.iter().map(|s| {
+                let (text, line, column) = (&s.sql, s.at.line, s.at.column);
+                quote!(::stowage::Statement::__new(#text, #line, #column))
+            });
+            items.push(quote!(
+                static #array: [::stowage::Statement; #count] = [#(#statements),*];
+            ));
+            quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
+        }
     };
-    let array = format_ident!("STATEMENTS_{}", items.len());
-    let count = statements.len();
-    let statements = statements.iter().map(|s| {
-        let (text, line, column) = (&s.sql, s.at.line, s.at.column);
-        quote!(::stowage::Statement::__new(#text, #line, #column))
-    });
-    items.push(quote!(
-        static #array: [::stowage::Statement; #count] = [#(#statements),*];
-    ));
-    quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
+    if script.lock_timeout_ms.is_none() && script.statement_timeout_ms.is_none() {
+        return script_tokens;
+    }
+    let (lock, statement) = (
+        option(script.lock_timeout_ms),
+        option(script.statement_timeout_ms),
+    );
+    quote!(#script_tokens.__timeouts(#lock, #statement))
+}
+
+fn option(ms: Option<u64>) -> TokenStream {
+    match ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    }
 }

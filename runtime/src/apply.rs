@@ -9,26 +9,33 @@
 use crate::error::{Error, FailedStatement, MigrationError};
 use crate::migration::{Migration, Script, Statement};
 use crate::sql::first_column;
+use crate::timeouts::Timeouts;
 use crate::tracking_table::{Record, TrackingTable};
 use postgres::Client;
 use std::time::{Duration, Instant};
 use stowage_core::position;
 
-/// Sent in front of a transactional migration's SQL, in the same query, to
-/// open its transaction without a round trip of its own.
-const BEGIN: &str = "BEGIN;\n";
-
 /// Applies `migration`, starting at statement `start_at` for a resumed
-/// no-transaction one, and records it.
+/// no-transaction one, and records it. `timeouts` are the runner's; the
+/// migration's directives override them.
 pub(crate) fn apply(
     client: &mut Client,
     table: &TrackingTable,
     migration: &Migration,
     start_at: usize,
+    timeouts: Timeouts,
 ) -> Result<Duration, Error> {
+    let timeouts = timeouts.for_script(migration.up());
     match migration.up().statements() {
-        None => apply_in_transaction(client, table, migration),
-        Some(statements) => apply_statements(client, table, migration, statements, start_at),
+        None => apply_in_transaction(client, table, migration, timeouts),
+        Some(statements) => {
+            let saved = timeouts.set_session(client)?;
+            let outcome = apply_statements(client, table, migration, statements, start_at);
+            if let Some(saved) = saved.filter(|_| !client.is_closed()) {
+                saved.restore(client);
+            }
+            outcome
+        }
     }
 }
 
@@ -39,6 +46,7 @@ fn apply_in_transaction(
     client: &mut Client,
     table: &TrackingTable,
     migration: &Migration,
+    timeouts: Timeouts,
 ) -> Result<Duration, Error> {
     let finish = |took| {
         table.record_and_commit(Record {
@@ -50,7 +58,7 @@ fn apply_in_transaction(
             note: None,
         })
     };
-    in_transaction(client, migration, migration.up(), finish)
+    in_transaction(client, migration, migration.up(), timeouts, finish)
         .map_err(|(failure, took)| record_failure(client, table, migration, failure, took, None))
 }
 
@@ -61,11 +69,15 @@ pub(crate) fn in_transaction(
     client: &mut Client,
     migration: &Migration,
     script: &Script,
+    timeouts: Timeouts,
     finish: impl FnOnce(Duration) -> String,
 ) -> Result<Duration, (Box<MigrationError>, Duration)> {
+    // Sent in front of the script, in the same query, to open its
+    // transaction without a round trip of its own.
+    let begin = format!("BEGIN;{}\n", timeouts.set_local());
     let started = Instant::now();
     let outcome = client
-        .batch_execute(&format!("{BEGIN}{}", script.sql()))
+        .batch_execute(&format!("{begin}{}", script.sql()))
         .map_err(|e| (e, true))
         .and_then(|()| {
             client
@@ -80,7 +92,7 @@ pub(crate) fn in_transaction(
         tracing::debug!(error = %e, "rollback after a failed script");
     }
     let position = in_script
-        .then(|| server_position(&source, BEGIN.chars().count()))
+        .then(|| server_position(&source, begin.chars().count()))
         .flatten()
         .map(|index| position::of_char(script.sql(), index));
     let failure = MigrationError {

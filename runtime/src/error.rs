@@ -252,6 +252,18 @@ impl fmt::Display for MigrationError {
                 )?;
             }
         }
+        match self.code() {
+            Some("55P03") => write!(
+                f,
+                "\nit gave up waiting for a lock another session holds (lock_timeout), so it did not hold up \
+                 that session's queries; retry when the other session is done, or allow a longer wait"
+            )?,
+            Some("57014") => write!(
+                f,
+                "\na statement was canceled: it ran longer than statement_timeout, or a cancel was requested"
+            )?,
+            _ => {}
+        }
         match &self.not_recorded {
             None if self.statement.is_none() => write!(
                 f,

@@ -47,6 +47,7 @@ mod sql;
 mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timeouts;
 mod tracking_table;
 
 pub use error::{Error, FailedStatement, HistoryError, LineColumn, MigrationError};

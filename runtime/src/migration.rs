@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::report::Report;
 use crate::runner::Runner;
 use std::fmt;
+use std::time::Duration;
 
 /// The migrations stowed in the binary, sorted by version.
 ///
@@ -157,6 +158,8 @@ pub struct Script {
     sql: &'static str,
     checksum: &'static str,
     statements: Option<&'static [Statement]>,
+    lock_timeout_ms: Option<u64>,
+    statement_timeout_ms: Option<u64>,
 }
 
 impl Script {
@@ -167,6 +170,8 @@ impl Script {
             sql,
             checksum,
             statements: None,
+            lock_timeout_ms: None,
+            statement_timeout_ms: None,
         }
     }
 
@@ -182,7 +187,16 @@ impl Script {
             sql,
             checksum,
             statements: Some(statements),
+            lock_timeout_ms: None,
+            statement_timeout_ms: None,
         }
+    }
+
+    #[doc(hidden)]
+    pub const fn __timeouts(mut self, lock_ms: Option<u64>, statement_ms: Option<u64>) -> Self {
+        self.lock_timeout_ms = lock_ms;
+        self.statement_timeout_ms = statement_ms;
+        self
     }
 
     /// The file's path relative to the crate root.
@@ -204,6 +218,16 @@ impl Script {
     /// statement by statement in autocommit (`-- stowage:no-transaction`).
     pub fn is_transactional(&self) -> bool {
         self.statements.is_none()
+    }
+
+    /// Its `-- stowage:lock-timeout`, if it has one.
+    pub fn lock_timeout(&self) -> Option<Duration> {
+        self.lock_timeout_ms.map(Duration::from_millis)
+    }
+
+    /// Its `-- stowage:statement-timeout`, if it has one.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout_ms.map(Duration::from_millis)
     }
 
     /// The statements of a no-transaction script, split at build time, in

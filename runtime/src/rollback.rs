@@ -55,7 +55,7 @@ impl Runner<'_> {
             for m in undo {
                 let Some(down) = m.down() else { continue };
                 let finish = |_| format!("{}; COMMIT", table.delete_sql(&[m.version()]));
-                let duration = in_transaction(client, m, down, finish).map_err(|(failure, _)| {
+                let duration = in_transaction(client, m, down, self.timeouts().for_script(down), finish).map_err(|(failure, _)| {
                     tracing::error!(version = m.version(), path = down.path(), "down script failed: {}", failure.summary());
                     Error::Migration(failure)
                 })?;

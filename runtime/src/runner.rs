@@ -6,6 +6,7 @@ use crate::history::{self, Allow, Pending};
 use crate::lock::acquire_lock;
 use crate::migration::Migrations;
 use crate::report::{Applied, Report};
+use crate::timeouts::Timeouts;
 use crate::tracking_table::{Row, TableName, TrackingTable};
 use postgres::Client;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub struct Runner<'m> {
     allow: Allow,
     lock_wait_timeout: Duration,
     target: Option<i64>,
+    timeouts: Timeouts,
 }
 
 impl<'m> Runner<'m> {
@@ -46,6 +48,7 @@ impl<'m> Runner<'m> {
             allow: Allow::default(),
             lock_wait_timeout: DEFAULT_LOCK_WAIT_TIMEOUT,
             target: None,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -84,6 +87,24 @@ impl<'m> Runner<'m> {
     /// it before giving up with [`Error::LockTimeout`]. Default: 5 minutes.
     pub fn lock_wait_timeout(mut self, wait: Duration) -> Self {
         self.lock_wait_timeout = wait;
+        self
+    }
+
+    /// PostgreSQL's `lock_timeout` while each migration runs: a migration
+    /// that waits longer for a lock another session holds fails (and is
+    /// rolled back and recorded) instead of queueing that table's other
+    /// queries behind its wait. A migration's `-- stowage:lock-timeout`
+    /// directive wins. Default: the session's own setting.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.lock = Some(timeout);
+        self
+    }
+
+    /// PostgreSQL's `statement_timeout` while each migration runs; a
+    /// migration's `-- stowage:statement-timeout` directive wins. Default:
+    /// the session's own setting.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.statement = Some(timeout);
         self
     }
 
@@ -126,6 +147,10 @@ impl<'m> Runner<'m> {
                 ..self.allow
             },
         )
+    }
+
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     pub(crate) fn allow(&self) -> Allow {
@@ -198,7 +223,7 @@ impl<'m> Runner<'m> {
                 start_at,
             } in pending
             {
-                let duration = apply(client, table, migration, start_at)?;
+                let duration = apply(client, table, migration, start_at, self.timeouts)?;
                 tracing::info!(
                     version = migration.version(),
                     name = migration.name(),

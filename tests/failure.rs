@@ -3,18 +3,15 @@
 
 mod common;
 
-use common::{advisory_locks, database, table_exists, tracked, versions};
-use stowage::{Error, LineColumn};
+use common::{advisory_locks, database, migration_error, table_exists, tracked, versions};
+use stowage::LineColumn;
 
 static FAILING: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/failing");
 
 #[test]
 fn a_failing_migration_is_rolled_back_recorded_and_retried() {
     let (_db, mut client) = database();
-    let err = match FAILING.run(&mut client) {
-        Err(Error::Migration(e)) => e,
-        other => panic!("expected a migration error, got {other:?}"),
-    };
+    let err = migration_error(FAILING.run(&mut client));
     assert_eq!(err.version(), 2);
     assert_eq!(err.path(), "tests/fixtures/failing/2_needs_setup.sql");
     assert_eq!(err.code(), Some("42P01"));

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{advisory_locks, database, table_exists, tracked, versions};
+use common::{advisory_locks, database, migration_error, table_exists, tracked, versions};
 use postgres::Client;
 use stowage::{Error, LineColumn, Violation};
 
@@ -35,13 +35,6 @@ fn is_valid_index(client: &mut Client, name: &str) -> bool {
         )
         .unwrap()
         .get(0)
-}
-
-fn migration_error(result: Result<stowage::Report, Error>) -> Box<stowage::MigrationError> {
-    match result {
-        Err(Error::Migration(e)) => e,
-        other => panic!("expected a migration error, got {other:?}"),
-    }
 }
 
 fn dirty_violation(result: Result<stowage::Report, Error>) -> (Violation, String) {

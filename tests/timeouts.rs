@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{applied_versions, database, versions};
+use common::{applied_versions, database, migration_error, versions};
 use postgres::Client;
 use std::time::Duration;
 use stowage::Error;
@@ -22,13 +22,6 @@ fn setting(client: &mut Client, name: &str) -> String {
         .query_one(&format!("SHOW {name}"), &[])
         .unwrap()
         .get(0)
-}
-
-fn migration_error(result: Result<stowage::Report, Error>) -> Box<stowage::MigrationError> {
-    match result {
-        Err(Error::Migration(e)) => e,
-        other => panic!("expected a migration error, got {other:?}"),
-    }
 }
 
 /// Runs `migrations` while another session reads table `busy` in an open

@@ -98,3 +98,13 @@ pub fn wait_for_blocked_session(client: &mut postgres::Client) -> i32 {
         assert!(Instant::now() < deadline, "no session blocked on the gate");
     }
 }
+
+/// The migration error a run ended with; panics if it ended otherwise.
+pub fn migration_error(
+    result: Result<stowage::Report, stowage::Error>,
+) -> Box<stowage::MigrationError> {
+    match result {
+        Err(stowage::Error::Migration(e)) => e,
+        other => panic!("expected a migration error, got {other:?}"),
+    }
+}

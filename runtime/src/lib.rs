@@ -26,6 +26,27 @@
 //! name ASCII letters, digits, `_` and `-`. `{version}_{name}.down.sql` is
 //! the down script of the same version. Files in hidden folders, hidden files
 //! and files not ending in `.sql` are ignored.
+//!
+//! # Directives
+//!
+//! Comment lines before a migration's first statement change how it runs:
+//! `-- stowage:no-transaction` runs its statements one at a time in
+//! autocommit (for `CREATE INDEX CONCURRENTLY` and the like; the build splits
+//! them as PostgreSQL's parser would), `-- stowage:lock-timeout 5s` and
+//! `-- stowage:statement-timeout 10min` set those timeouts while it runs. A
+//! statement that cannot run in a transaction, in a migration that runs in
+//! one, fails the build.
+//!
+//! # Operations
+//!
+//! Besides [`run`](Runner::run), a [`Runner`] reads [`status`](Runner::status),
+//! [`health`](Runner::health) and [`plan`](Runner::plan) without the lock, and
+//! mends what needs an operator: [`resume`](Runner::resume),
+//! [`mark_applied`](Runner::mark_applied), [`forget`](Runner::forget),
+//! [`repair`](Runner::repair), [`accept_checksum`](Runner::accept_checksum),
+//! [`baseline`](Runner::baseline) and [`rollback_to`](Runner::rollback_to).
+//! The `cli` feature puts them on the program's command line; the `testing`
+//! feature checks a set of migrations in one line of a test.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]

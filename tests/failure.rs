@@ -78,3 +78,29 @@ fn the_error_keeps_the_server_error_as_its_source() {
         .expect("the server's error");
     assert_eq!(db.message(), "relation \"prerequisite\" does not exist");
 }
+
+static NO_POSITION: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/failing_without_position");
+
+#[test]
+fn an_error_without_a_server_position_still_points_at_its_statement() {
+    let (_db, mut client) = database();
+    let err = migration_error(NO_POSITION.run(&mut client));
+    assert_eq!(err.code(), Some("23505"));
+    assert!(
+        err.db_error().unwrap().position().is_none(),
+        "the server gave no position"
+    );
+    // The third INSERT, which starts at line 5, column 5.
+    assert_eq!(err.position(), Some(LineColumn { line: 5, column: 5 }));
+    assert!(
+        err.to_string()
+            .contains("tests/fixtures/failing_without_position/2_rows.sql:5:5"),
+        "{err}"
+    );
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM a", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 0, "finding the statement changed nothing");
+}

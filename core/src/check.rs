@@ -47,20 +47,24 @@ pub struct Script {
     pub verbatim: bool,
     /// [`checksum`] of `sql`.
     pub checksum: String,
-    /// For a `-- stowage:no-transaction` script, its statements, run one at
-    /// a time in autocommit; `None` for a script run in one transaction.
-    pub statements: Option<Vec<Statement>>,
+    /// Whether it carries `-- stowage:no-transaction`: its statements then
+    /// run one at a time in autocommit, not in one transaction.
+    pub no_transaction: bool,
+    /// Its statements, as PostgreSQL would split them.
+    pub statements: Vec<Statement>,
     /// `-- stowage:lock-timeout`, in milliseconds.
     pub lock_timeout_ms: Option<u64>,
     /// `-- stowage:statement-timeout`, in milliseconds.
     pub statement_timeout_ms: Option<u64>,
 }
 
-/// One statement of a no-transaction script.
+/// One statement of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     /// Its text, without the `;` that ends it.
     pub sql: String,
+    /// Its offset in the script's text, in bytes.
+    pub start: usize,
     /// Where it starts in the file.
     pub at: LineColumn,
 }
@@ -136,6 +140,7 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
         checksum: checksum(&text.sql),
         sql: text.sql,
         verbatim: text.verbatim,
+        no_transaction: directives.no_transaction,
         statements,
         lock_timeout_ms: directives.lock_timeout_ms,
         statement_timeout_ms: directives.statement_timeout_ms,
@@ -143,12 +148,8 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 }
 
 /// Splits a script into statements and checks each can run where the
-/// script's directives put it: the directives, and the statements of a
-/// no-transaction script (`None` for a transactional one).
-fn statements(
-    sql: &str,
-    display: &str,
-) -> Result<(Directives, Option<Vec<Statement>>), Vec<Problem>> {
+/// script's directives put it: the directives, and the statements.
+fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
     let unterminated = |e: LexError| {
         let at = position::after(&sql[..e.start]);
         vec![Problem::new(
@@ -207,15 +208,14 @@ fn statements(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let statements = directives.no_transaction.then(|| {
-        split
-            .iter()
-            .map(|s| Statement {
-                sql: s.text.to_owned(),
-                at: s.at,
-            })
-            .collect()
-    });
+    let statements = split
+        .iter()
+        .map(|s| Statement {
+            sql: s.text.to_owned(),
+            start: s.start,
+            at: s.at,
+        })
+        .collect();
     Ok((directives, statements))
 }
 

@@ -44,7 +44,8 @@ pub fn registry(folder: &Folder) -> TokenStream {
 /// makes editing it rebuild the crate; one whose text was normalized is
 /// embedded as a literal, with an `include_bytes!` left unused only so that
 /// the compiler tracks the file. The statements of a no-transaction script
-/// go in a static array of their own; timeouts from directives follow.
+/// go in a static array of their own, and so do where the statements of
+/// another script are; timeouts from directives follow.
 fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
     let path = script.path.to_string_lossy();
     let display = &script.display;
@@ -58,20 +59,28 @@ fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
         let sql = &script.sql;
         quote!(#sql)
     };
-    let script_tokens = match &script.statements {
-        None => quote!(::stowage::Script::__new(#display, #sql, #checksum)),
-        Some(statements) => {
-            let array = format_ident!("STATEMENTS_{}", items.len());
-            let count = statements.len();
-            let statements = statements.iter().map(|s| {
-                let (text, line, column) = (&s.sql, s.at.line, s.at.column);
-                quote!(::stowage::Statement::__new(#text, #line, #column))
-            });
-            items.push(quote!(
-                static #array: [::stowage::Statement; #count] = [#(#statements),*];
-            ));
-            quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
-        }
+    let array = format_ident!("STATEMENTS_{}", items.len());
+    let count = script.statements.len();
+    let script_tokens = if script.no_transaction {
+        let statements = script.statements.iter().map(|s| {
+            let (text, line, column) = (&s.sql, s.at.line, s.at.column);
+            quote!(::stowage::Statement::__new(#text, #line, #column))
+        });
+        items.push(quote!(
+            static #array: [::stowage::Statement; #count] = [#(#statements),*];
+        ));
+        quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
+    } else {
+        // Only where each statement is, to point at the one that failed.
+        let spans = script.statements.iter().map(|s| {
+            let (start, end) = (s.start, s.start + s.sql.len());
+            let (line, column) = (s.at.line, s.at.column);
+            quote!(::stowage::StatementSpan::__new(#start, #end, #line, #column))
+        });
+        items.push(quote!(
+            static #array: [::stowage::StatementSpan; #count] = [#(#spans),*];
+        ));
+        quote!(::stowage::Script::__new(#display, #sql, #checksum).__spans(&#array))
     };
     if script.lock_timeout_ms.is_none() && script.statement_timeout_ms.is_none() {
         return script_tokens;

@@ -13,7 +13,7 @@ use crate::timeouts::Timeouts;
 use crate::tracking_table::{Record, TrackingTable};
 use postgres::Client;
 use std::time::{Duration, Instant};
-use stowage_core::position;
+use stowage_core::position::{self, LineColumn};
 
 /// Applies `migration`, starting at statement `start_at` for a resumed
 /// no-transaction one, and records it. `timeouts` are the runner's; the
@@ -91,10 +91,13 @@ pub(crate) fn in_transaction(
     if let Err(e) = client.batch_execute("ROLLBACK") {
         tracing::debug!(error = %e, "rollback after a failed script");
     }
-    let position = in_script
-        .then(|| server_position(&source, begin.chars().count()))
-        .flatten()
-        .map(|index| position::of_char(script.sql(), index));
+    let position = if in_script {
+        server_position(&source, begin.chars().count())
+            .map(|index| position::of_char(script.sql(), index))
+            .or_else(|| find_failing_statement(client, script, &begin, &source, took))
+    } else {
+        None
+    };
     let failure = MigrationError {
         version: migration.version(),
         name: migration.name(),
@@ -219,6 +222,45 @@ fn record_failure(
         "migration failed: {summary}"
     );
     Error::Migration(failure)
+}
+
+/// How long a failed transactional script may have run for it to be run
+/// again to find the statement that failed.
+const REPLAY_LIMIT: Duration = Duration::from_secs(10);
+
+/// When the server gives no position (a constraint violation, a column
+/// that already exists), finds the statement that failed by running the
+/// script again, statement by statement, in a transaction that is rolled
+/// back. Only for errors that the same statements give again, and only for
+/// a script that failed quickly.
+fn find_failing_statement(
+    client: &mut Client,
+    script: &Script,
+    begin: &str,
+    error: &postgres::Error,
+    took: Duration,
+) -> Option<LineColumn> {
+    let code = error.code()?.code();
+    let transient = ["08", "40", "53", "55", "57", "58"]
+        .iter()
+        .any(|class| code.starts_with(class));
+    if transient || took > REPLAY_LIMIT || client.is_closed() {
+        return None;
+    }
+    let statements = script.statement_spans();
+    client.batch_execute(begin).ok()?;
+    let mut found = None;
+    for (sql, at) in statements {
+        if let Err(e) = client.batch_execute(sql) {
+            let inner = server_position(&e, 0).map(|index| position::of_char(sql, index));
+            found = Some(inner.map_or(at, |inner| position::within(at, inner)));
+            break;
+        }
+    }
+    if let Err(e) = client.batch_execute("ROLLBACK") {
+        tracing::debug!(error = %e, "rollback after finding the failed statement");
+    }
+    found
 }
 
 /// The server's error position as an index in characters from 0 into the

@@ -649,3 +649,30 @@ fn a_connection_error_never_shows_the_password() {
     let parsed = format!("{:?}", parse(&["--database-url", url, "status"]));
     assert!(!parsed.contains("s3cret"), "{parsed}");
 }
+
+static BUSY: Migrations = stowage::embed_migrations!("tests/fixtures/timeouts_busy");
+
+#[test]
+fn migrate_takes_timeouts_and_refuses_a_duration_it_cannot_read() {
+    let (database, mut client) = database();
+    db(&BUSY, &database, &["migrate", "--target", "1"]).ok();
+    let mut reader = database.connect().unwrap();
+    let mut long_read = reader.transaction().unwrap();
+    long_read.query("SELECT * FROM busy", &[]).unwrap();
+    let message = db(&BUSY, &database, &["migrate", "--lock-timeout", "100ms"]).error();
+    assert!(
+        message.contains("55P03") && message.contains("lock_timeout"),
+        "{message}"
+    );
+    long_read.commit().unwrap();
+    assert_eq!(applied_versions(&mut client), [1]);
+
+    let argv = ["app", "db", "migrate", "--lock-timeout", "soon"];
+    let err = App::try_parse_from(argv)
+        .err()
+        .expect("a bad duration is refused");
+    assert!(
+        err.to_string().contains("`soon` is not a duration"),
+        "{err}"
+    );
+}

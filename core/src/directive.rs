@@ -132,8 +132,9 @@ pub fn directives(
     }
 }
 
-/// A duration such as `250ms`, `5s`, `10min`, `2h` or `1d`, in milliseconds.
-fn milliseconds(value: &str) -> Option<u64> {
+/// A duration such as `250ms`, `5s`, `10min`, `2h` or `1d`, in milliseconds
+/// (at most PostgreSQL's limit for a timeout, `i32::MAX` ms).
+pub fn milliseconds(value: &str) -> Option<u64> {
     let digits = value
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(value.len());

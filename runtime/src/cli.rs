@@ -220,14 +220,43 @@ pub struct RunOptions {
     /// Go on when migrations applied earlier were edited since
     #[arg(long)]
     allow_divergent: bool,
+    /// PostgreSQL's lock_timeout while each migration runs, e.g. 5s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    lock_timeout: Option<std::time::Duration>,
+    /// PostgreSQL's statement_timeout while each migration runs, e.g. 10min
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    statement_timeout: Option<std::time::Duration>,
+    /// How long to wait for another process's migration lock, e.g. 30s
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    lock_wait_timeout: Option<std::time::Duration>,
+}
+
+/// A duration as the directives write it: `250ms`, `5s`, `10min`, `2h`, `1d`.
+fn duration(value: &str) -> Result<std::time::Duration, String> {
+    stowage_core::directive::milliseconds(value)
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| {
+            format!(
+                "`{value}` is not a duration: write a whole number with a unit (ms, s, min, h or d)"
+            )
+        })
 }
 
 impl RunOptions {
     fn apply<'m>(&self, runner: Runner<'m>) -> Runner<'m> {
-        let runner = runner
+        let mut runner = runner
             .allow_out_of_order(self.allow_out_of_order)
             .allow_missing(self.allow_missing)
             .allow_divergent(self.allow_divergent);
+        if let Some(timeout) = self.lock_timeout {
+            runner = runner.lock_timeout(timeout);
+        }
+        if let Some(timeout) = self.statement_timeout {
+            runner = runner.statement_timeout(timeout);
+        }
+        if let Some(wait) = self.lock_wait_timeout {
+            runner = runner.lock_wait_timeout(wait);
+        }
         match self.target {
             Some(version) => runner.target(version),
             None => runner,

@@ -106,6 +106,7 @@ pub(crate) fn in_transaction(
         statement: None,
         undoing: !std::ptr::eq(script, migration.up()),
         not_recorded: None,
+        applied_before: Vec::new(),
         source,
     };
     Err((Box::new(failure), took))
@@ -161,6 +162,7 @@ fn apply_statements(
                 }),
                 undoing: false,
                 not_recorded: None,
+                applied_before: Vec::new(),
                 source,
             };
             return Err(record_failure(

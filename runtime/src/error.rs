@@ -1,6 +1,7 @@
 //! The errors a run can end with.
 
 use crate::history::Violation;
+use crate::report::Applied;
 use std::fmt;
 use std::time::Duration;
 pub use stowage_core::position::LineColumn;
@@ -100,6 +101,8 @@ pub struct MigrationError {
     /// The failed script is the migration's down script.
     pub(crate) undoing: bool,
     pub(crate) not_recorded: Option<postgres::Error>,
+    /// The migrations the same run applied before this one failed.
+    pub(crate) applied_before: Vec<Applied>,
     pub(crate) source: postgres::Error,
 }
 
@@ -146,6 +149,12 @@ impl MigrationError {
     /// The SQLSTATE code, e.g. `42P01`.
     pub fn code(&self) -> Option<&str> {
         self.source.code().map(|c| c.code())
+    }
+
+    /// The migrations the same run applied, and committed, before this one
+    /// failed.
+    pub fn applied_before(&self) -> &[Applied] {
+        &self.applied_before
     }
 
     /// Whether it was the migration's down script that failed, in a rollback.
@@ -263,6 +272,14 @@ impl fmt::Display for MigrationError {
                 "\na statement was canceled: it ran longer than statement_timeout, or a cancel was requested"
             )?,
             _ => {}
+        }
+        if !self.applied_before.is_empty() {
+            let versions: Vec<String> = self
+                .applied_before
+                .iter()
+                .map(|a| a.version().to_string())
+                .collect();
+            write!(f, "\nthis run applied {} before it", versions.join(", "))?;
         }
         match &self.not_recorded {
             None if self.statement.is_none() => write!(

@@ -223,7 +223,15 @@ impl<'m> Runner<'m> {
                 start_at,
             } in pending
             {
-                let duration = apply(client, table, migration, start_at, self.timeouts)?;
+                let duration = apply(client, table, migration, start_at, self.timeouts).map_err(
+                    |e| match e {
+                        Error::Migration(mut failure) => {
+                            failure.applied_before = std::mem::take(&mut report.applied);
+                            Error::Migration(failure)
+                        }
+                        other => other,
+                    },
+                )?;
                 tracing::info!(
                     version = migration.version(),
                     name = migration.name(),

@@ -51,56 +51,11 @@ fn migrate(client: &mut Client) -> Result<(), Box<dyn std::error::Error>> {
     let report = MIGRATIONS.run(client)?;
     println!("\nfirst run: {report}");
 
-    println!("\nstowage_migrations:");
-    print_status(client)?;
+    // What the tracking table now records, as `status` sees it.
+    print!("\n{}", MIGRATIONS.runner().status(client)?);
 
     // Nothing is pending now: this costs one query and takes no lock.
     let report = MIGRATIONS.run(client)?;
     println!("\nsecond run: {report}");
-    Ok(())
-}
-
-/// Prints the tracking table as an aligned text table.
-fn print_status(client: &mut Client) -> Result<(), postgres::Error> {
-    let rows = client.query(
-        "SELECT version::text, name, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), applied_by,
-                execution_ms::text, success::text
-         FROM stowage_migrations
-         ORDER BY version",
-        &[],
-    )?;
-    let header = [
-        "version",
-        "name",
-        "applied_at",
-        "applied_by",
-        "execution_ms",
-        "success",
-    ];
-    let mut table = vec![header.map(String::from).to_vec()];
-    for row in &rows {
-        table.push(
-            (0..row.len())
-                .map(|i| row.try_get(i))
-                .collect::<Result<_, _>>()?,
-        );
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|col| {
-            table
-                .iter()
-                .map(|row| row[col].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &table {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:<width$}"))
-            .collect();
-        println!("  {}", cells.join("  ").trim_end());
-    }
     Ok(())
 }

@@ -58,13 +58,24 @@ fn apply_in_transaction(
             note: None,
         })
     };
-    in_transaction(client, migration, migration.up(), timeouts, finish)
-        .map_err(|(failure, took)| record_failure(client, table, migration, failure, took, None))
+    in_transaction(client, migration, migration.up(), timeouts, finish).map_err(
+        |(failure, took)| {
+            if failure.outcome_unknown {
+                // It may have committed with its row: a failure row could lie.
+                tracing::error!(version = migration.version(), "{failure}");
+                Error::Migration(failure)
+            } else {
+                record_failure(client, table, migration, failure, took, None)
+            }
+        },
+    )
 }
 
 /// Runs `script` of `migration` in a transaction that `finish(elapsed)`
 /// (SQL ending in `COMMIT`) closes: two round trips. On failure the
-/// transaction is rolled back and the error placed in the script's file.
+/// transaction is rolled back and the error placed in the script's file,
+/// unless the connection was lost once `COMMIT` was sent: then whether it
+/// committed is unknown.
 pub(crate) fn in_transaction(
     client: &mut Client,
     migration: &Migration,
@@ -88,6 +99,7 @@ pub(crate) fn in_transaction(
     let Err((source, in_script)) = outcome else {
         return Ok(took);
     };
+    let outcome_unknown = !in_script && source.as_db_error().is_none();
     if let Err(e) = client.batch_execute("ROLLBACK") {
         tracing::debug!(error = %e, "rollback after a failed script");
     }
@@ -107,6 +119,7 @@ pub(crate) fn in_transaction(
         undoing: !std::ptr::eq(script, migration.up()),
         not_recorded: None,
         applied_before: Vec::new(),
+        outcome_unknown,
         source,
     };
     Err((Box::new(failure), took))
@@ -163,6 +176,7 @@ fn apply_statements(
                 undoing: false,
                 not_recorded: None,
                 applied_before: Vec::new(),
+                outcome_unknown: false,
                 source,
             };
             return Err(record_failure(
@@ -180,11 +194,15 @@ fn apply_statements(
             total,
             "statement done"
         );
-        table
-            .record(client, record(started.elapsed(), false, i + 1))
-            .map_err(Error::database(
-                "recording the progress of a no-transaction migration",
-            ))?;
+        // After the last statement, one write records the migration applied.
+        let done = i + 1;
+        if done < total {
+            table
+                .record(client, record(started.elapsed(), false, done))
+                .map_err(Error::database(
+                    "recording the progress of a no-transaction migration",
+                ))?;
+        }
     }
     let took = started.elapsed();
     table

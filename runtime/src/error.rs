@@ -103,6 +103,9 @@ pub struct MigrationError {
     pub(crate) not_recorded: Option<postgres::Error>,
     /// The migrations the same run applied before this one failed.
     pub(crate) applied_before: Vec<Applied>,
+    /// The connection was lost after `COMMIT` was sent: the server may have
+    /// committed the script with its tracking row, or not.
+    pub(crate) outcome_unknown: bool,
     pub(crate) source: postgres::Error,
 }
 
@@ -157,6 +160,13 @@ impl MigrationError {
         &self.applied_before
     }
 
+    /// Whether the connection was lost after the script's `COMMIT` was sent,
+    /// so that it may have been committed, tracking row included, or not:
+    /// the tracking table tells which.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.outcome_unknown
+    }
+
     /// Whether it was the migration's down script that failed, in a rollback.
     pub fn is_down(&self) -> bool {
         self.undoing
@@ -207,6 +217,28 @@ impl MigrationError {
 
 impl fmt::Display for MigrationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.outcome_unknown {
+            let (what, done) = if self.undoing {
+                (
+                    "the down script of migration",
+                    "rolled back: its row is gone from the tracking table",
+                )
+            } else {
+                (
+                    "migration",
+                    "applied: its row in the tracking table says success",
+                )
+            };
+            return write!(
+                f,
+                "{what} {} ({}) lost its connection after COMMIT was sent ({}), so whether it committed is \
+                 unknown: if it did, it is {done}; the tracking table is true either way, and the next run \
+                 goes on from what it says",
+                self.version,
+                self.path,
+                self.summary()
+            );
+        }
         if self.undoing {
             write!(
                 f,

@@ -88,6 +88,19 @@ impl fmt::Display for Violation {
                 statements_done,
                 statements_total,
                 error,
+            } if statements_done >= statements_total => write!(
+                f,
+                "migration {version} ({name}) is dirty: it runs outside a transaction, and all \
+                 {statements_total} of its statements completed, but it was interrupted before it was \
+                 recorded as applied; resume it (Runner::resume) to record it, or mark it applied \
+                 (Runner::mark_applied({version}))"
+            ),
+            Violation::Dirty {
+                version,
+                name,
+                statements_done,
+                statements_total,
+                error,
             } => {
                 let next = statements_done + 1;
                 write!(

@@ -25,7 +25,11 @@ fn a_failing_migration_is_rolled_back_recorded_and_retried() {
     );
     assert!(err.not_recorded().is_none());
     let before: Vec<i64> = err.applied_before().iter().map(|a| a.version()).collect();
-    assert_eq!(before, [1], "migration 1 was applied and committed before 2 failed");
+    assert_eq!(
+        before,
+        [1],
+        "migration 1 was applied and committed before 2 failed"
+    );
     let message = err.to_string();
     for part in [
         "this run applied 1 before it",

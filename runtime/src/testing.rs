@@ -20,7 +20,9 @@
 //! The server stops, and its folder is removed, when the [`TestServer`] is
 //! dropped or, for [`TestServer::shared`], when the process exits, however
 //! it exits: a watchdog process waits for the end of a pipe this process
-//! holds open.
+//! holds open. A throwaway server can also be stopped as a crash would stop
+//! it and started again ([`TestServer::stop_immediately`],
+//! [`TestServer::start_again`]), to test what survives.
 //!
 //! [`check_migrations`] and [`assert_migrations`] check a set of migrations
 //! in one line of a test: they apply on a new database, a second run applies
@@ -190,6 +192,49 @@ impl TestServer {
         &self.config
     }
 
+    /// Stops a throwaway server at once, as a crash would: `pg_ctl stop -m
+    /// immediate`, which cuts every connection without a word to its client
+    /// and exits without a checkpoint. It returns once the server has exited;
+    /// [`start_again`](TestServer::start_again) starts it on the same data
+    /// and socket, and the server recovers from its write-ahead log: what
+    /// had not committed is gone.
+    ///
+    /// The throwaway server runs with `synchronous_commit = off` for speed,
+    /// so the transactions that committed last before the stop may be lost
+    /// too; a session whose commits must survive sets
+    /// `synchronous_commit = on` (then they all do).
+    /// Connections made before the stop are closed; make new ones after
+    /// the start.
+    ///
+    /// Refused, stopping nothing, on the server of `DATABASE_URL`: a test
+    /// stops only a server it started.
+    pub fn stop_immediately(&self) -> Result<(), TestError> {
+        let local = self.local("stop")?;
+        // The admin connection dies with the server: the next use makes a new one.
+        self.admin
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        local.pg_ctl_stop_immediately()
+    }
+
+    /// Starts a throwaway server again after
+    /// [`stop_immediately`](TestServer::stop_immediately), returning once it
+    /// accepts connections. Refused on the server of `DATABASE_URL`.
+    pub fn start_again(&self) -> Result<(), TestError> {
+        self.local("start")?.pg_ctl_start()
+    }
+
+    /// The server this process started, or a refusal to `doing` any other.
+    fn local(&self, doing: &str) -> Result<&LocalServer, TestError> {
+        self.local.as_ref().ok_or_else(|| {
+            TestError::new(format!(
+                "refusing to {doing} {self}: only a throwaway server that this process started can be \
+                 stopped and started again; unset DATABASE_URL to have one"
+            ))
+        })
+    }
+
     /// Creates an empty database, dropped again when the returned value is.
     pub fn create_database(&self) -> Result<TestDatabase<'_>, TestError> {
         let name = format!(
@@ -311,6 +356,7 @@ fn describe(config: &Config) -> String {
 struct LocalServer {
     root: PathBuf,
     bindir: PathBuf,
+    as_root: bool,
     watchdog: Option<(Child, ChildStdin)>,
 }
 
@@ -340,6 +386,7 @@ impl LocalServer {
         let mut server = LocalServer {
             root: root.clone(),
             bindir: bindir.clone(),
+            as_root,
             watchdog: None,
         };
         run(
@@ -360,19 +407,29 @@ impl LocalServer {
         )?;
         // From here on the watchdog stops the server when this process ends.
         server.watchdog = Some(watchdog(as_root, &bindir, &data, &root)?);
+        server.pg_ctl_start()?;
+        Ok(server)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// `pg_ctl start`, waiting until the server accepts connections.
+    fn pg_ctl_start(&self) -> Result<(), TestError> {
         let options = format!(
             "-c listen_addresses='' -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
              -c max_connections=200",
-            root.display()
+            self.root.display()
         );
         run(
-            as_root,
-            &bindir.join("pg_ctl"),
+            self.as_root,
+            &self.bindir.join("pg_ctl"),
             &[
                 "-D".as_ref(),
-                data.as_os_str(),
+                self.data().as_os_str(),
                 "-l".as_ref(),
-                root.join("server.log").as_os_str(),
+                self.root.join("server.log").as_os_str(),
                 "-o".as_ref(),
                 options.as_ref(),
                 "-w".as_ref(),
@@ -380,10 +437,25 @@ impl LocalServer {
             ],
         )
         .map_err(|e| {
-            let log = std::fs::read_to_string(root.join("server.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
             TestError::new(format!("{e}\nserver log:\n{log}"))
-        })?;
-        Ok(server)
+        })
+    }
+
+    /// `pg_ctl stop -m immediate`, waiting until the server has exited.
+    fn pg_ctl_stop_immediately(&self) -> Result<(), TestError> {
+        run(
+            self.as_root,
+            &self.bindir.join("pg_ctl"),
+            &[
+                "-D".as_ref(),
+                self.data().as_os_str(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "-w".as_ref(),
+                "stop".as_ref(),
+            ],
+        )
     }
 }
 

@@ -1,0 +1,836 @@
+//! Reliability: stowage against what production does to a program that
+//! migrates at start-up. Everything runs on a real PostgreSQL server; the
+//! instances are real processes (this test binary run again, see
+//! `child_process`), killed with SIGKILL as `kill -9` does.
+//!
+//! The migrations are the fifty of `tests/fixtures/reliability_fifty`, the
+//! history of a small shop's schema: tables, indexes, `ALTER`s, functions
+//! with `$$` bodies, triggers, views, and no-transaction migrations that
+//! build indexes with `CREATE INDEX CONCURRENTLY`.
+//!
+//! A test never sleeps to let something happen: to stop a migrating process
+//! at a known point, a *gate* (an open transaction, as an application's
+//! would be) holds a lock the next statement needs, and the test watches
+//! `pg_stat_activity` until the process is blocked by that gate in that
+//! statement. Every wait is bounded and says what it waited for.
+//!
+//! After each kill the test checks what an operator would: that the
+//! tracking table agrees with the schema (see `reliability/state.rs`), that
+//! no migration lock is left once the server has ended the dead session,
+//! and that the documented way on (a plain run, `resume`, `mark_applied` or
+//! `forget`) completes the migrations.
+//!
+//! The kill points, 23 in all:
+//!
+//! | where the process is killed                                   | test |
+//! |---------------------------------------------------------------|------|
+//! | in the quick check, before the lock                           | `kill_in_the_quick_check` |
+//! | creating the tracking table, on a first run                   | `kill_while_creating_the_tracking_table` |
+//! | reading the history under the lock (a `resume`)               | `kill_a_resume_while_it_reads_the_history` |
+//! | waiting for the lock another instance holds                   | `kill_an_instance_waiting_for_the_lock` |
+//! | holding the lock, in a migration, while another instance waits | `kill_the_lock_holder_while_another_instance_waits` |
+//! | holding the lock, in a no-transaction migration, while another waits | `kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits` |
+//! | at the first statement of a migration                         | `kill_at_the_first_statement_of_a_migration` |
+//! | at statement 3 of 4, after a table and an index               | `kill_after_some_statements_of_a_migration` |
+//! | after a `$$` function, at the trigger that uses it            | `kill_between_a_function_and_its_trigger` |
+//! | at migration 45, after applying 31 to 44 in the same run      | `kill_late_in_a_long_run` |
+//! | in a backfill `UPDATE` waiting for a row lock                 | `kill_in_a_backfill_waiting_for_a_row_lock` |
+//! | writing the row (and `COMMIT`) of the first migration of a run | `kill_while_the_first_row_of_a_run_is_written` |
+//! | writing the row of a migration in the middle of a run         | `kill_while_a_row_mid_run_is_written` |
+//! | recording the start of a no-transaction migration             | `kill_while_a_no_transaction_migration_records_its_start` |
+//! | in statement 1 of 2, a `CREATE INDEX CONCURRENTLY`            | `kill_in_a_concurrent_index_build` |
+//! | in statement 2 of 3, written to be run again                  | `kill_in_a_statement_written_to_run_again` |
+//! | recording progress after statement 1 of 3                     | `kill_while_progress_is_recorded` |
+//! | recording progress after the last statement                   | `kill_after_the_last_statement_before_it_is_recorded_applied` |
+//! | in statement 3 of 3, then the orphaned build is terminated    | `kill_then_terminate_the_orphaned_index_build` |
+//! | in the only statement, then marked applied                    | `kill_in_the_only_statement_then_mark_applied` |
+//! | in statement 3 of 3, then undone by hand and forgotten        | `kill_in_the_last_statement_then_undo_and_forget` |
+//! | `mark_applied` writing its row                                | `kill_mark_applied_while_it_writes` |
+//! | `forget` deleting the row                                     | `kill_forget_while_it_deletes` |
+//!
+//! Besides: 32 processes started together on an empty database; a
+//! connection cut (through a proxy) while the server holds a migration's
+//! `COMMIT`; and a server stopped with `pg_ctl stop -m immediate` mid-run
+//! and started again, on a throwaway server of its own.
+//!
+//! What a killed process leaves depends on one fact of PostgreSQL: the
+//! server learns that its client died only when it next reads from or
+//! writes to it. A session blocked behind a gate therefore finishes the
+//! query it had received once the gate is released, then finds the client
+//! gone and ends, rolling back an open transaction. A migration's own
+//! statements and its tracking row are sent in two queries, so a process
+//! killed in the first leaves nothing of the migration, and one killed in
+//! the second (which ends with `COMMIT`) leaves the migration applied and
+//! recorded. A no-transaction statement commits on its own: the process
+//! killed during it leaves it completed, and its row saying it was
+//! interrupted during it. (A server can be told to check for dead clients
+//! while a query runs, `client_connection_check_interval`; the children pin
+//! it to its default, off, so that these outcomes hold on any server.)
+
+#[path = "reliability/child.rs"]
+mod child;
+#[path = "reliability/gate.rs"]
+mod gate;
+#[path = "reliability/proxy.rs"]
+mod proxy;
+#[path = "reliability/state.rs"]
+mod state;
+#[path = "reliability/watch.rs"]
+mod watch;
+
+use child::Instance;
+use gate::Gate;
+use postgres::{Client, NoTls};
+use state::{Dirty, Next, State};
+use std::time::Duration;
+use stowage::testing::{TestDatabase, TestServer};
+use stowage::{Error, Violation};
+use watch::ThreadRun;
+
+static FIFTY: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/reliability_fifty");
+
+/// The tracking table, as a gate names it.
+const TRACKING: &str = "public.stowage_migrations";
+
+/// The entry point of the child processes; does nothing in a plain test run.
+#[test]
+fn child_process() {
+    child::child_main();
+}
+
+/// A new database with migrations 1 to `version` applied, and a connection
+/// to it.
+fn database_at(version: i64) -> (TestDatabase<'static>, Client) {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut client = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    if version > 0 {
+        FIFTY
+            .runner()
+            .target(version)
+            .run(&mut client)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    (db, client)
+}
+
+/// Starts a process that runs the migrations, as a program does at start-up.
+fn start(db: &TestDatabase<'_>, name: &str, action: &str) -> Instance {
+    Instance::start(db.config(), name, action, false)
+}
+
+fn assert_no_lock(client: &mut Client) {
+    assert_eq!(
+        watch::advisory_lock_holders(client),
+        [] as [i32; 0],
+        "a migration lock is left"
+    );
+}
+
+/// Kills `instance` (blocked as server process `pid`), releases `gate`,
+/// waits until the server has ended the dead session, and checks that no
+/// lock is left.
+fn kill_and_release(client: &mut Client, instance: Instance, gate: Gate, pid: i32) {
+    instance.kill();
+    gate.release();
+    watch::gone(client, pid);
+    assert_no_lock(client);
+}
+
+/// Waits until `instance` is blocked by `gate` at `at`, then
+/// [`kill_and_release`].
+fn kill_at(client: &mut Client, mut instance: Instance, gate: Gate, at: &str) {
+    let pid = watch::blocked(client, &mut instance, &gate, at);
+    kill_and_release(client, instance, gate, pid);
+}
+
+/// The operator's last step: a run (or, with `resume`, a resume) that
+/// applies migrations `from` to 50, leaving the schema complete, the
+/// tracking table true, no lock, and nothing for a further run to do.
+fn completes(client: &mut Client, resume: bool, from: i64) {
+    let runner = FIFTY.runner().lock_wait_timeout(Duration::from_secs(60));
+    let outcome = if resume {
+        runner.resume(client)
+    } else {
+        runner.run(client)
+    };
+    let report = outcome.unwrap_or_else(|e| panic!("the run after the kill failed: {e}"));
+    let applied: Vec<i64> = report.applied().iter().map(|a| a.version()).collect();
+    assert_eq!(applied, (from..=50).collect::<Vec<_>>());
+    assert_eq!(state::check(client), State::COMPLETE);
+    assert!(FIFTY.run(client).unwrap().is_empty());
+    assert_no_lock(client);
+}
+
+/// What a plain run says of the dirty migration: it must refuse.
+fn refused_as_dirty(client: &mut Client, version: i64) -> String {
+    match FIFTY.run(client) {
+        Err(Error::History(e)) => {
+            assert!(
+                matches!(e.violations(), [Violation::Dirty { version: v, .. }] if *v == version),
+                "{e}"
+            );
+            e.to_string()
+        }
+        other => panic!("expected a refusal of dirty migration {version}, got {other:?}"),
+    }
+}
+
+fn exists(client: &mut Client, relation: &str) -> bool {
+    client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
+        .unwrap()
+        .get(0)
+}
+
+fn dirty(version: i64, done: usize, total: usize, next: Next) -> State {
+    State {
+        applied: version - 1,
+        dirty: Some(Dirty {
+            version,
+            done,
+            total,
+            interrupted: true,
+            next,
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Many processes at once.
+
+#[test]
+fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once() {
+    let (db, mut client) = database_at(0);
+    let processes = 32;
+    let mut crowd: Vec<Instance> = (0..processes)
+        .map(|i| Instance::start(db.config(), &format!("crowd-{i:02}"), "run", true))
+        .collect();
+    // All are connected and waiting on their input: let them go at once.
+    watch::connected(&mut client, "crowd-", processes);
+    for instance in &mut crowd {
+        instance.go();
+    }
+    let outcomes = child::finish_all(crowd, child::FINISH_WITHIN);
+
+    let reports: Vec<Vec<i64>> = outcomes.iter().map(child::Outcome::succeeded).collect();
+    let mut applied: Vec<i64> = reports.iter().flatten().copied().collect();
+    applied.sort_unstable();
+    assert_eq!(
+        applied,
+        (1..=50).collect::<Vec<_>>(),
+        "every migration applied once"
+    );
+    assert_eq!(
+        reports.iter().filter(|r| !r.is_empty()).count(),
+        1,
+        "the first to take the lock applies all fifty; the others find nothing to do"
+    );
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM stowage_migrations WHERE success", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 50);
+    assert_eq!(state::check(&mut client), State::COMPLETE);
+    assert_no_lock(&mut client);
+}
+
+// ---------------------------------------------------------------------------
+// Killed before applying anything.
+
+#[test]
+fn kill_in_the_quick_check() {
+    let (db, mut client) = database_at(5);
+    let gate = Gate::exclusive(db.config(), TRACKING);
+    let mut migrator = start(&db, "migrator", "run");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "stowage_migrations");
+    assert_no_lock(&mut client); // the quick check runs before the lock is taken
+    kill_and_release(&mut client, migrator, gate, pid);
+    assert_eq!(state::check(&mut client), State::at(5));
+    completes(&mut client, false, 6);
+}
+
+#[test]
+fn kill_while_creating_the_tracking_table() {
+    let (db, mut client) = database_at(0);
+    // Another session is creating a table of that name and has not
+    // committed: the run's CREATE TABLE waits to see whether it will.
+    let gate = Gate::creating(
+        db.config(),
+        "CREATE TABLE public.stowage_migrations (version bigint PRIMARY KEY)",
+    );
+    let mut migrator = start(&db, "migrator", "run");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "CREATE TABLE");
+    assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
+    migrator.kill();
+    gate.roll_back();
+    watch::gone(&mut client, pid);
+    assert_no_lock(&mut client);
+    // The dead process's CREATE TABLE went through once the gate rolled back.
+    assert!(exists(&mut client, TRACKING));
+    assert_eq!(state::check(&mut client), State::at(0));
+    completes(&mut client, false, 1);
+}
+
+#[test]
+fn kill_a_resume_while_it_reads_the_history() {
+    let (db, mut client) = database_at(15);
+    let gate = Gate::exclusive(db.config(), TRACKING);
+    let mut migrator = start(&db, "migrator", "resume");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "ORDER BY version");
+    assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
+    kill_and_release(&mut client, migrator, gate, pid);
+    assert_eq!(state::check(&mut client), State::at(15));
+    completes(&mut client, false, 16);
+}
+
+// ---------------------------------------------------------------------------
+// Killed around the lock, with two instances.
+
+#[test]
+fn kill_an_instance_waiting_for_the_lock() {
+    let (db, mut client) = database_at(15);
+    let gate = Gate::reading(db.config(), "products");
+    let mut holder = start(&db, "holder", "run");
+    let holder_pid = watch::blocked(&mut client, &mut holder, &gate, "ADD COLUMN sku");
+    let mut waiter = start(&db, "waiter", "run");
+    let waiter_pid = watch::polling_for_lock(&mut client, &mut waiter);
+    waiter.kill();
+    watch::gone(&mut client, waiter_pid);
+    assert_eq!(watch::advisory_lock_holders(&mut client), [holder_pid]);
+    gate.release();
+    let outcome = holder.finish(child::FINISH_WITHIN);
+    assert_eq!(outcome.succeeded(), (16..=50).collect::<Vec<_>>());
+    assert_eq!(state::check(&mut client), State::COMPLETE);
+    assert_no_lock(&mut client);
+}
+
+#[test]
+fn kill_the_lock_holder_while_another_instance_waits() {
+    let (db, mut client) = database_at(8);
+    let gate = Gate::writing(db.config(), "orders");
+    let mut holder = start(&db, "holder", "run");
+    let holder_pid = watch::blocked(
+        &mut client,
+        &mut holder,
+        &gate,
+        "CREATE TRIGGER orders_audit",
+    );
+    let mut waiter = start(&db, "waiter", "run");
+    watch::polling_for_lock(&mut client, &mut waiter);
+    holder.kill();
+    gate.release();
+    watch::gone(&mut client, holder_pid);
+    // The holder's migration 9 was rolled back with its session; the
+    // waiter takes the lock and applies everything from 9 on.
+    let outcome = waiter.finish(child::FINISH_WITHIN);
+    assert_eq!(outcome.succeeded(), (9..=50).collect::<Vec<_>>());
+    assert_eq!(state::check(&mut client), State::COMPLETE);
+    assert_no_lock(&mut client);
+}
+
+#[test]
+fn kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits() {
+    let (db, mut client) = database_at(19);
+    let gate = Gate::writing(db.config(), "orders");
+    let mut holder = start(&db, "holder", "run");
+    let holder_pid = watch::blocked(&mut client, &mut holder, &gate, "orders_placed_at_idx");
+    let mut waiter = start(&db, "waiter", "run");
+    watch::polling_for_lock(&mut client, &mut waiter);
+    holder.kill();
+    gate.release();
+    watch::gone(&mut client, holder_pid);
+    // The waiter takes the lock, finds migration 20 dirty and refuses.
+    let outcome = waiter.finish(child::FINISH_WITHIN);
+    assert!(!outcome.status.success(), "{}", outcome.describe());
+    let error = outcome.error().expect("the waiter's error");
+    for part in [
+        "migration 20 (index_orders_concurrently) is dirty",
+        "interrupted during statement 2 of 3",
+        "Runner::resume",
+    ] {
+        assert!(error.contains(part), "{part:?} not in {error}");
+    }
+    assert_no_lock(&mut client);
+    assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::Completed));
+    // Statement 2 is `CREATE INDEX CONCURRENTLY IF NOT EXISTS`: resuming
+    // runs it again harmlessly.
+    completes(&mut client, true, 20);
+}
+
+// ---------------------------------------------------------------------------
+// Killed inside a migration's transaction.
+
+#[test]
+fn kill_at_the_first_statement_of_a_migration() {
+    let (db, mut client) = database_at(1);
+    let gate = Gate::writing(db.config(), "accounts");
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "CREATE TABLE users");
+    assert_eq!(state::check(&mut client), State::at(1));
+    completes(&mut client, false, 2);
+}
+
+#[test]
+fn kill_after_some_statements_of_a_migration() {
+    let (db, mut client) = database_at(24);
+    let gate = Gate::reading(db.config(), "products");
+    let migrator = start(&db, "migrator", "run");
+    // Statements 1 and 2 created reviews and its index; 3 waits.
+    kill_at(&mut client, migrator, gate, "ADD COLUMN rating_avg");
+    assert_eq!(state::check(&mut client), State::at(24));
+    assert!(!exists(&mut client, "public.reviews"));
+    completes(&mut client, false, 25);
+}
+
+#[test]
+fn kill_between_a_function_and_its_trigger() {
+    let (db, mut client) = database_at(8);
+    let gate = Gate::writing(db.config(), "orders");
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "CREATE TRIGGER orders_audit");
+    assert_eq!(state::check(&mut client), State::at(8));
+    let function: bool = client
+        .query_one("SELECT to_regprocedure('audit_row()') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!function, "the function of the killed migration is left");
+    completes(&mut client, false, 9);
+}
+
+#[test]
+fn kill_late_in_a_long_run() {
+    let (db, mut client) = database_at(30);
+    let gate = Gate::reading(db.config(), "shipments");
+    let migrator = start(&db, "migrator", "run");
+    // The process applies 31 to 44, then waits in 45.
+    kill_at(&mut client, migrator, gate, "ADD COLUMN delivered_at");
+    assert_eq!(state::check(&mut client), State::at(44));
+    completes(&mut client, false, 45);
+}
+
+#[test]
+fn kill_in_a_backfill_waiting_for_a_row_lock() {
+    let (db, mut client) = database_at(25);
+    client
+        .batch_execute("INSERT INTO products (name, price_cents) VALUES ('kettle', 2500)")
+        .unwrap();
+    let gate = Gate::locking_rows(db.config(), "SELECT id FROM products FOR UPDATE");
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "UPDATE products SET sku");
+    assert_eq!(state::check(&mut client), State::at(25));
+    let sku: Option<String> = client
+        .query_one("SELECT sku FROM products", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(sku, None, "the backfill was rolled back");
+    completes(&mut client, false, 26);
+    let sku: Option<String> = client
+        .query_one("SELECT sku FROM products", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(sku.as_deref(), Some("SKU-00000001"));
+}
+
+// ---------------------------------------------------------------------------
+// Killed while a migration's tracking row is written.
+
+#[test]
+fn kill_while_the_first_row_of_a_run_is_written() {
+    let (db, mut client) = database_at(42);
+    let gate = Gate::blocking_writes(db.config(), TRACKING);
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "'user_preferences'");
+    // The row and COMMIT were sent in one query before the kill: the
+    // server committed the migration with its row.
+    assert_eq!(state::check(&mut client), State::at(43));
+    completes(&mut client, false, 44);
+}
+
+#[test]
+fn kill_while_a_row_mid_run_is_written() {
+    let (db, mut client) = database_at(36);
+    let in_migration = Gate::exclusive(db.config(), "products");
+    let mut migrator = start(&db, "migrator", "run");
+    // The process applied 37 and waits in 38; block writes to the tracking
+    // table, then let 38 go on to its row.
+    watch::blocked(
+        &mut client,
+        &mut migrator,
+        &in_migration,
+        "CREATE VIEW active_products",
+    );
+    let at_row = Gate::blocking_writes(db.config(), TRACKING);
+    in_migration.release();
+    kill_at(&mut client, migrator, at_row, "'active_products'");
+    assert_eq!(state::check(&mut client), State::at(38));
+    completes(&mut client, false, 39);
+}
+
+// ---------------------------------------------------------------------------
+// Killed in a no-transaction migration.
+
+#[test]
+fn kill_while_a_no_transaction_migration_records_its_start() {
+    let (db, mut client) = database_at(11);
+    let gate = Gate::blocking_writes(db.config(), TRACKING);
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "'index_payments'");
+    assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::NotRun));
+    let message = refused_as_dirty(&mut client, 12);
+    assert!(
+        message.contains("interrupted during statement 1 of 2"),
+        "{message}"
+    );
+    // Nothing of it ran: resume.
+    completes(&mut client, true, 12);
+}
+
+#[test]
+fn kill_in_a_concurrent_index_build() {
+    let (db, mut client) = database_at(11);
+    let gate = Gate::writing(db.config(), "payments");
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "payments_order_idx");
+    // The build finished after the process died; the row cannot know.
+    assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::Completed));
+    refused_as_dirty(&mut client, 12);
+    // Statement 1 would fail on the index it built: drop it, then resume.
+    client
+        .batch_execute("DROP INDEX payments_order_idx")
+        .unwrap();
+    completes(&mut client, true, 12);
+}
+
+#[test]
+fn kill_in_a_statement_written_to_run_again() {
+    let (db, mut client) = database_at(19);
+    let gate = Gate::writing(db.config(), "orders");
+    let migrator = start(&db, "migrator", "run");
+    kill_at(&mut client, migrator, gate, "orders_placed_at_idx");
+    assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::Completed));
+    // `IF NOT EXISTS`: resuming at statement 2 is harmless.
+    completes(&mut client, true, 20);
+}
+
+#[test]
+fn kill_while_progress_is_recorded() {
+    let (db, mut client) = database_at(19);
+    let in_statement = Gate::writing(db.config(), "order_items");
+    let mut migrator = start(&db, "migrator", "run");
+    watch::blocked(
+        &mut client,
+        &mut migrator,
+        &in_statement,
+        "order_items_product_idx",
+    );
+    let at_row = Gate::blocking_writes(db.config(), TRACKING);
+    in_statement.release();
+    kill_at(&mut client, migrator, at_row, "'index_orders_concurrently'");
+    assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::NotRun));
+    completes(&mut client, true, 20);
+}
+
+#[test]
+fn kill_after_the_last_statement_before_it_is_recorded_applied() {
+    let (db, mut client) = database_at(32);
+    let in_statement = Gate::writing(db.config(), "audit_log");
+    let mut migrator = start(&db, "migrator", "run");
+    watch::blocked(
+        &mut client,
+        &mut migrator,
+        &in_statement,
+        "audit_log_row_idx",
+    );
+    let at_row = Gate::blocking_writes(db.config(), TRACKING);
+    in_statement.release();
+    kill_at(&mut client, migrator, at_row, "'index_sessions_and_audit'");
+    let state = state::check(&mut client);
+    if state == State::at(33) {
+        // The write that recorded the last statement done also recorded
+        // the migration applied.
+        completes(&mut client, false, 34);
+        return;
+    }
+    // The progress of the last statement was recorded, but not the success.
+    assert_eq!(state, dirty(33, 2, 2, Next::NotRun));
+    let message = refused_as_dirty(&mut client, 33);
+    assert!(
+        !message.contains("statement 3 of 2"),
+        "the refusal names a statement the migration does not have: {message}"
+    );
+    // Every statement is done: resuming records it applied.
+    completes(&mut client, true, 33);
+}
+
+#[test]
+fn kill_then_terminate_the_orphaned_index_build() {
+    let (db, mut client) = database_at(29);
+    let gate = Gate::writing(db.config(), "shipments");
+    let mut migrator = start(&db, "migrator", "run");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "shipments_tracking_idx");
+    migrator.kill();
+    // The operator ends the dead process's session before the build goes on.
+    client
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    watch::gone(&mut client, pid);
+    gate.release();
+    assert_no_lock(&mut client);
+    assert_eq!(
+        state::check(&mut client),
+        dirty(30, 2, 3, Next::LeftInvalid)
+    );
+    client
+        .batch_execute("DROP INDEX shipments_tracking_idx")
+        .unwrap();
+    completes(&mut client, true, 30);
+}
+
+/// Kills a run in migration 24's only statement, which completes after.
+fn killed_in_the_only_statement(db: &TestDatabase<'_>, client: &mut Client) {
+    let gate = Gate::writing(db.config(), "products");
+    let migrator = start(db, "migrator", "run");
+    kill_at(client, migrator, gate, "products_sku_lower_idx");
+    assert_eq!(state::check(client), dirty(24, 0, 1, Next::Completed));
+}
+
+#[test]
+fn kill_in_the_only_statement_then_mark_applied() {
+    let (db, mut client) = database_at(23);
+    killed_in_the_only_statement(&db, &mut client);
+    // The index is complete and valid: the migration is done.
+    assert!(FIFTY.runner().mark_applied(&mut client, 24).unwrap());
+    assert_eq!(state::check(&mut client), State::at(24));
+    completes(&mut client, false, 25);
+}
+
+#[test]
+fn kill_mark_applied_while_it_writes() {
+    let (db, mut client) = database_at(23);
+    killed_in_the_only_statement(&db, &mut client);
+    let gate = Gate::blocking_writes(db.config(), TRACKING);
+    let operator = start(&db, "operator", "mark_applied:24");
+    kill_at(&mut client, operator, gate, "'index_products_sku_lower'");
+    // Its row was sent before the kill and committed after.
+    assert_eq!(state::check(&mut client), State::at(24));
+    completes(&mut client, false, 25);
+}
+
+/// Kills a run in migration 30's last statement, which completes after,
+/// then undoes the migration by hand.
+fn killed_in_the_last_statement_and_undone(db: &TestDatabase<'_>, client: &mut Client) {
+    let gate = Gate::writing(db.config(), "shipments");
+    let migrator = start(db, "migrator", "run");
+    kill_at(client, migrator, gate, "shipments_tracking_idx");
+    assert_eq!(state::check(client), dirty(30, 2, 3, Next::Completed));
+    client
+        .batch_execute("DROP INDEX shipments_tracking_idx; DROP TABLE order_events")
+        .unwrap();
+}
+
+#[test]
+fn kill_in_the_last_statement_then_undo_and_forget() {
+    let (db, mut client) = database_at(29);
+    killed_in_the_last_statement_and_undone(&db, &mut client);
+    FIFTY.runner().forget(&mut client, 30).unwrap();
+    assert_eq!(state::check(&mut client), State::at(29));
+    completes(&mut client, false, 30);
+}
+
+#[test]
+fn kill_forget_while_it_deletes() {
+    let (db, mut client) = database_at(29);
+    killed_in_the_last_statement_and_undone(&db, &mut client);
+    let gate = Gate::blocking_writes(db.config(), TRACKING);
+    let operator = start(&db, "operator", "forget:30");
+    kill_at(&mut client, operator, gate, "DELETE FROM");
+    assert_eq!(state::check(&mut client), State::at(29));
+    completes(&mut client, false, 30);
+}
+
+// ---------------------------------------------------------------------------
+// The connection cut, as by the network.
+
+#[test]
+fn a_connection_cut_while_committing_is_not_reported_as_rolled_back() {
+    let (db, mut client) = database_at(42);
+    let Some(proxy) = proxy::Proxy::start(db.config()) else {
+        eprintln!("skipped: the proxy needs a server reached through a Unix socket");
+        return;
+    };
+    let gate = Gate::blocking_writes(db.config(), TRACKING);
+    let mut config = proxy.config(db.config());
+    config.application_name("migrator");
+    let mut migrator = ThreadRun::start("migrator", config.connect(NoTls).unwrap());
+    // Migration 43's row and COMMIT are sent; the server waits to write the row.
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "'user_preferences'");
+    proxy.cut();
+    let outcome = migrator.finish();
+    gate.release();
+    watch::gone(&mut client, pid);
+    assert_no_lock(&mut client);
+    // The server had the COMMIT: migration 43 is applied and recorded.
+    assert_eq!(state::check(&mut client), State::at(43));
+    let error = outcome.expect_err("the run lost its connection");
+    let message = error.to_string();
+    assert!(
+        matches!(&error, Error::Migration(e) if e.version() == 43),
+        "{error:?}"
+    );
+    assert!(message.contains("connection"), "{message}");
+    assert!(
+        !message.contains("rolled back"),
+        "the run cannot know that the migration was rolled back, and it was not: {message}"
+    );
+    completes(&mut client, false, 44);
+}
+
+// ---------------------------------------------------------------------------
+// The server stopped as by a crash.
+
+/// The password the migrating connection carries (the throwaway server
+/// trusts every local connection and never asks for it); no error may show it.
+const PASSWORD: &str = "s3cret-never-shown";
+
+/// Runs the migrations of `db` (at `version`) in a thread until it is
+/// blocked by the gate `gate` opens at `at`, stops the server immediately,
+/// starts it again, and returns the run's error and a new connection.
+fn stopped_mid_run(
+    server: &TestServer,
+    db: &TestDatabase<'_>,
+    version: i64,
+    gate: impl FnOnce() -> Gate,
+    at: &str,
+) -> (Error, Client) {
+    // The throwaway server commits asynchronously; these sessions' commits
+    // must survive the stop, as on a production server.
+    let mut client = db.connect().unwrap();
+    client
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET synchronous_commit = on",
+            db.name()
+        ))
+        .unwrap();
+    let mut client = db.connect().unwrap();
+    FIFTY
+        .runner()
+        .target(version)
+        .run(&mut client)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gate = gate();
+    let mut config = db.config().clone();
+    config.application_name("migrator").password(PASSWORD);
+    let mut migrator = ThreadRun::start("migrator", config.connect(NoTls).unwrap());
+    watch::blocked(&mut client, &mut migrator, &gate, at);
+    server.stop_immediately().unwrap_or_else(|e| panic!("{e}"));
+    let outcome = migrator.finish();
+    let error = outcome.expect_err("the run must fail when the server stops");
+    server.start_again().unwrap_or_else(|e| panic!("{e}"));
+    let client = db.connect().unwrap();
+    (error, client)
+}
+
+#[test]
+fn a_server_stopped_mid_run_keeps_only_what_committed() {
+    if std::env::var("DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+        eprintln!("skipped: stopping the server needs a throwaway one, and DATABASE_URL is set");
+        return;
+    }
+    let server = TestServer::start().unwrap_or_else(|e| panic!("{e}"));
+    assert!(server.is_throwaway());
+
+    // In statement 3 of migration 25, a transactional one.
+    let db = server.create_database().unwrap();
+    let (error, mut client) = stopped_mid_run(
+        &server,
+        &db,
+        24,
+        || Gate::reading(db.config(), "products"),
+        "ADD COLUMN rating_avg",
+    );
+    let message = error.to_string();
+    assert!(
+        matches!(&error, Error::Migration(e) if e.version() == 25),
+        "{error:?}"
+    );
+    assert!(
+        message.contains("connection") || message.contains("server"),
+        "{message}"
+    );
+    assert!(!message.contains(PASSWORD), "{message}");
+    assert_eq!(state::check(&mut client), State::at(24));
+    completes(&mut client, false, 25);
+    drop(client);
+    drop(db);
+
+    // In statement 3 of migration 30, a `CREATE INDEX CONCURRENTLY`.
+    let db = server.create_database().unwrap();
+    let (error, mut client) = stopped_mid_run(
+        &server,
+        &db,
+        29,
+        || Gate::writing(db.config(), "shipments"),
+        "shipments_tracking_idx",
+    );
+    let message = error.to_string();
+    match &error {
+        Error::Migration(e) => {
+            let statement = e
+                .statement()
+                .expect("a no-transaction migration's statement");
+            assert_eq!((e.version(), statement.number, statement.total), (30, 3, 3));
+            assert!(e.not_recorded().is_some(), "{message}");
+        }
+        other => panic!("expected the migration's error, got {other:?}"),
+    }
+    assert!(
+        message.contains("connection") || message.contains("server"),
+        "{message}"
+    );
+    assert!(!message.contains(PASSWORD), "{message}");
+    // The index's catalog entry had committed; its build had not.
+    assert_eq!(
+        state::check(&mut client),
+        dirty(30, 2, 3, Next::LeftInvalid)
+    );
+    client
+        .batch_execute("DROP INDEX shipments_tracking_idx")
+        .unwrap();
+    completes(&mut client, true, 30);
+}
+
+#[test]
+fn stopping_the_server_of_database_url_is_refused() {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
+    let refusals: Vec<String> = if server.is_throwaway() {
+        // Run this binary again with DATABASE_URL naming the throwaway server.
+        let url = child::conninfo(server.config(), "refusal");
+        let instance = Instance::start_with(
+            server.config(),
+            "refusal",
+            "refuse_stop",
+            false,
+            &[("DATABASE_URL", &url)],
+        );
+        let outcome = instance.finish(child::FINISH_WITHIN);
+        assert!(outcome.status.success(), "{}", outcome.describe());
+        outcome.refusals().into_iter().map(str::to_owned).collect()
+    } else {
+        vec![
+            server.stop_immediately().unwrap_err().to_string(),
+            server.start_again().unwrap_err().to_string(),
+        ]
+    };
+    assert_eq!(refusals.len(), 2, "{refusals:?}");
+    for (refusal, verb) in refusals.iter().zip(["stop", "start"]) {
+        assert!(
+            refusal.contains(&format!("refusing to {verb} the server of DATABASE_URL")),
+            "{refusal}"
+        );
+        assert!(refusal.contains("throwaway"), "{refusal}");
+    }
+    // The server is still up.
+    let db = server.create_database().unwrap();
+    db.connect().unwrap().batch_execute("SELECT 1").unwrap();
+}

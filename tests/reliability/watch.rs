@@ -1,0 +1,219 @@
+//! Waiting for the server to reach a state, by watching its views
+//! (`pg_stat_activity`, `pg_locks`), never by sleeping. Every wait is
+//! bounded and panics saying what it waited for and what the sessions of
+//! the database were doing.
+
+use crate::child::Instance;
+use crate::gate::Gate;
+use postgres::Client;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What migrates while the test watches: a child process or a thread. A
+/// wait gives up at once when it ends.
+pub trait Migrator {
+    /// The `application_name` of its connection.
+    fn name(&self) -> &str;
+    /// How it ended, if it has.
+    fn ended(&mut self) -> Option<String>;
+}
+
+impl Migrator for Instance {
+    fn name(&self) -> &str {
+        Instance::name(self)
+    }
+
+    fn ended(&mut self) -> Option<String> {
+        self.output_if_exited()
+    }
+}
+
+/// A run of the migrations in a thread of the test, on a connection of
+/// its own named `name`.
+pub struct ThreadRun {
+    name: &'static str,
+    handle: JoinHandle<()>,
+    result: mpsc::Receiver<Result<stowage::Report, stowage::Error>>,
+}
+
+impl ThreadRun {
+    pub fn start(name: &'static str, mut client: Client) -> ThreadRun {
+        let (send, result) = mpsc::channel();
+        let handle = std::thread::spawn(move || {
+            let _ = send.send(crate::FIFTY.run(&mut client));
+        });
+        ThreadRun {
+            name,
+            handle,
+            result,
+        }
+    }
+
+    /// What the run returned, waiting for it at most [`AT_MOST`].
+    pub fn finish(self) -> Result<stowage::Report, stowage::Error> {
+        self.result
+            .recv_timeout(AT_MOST)
+            .unwrap_or_else(|_| panic!("the run in a thread did not end within {AT_MOST:?}"))
+    }
+}
+
+impl Migrator for ThreadRun {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn ended(&mut self) -> Option<String> {
+        self.handle
+            .is_finished()
+            .then(|| "its run returned".to_owned())
+    }
+}
+
+/// The longest any state is waited for.
+const AT_MOST: Duration = Duration::from_secs(60);
+
+/// Asks `probe` until it answers, at most [`AT_MOST`]; gives up at once if
+/// `migrator` ends meanwhile.
+pub fn until<T>(
+    client: &mut Client,
+    what: &str,
+    mut migrator: Option<&mut dyn Migrator>,
+    mut probe: impl FnMut(&mut Client) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + AT_MOST;
+    loop {
+        if let Some(found) = probe(client) {
+            return found;
+        }
+        if let Some(migrator) = migrator.as_deref_mut() {
+            if let Some(how) = migrator.ended() {
+                panic!(
+                    "waiting until {what}, {} ended: {how}\nsessions:\n{}",
+                    migrator.name(),
+                    activity(client)
+                );
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited {AT_MOST:?} in vain until {what}; sessions:\n{}",
+            activity(client)
+        );
+    }
+}
+
+/// The sessions of the database, one per line, for a message.
+pub fn activity(client: &mut Client) -> String {
+    client
+        .query(
+            "SELECT format('%s %s %s %s/%s blocked by %s: %s', pid, application_name, state, \
+             wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 300)) \
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .map(|rows| {
+            rows.iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_else(|e| format!("(cannot read pg_stat_activity: {e})"))
+}
+
+/// Waits until the session of `migrator` is blocked by `gate` in a query
+/// that holds `part`; returns its server process id.
+pub fn blocked(client: &mut Client, migrator: &mut dyn Migrator, gate: &Gate, part: &str) -> i32 {
+    let name = migrator.name().to_owned();
+    let what = format!("{name} is blocked by the gate {} at {part:?}", gate.what());
+    until(client, &what, Some(migrator), |client| {
+        client
+            .query_opt(
+                "SELECT pid FROM (SELECT pid, query FROM pg_stat_activity \
+                   WHERE datname = current_database() AND application_name = $1 \
+                   AND wait_event_type = 'Lock' OFFSET 0) s \
+                 WHERE $2 = ANY(pg_blocking_pids(pid)) AND strpos(query, $3) > 0",
+                &[&name, &gate.pid(), &part],
+            )
+            .unwrap()
+            .map(|r| r.get(0))
+    })
+}
+
+/// Waits until the session of `instance` has asked for the migration lock
+/// and been refused, so that it is polling for it; returns its process id.
+pub fn polling_for_lock(client: &mut Client, instance: &mut Instance) -> i32 {
+    let name = instance.name().to_owned();
+    let what = format!("{name} is waiting for the migration lock");
+    until(
+        client,
+        &what,
+        Some(instance as &mut dyn Migrator),
+        |client| {
+            client
+                .query_opt(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = $1 AND strpos(query, 'pg_try_advisory_lock(') > 0",
+                    &[&name],
+                )
+                .unwrap()
+                .map(|r| r.get(0))
+        },
+    )
+}
+
+/// Waits until server process `pid` has ended: the server noticed that
+/// its client is gone.
+pub fn gone(client: &mut Client, pid: i32) {
+    until(
+        client,
+        &format!("server process {pid} has ended"),
+        None,
+        |client| {
+            let live: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                    &[&pid],
+                )
+                .unwrap()
+                .get(0);
+            (live == 0).then_some(())
+        },
+    );
+}
+
+/// Waits until `count` sessions whose name starts with `prefix` are
+/// connected and idle.
+pub fn connected(client: &mut Client, prefix: &str, count: i64) {
+    until(
+        client,
+        &format!("{count} sessions named {prefix}* are connected"),
+        None,
+        |client| {
+            let idle: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND starts_with(application_name, $1) AND state = 'idle'",
+                    &[&prefix],
+                )
+                .unwrap()
+                .get(0);
+            (idle >= count).then_some(())
+        },
+    );
+}
+
+/// The server processes holding an advisory lock in the database.
+pub fn advisory_lock_holders(client: &mut Client) -> Vec<i32> {
+    client
+        .query(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             ORDER BY pid",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}

@@ -87,7 +87,7 @@ impl fmt::Display for Violation {
                 name,
                 statements_done,
                 statements_total,
-                error,
+                ..
             } if statements_done >= statements_total => write!(
                 f,
                 "migration {version} ({name}) is dirty: it runs outside a transaction, and all \

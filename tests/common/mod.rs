@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use postgres::Client;
+use std::io::Write;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use stowage::testing::{TestDatabase, TestServer};
 
@@ -13,6 +15,35 @@ pub fn database() -> (TestDatabase<'static>, Client) {
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
     let client = db.connect().unwrap_or_else(|e| panic!("{e}"));
     (db, client)
+}
+
+/// The test server's version as `server_version_num` gives it, such as
+/// 150004 for 15.4; read once per test process.
+pub fn server_version() -> i32 {
+    static VERSION: OnceLock<i32> = OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let (_db, mut client) = database();
+        client
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .map(|r| r.get(0))
+            .unwrap_or_else(|e| panic!("reading the server's version: {e}"))
+    })
+}
+
+/// Whether the server is PostgreSQL `major` or newer. If it is older, says
+/// so on the standard error, naming `what` is not tested (written to the
+/// stream itself, not through `eprintln!`, so the test harness shows it).
+pub fn server_is_at_least(major: i32, what: &str) -> bool {
+    let version = server_version();
+    if version >= major * 10_000 {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: skipped on PostgreSQL {}: {what} (needs PostgreSQL {major} or newer)",
+        version / 10_000
+    );
+    false
 }
 
 /// A row of a tracking table.

@@ -51,26 +51,13 @@ fn eight_instances_started_together_apply_each_migration_exactly_once() {
 
 #[test]
 fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
-    let (db, mut gatekeeper) = database();
-    gatekeeper
-        .batch_execute("CREATE TABLE gate (id int)")
-        .unwrap();
-    let mut gate = gatekeeper.transaction().unwrap();
-    gate.batch_execute("LOCK TABLE gate IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
-
-    std::thread::scope(|s| {
-        let mut holder_client = db.connect().unwrap();
-        let holder = s.spawn(move || GATE.run(&mut holder_client));
-        // The holder applied 1 to 3 and is blocked in 4, holding the lock.
-        let mut watcher = db.connect().unwrap();
-        let holder_pid = common::wait_for_blocked_session(&mut watcher);
-
-        let mut waiter = db.connect().unwrap();
+    let (db, mut client) = database();
+    // The holder applies 1 to 3 and blocks in 4, holding the lock.
+    let report = common::while_a_run_holds_the_lock(&db, &GATE, |waiter, holder_pid| {
         match GATE
             .runner()
             .lock_wait_timeout(Duration::from_millis(200))
-            .run(&mut waiter)
+            .run(waiter)
         {
             Err(Error::LockTimeout { holder, waited, .. }) => {
                 assert_eq!(holder, Some(holder_pid));
@@ -78,21 +65,17 @@ fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
             }
             other => panic!("expected a lock timeout, got {other:?}"),
         }
-
         // A binary with nothing to do decides so without the lock.
         let nothing = BASE
             .runner()
             .lock_wait_timeout(Duration::ZERO)
-            .run(&mut waiter)
+            .run(waiter)
             .unwrap();
         assert!(nothing.is_empty());
-
-        gate.commit().unwrap();
-        let report = holder.join().unwrap().unwrap();
-        assert_eq!(versions(&report), [1, 2, 3, 4]);
     });
-    assert_eq!(applied_versions(&mut gatekeeper), [1, 2, 3, 4]);
-    assert_eq!(advisory_locks(&mut gatekeeper), 0);
+    assert_eq!(versions(&report.unwrap()), [1, 2, 3, 4]);
+    assert_eq!(applied_versions(&mut client), [1, 2, 3, 4]);
+    assert_eq!(advisory_locks(&mut client), 0);
 }
 
 static CONCURRENT_INDEX_BASE: stowage::Migrations =

@@ -136,30 +136,17 @@ fn status_shows_every_state_with_when_and_by_whom() {
 
 #[test]
 fn status_plan_and_health_need_no_lock() {
-    let (db, mut gatekeeper) = database();
-    gatekeeper
-        .batch_execute("CREATE TABLE gate (id int)")
-        .unwrap();
-    let mut gate = gatekeeper.transaction().unwrap();
-    gate.batch_execute("LOCK TABLE gate IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
-    std::thread::scope(|s| {
-        // This run takes the migration lock, applies 1 to 3 and waits at 4.
-        let mut holder_client = db.connect().unwrap();
-        let holder = s.spawn(move || GATE.run(&mut holder_client));
-        let mut watcher = db.connect().unwrap();
-        common::wait_for_blocked_session(&mut watcher);
-
+    let (db, _client) = database();
+    // This run takes the migration lock, applies 1 to 3 and waits at 4.
+    let report = common::while_a_run_holds_the_lock(&db, &GATE, |watcher, _| {
         // With no patience for the lock at all, reading still works.
         let reader = GATE.runner().lock_wait_timeout(std::time::Duration::ZERO);
-        let status = reader.status(&mut watcher).unwrap();
+        let status = reader.status(watcher).unwrap();
         assert_eq!(states(&status)[3], (4, "pending".to_owned()));
-        assert_eq!(reader.plan(&mut watcher).unwrap().steps().len(), 1);
-        assert_eq!(reader.health(&mut watcher).unwrap().applied, 3);
-
-        gate.commit().unwrap();
-        assert_eq!(versions(&holder.join().unwrap().unwrap()), [1, 2, 3, 4]);
+        assert_eq!(reader.plan(watcher).unwrap().steps().len(), 1);
+        assert_eq!(reader.health(watcher).unwrap().applied, 3);
     });
+    assert_eq!(versions(&report.unwrap()), [1, 2, 3, 4]);
 }
 
 #[test]

@@ -139,3 +139,33 @@ pub fn migration_error(
         other => panic!("expected a migration error, got {other:?}"),
     }
 }
+
+/// Runs `migrations` on `db` in a thread that takes the migration lock and
+/// then blocks in its last migration, which reads the table `gate` while
+/// this function holds it locked. Meanwhile calls `during` with a new
+/// connection and the blocked session's process id; then opens the gate
+/// and returns the blocked run's result.
+pub fn while_a_run_holds_the_lock(
+    db: &TestDatabase<'_>,
+    migrations: &'static stowage::Migrations,
+    during: impl FnOnce(&mut Client, i32),
+) -> Result<stowage::Report, stowage::Error> {
+    let mut gatekeeper = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    gatekeeper
+        .batch_execute("CREATE TABLE IF NOT EXISTS gate (id int)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut gate = gatekeeper.transaction().unwrap_or_else(|e| panic!("{e}"));
+    gate.batch_execute("LOCK TABLE gate IN ACCESS EXCLUSIVE MODE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::scope(|s| {
+        let mut holder_client = db.connect().unwrap_or_else(|e| panic!("{e}"));
+        let holder = s.spawn(move || migrations.run(&mut holder_client));
+        let mut watcher = db.connect().unwrap_or_else(|e| panic!("{e}"));
+        let holder_pid = wait_for_blocked_session(&mut watcher);
+        during(&mut watcher, holder_pid);
+        gate.commit().unwrap_or_else(|e| panic!("{e}"));
+        holder
+            .join()
+            .unwrap_or_else(|_| panic!("the holding run panicked"))
+    })
+}

@@ -1,0 +1,748 @@
+//! Measures stowage against refinery and sqlx on one throwaway PostgreSQL
+//! server, with psql and a bare connect + `SELECT 1` as floors, and prints a
+//! table. See BENCHMARKS.md at the repository root for what is measured and
+//! why; `./run.sh --help` for the options.
+
+mod builds;
+mod generate;
+mod programs;
+mod proxy;
+mod report;
+
+use programs::{Check, Library, Paths, Program, Target};
+use proxy::{Counts, Proxy, Upstream};
+use report::{Counted, Results, Stats};
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use stowage::testing::{TestDatabase, TestServer};
+
+/// The sizes of the migration sets.
+const SIZES: [usize; 2] = [100, 1000];
+
+/// The migration edited to measure a rebuild: one in the middle.
+const EDITED_VERSION: usize = 500;
+
+#[derive(Debug, Clone)]
+struct Options {
+    /// Runs of each apply-everything measurement, each on a fresh database.
+    apply_runs: usize,
+    /// Runs of each no-op start.
+    noop_runs: usize,
+    /// Rounds of edit-and-rebuild per library (two rebuilds each).
+    rebuild_rounds: usize,
+    /// Whether to use hyperfine for the no-op starts when it is installed.
+    hyperfine: bool,
+    /// Before each timed run, wait (up to a minute) until other programs
+    /// use less than this share of the CPUs.
+    quiet: f64,
+}
+
+const USAGE: &str = "\
+usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quick]
+
+  --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
+  --noop-runs N       runs of each no-op start (default 300)
+  --rebuild-rounds N  edit-and-rebuild rounds per library, two rebuilds each; 0 skips
+                      the build measurements (default 2)
+  --no-hyperfine      time the no-op starts with the driver's own loop
+  --quiet SHARE       before each timed run, wait up to a minute until programs that
+                      are not niced use less than SHARE of the CPUs (default 0.15)
+  --quick             --apply-runs 1 --noop-runs 30 --rebuild-rounds 0, to try it out
+
+The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
+
+impl Options {
+    fn parse() -> Result<Options, String> {
+        let mut options = Options {
+            apply_runs: 9,
+            noop_runs: 300,
+            rebuild_rounds: 2,
+            hyperfine: true,
+            quiet: 0.15,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut number = |name: &str| -> Result<usize, String> {
+                args.next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| format!("{name} needs a number\n\n{USAGE}"))
+            };
+            match arg.as_str() {
+                "--apply-runs" => options.apply_runs = number(&arg)?.max(1),
+                "--noop-runs" => options.noop_runs = number(&arg)?.max(1),
+                "--rebuild-rounds" => options.rebuild_rounds = number(&arg)?,
+                "--no-hyperfine" => options.hyperfine = false,
+                "--quiet" => {
+                    options.quiet = args
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| format!("--quiet needs a number\n\n{USAGE}"))?;
+                }
+                "--quick" => {
+                    options.apply_runs = 1;
+                    options.noop_runs = 30;
+                    options.rebuild_rounds = 0;
+                }
+                "-h" | "--help" => return Err(USAGE.to_owned()),
+                other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn main() {
+    let options = match Options::parse() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(&options) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(options: &Options) -> Result<(), Box<dyn Error>> {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no bench folder")?;
+    let paths = Paths::new(bench);
+    let mut results = Results::new(options.apply_runs, options.noop_runs);
+    results.load_at_start = report::load_average();
+
+    step("Generating the migrations");
+    write_migrations(&paths)?;
+
+    step("Building the programs (nice -n 19)");
+    builds::build(&paths, "bench-floor", None)?;
+    for library in Library::ALL {
+        println!("  {}", library.package());
+        builds::build(&paths, &library.package(), None)?;
+    }
+
+    step("Starting the server");
+    // The throwaway server lives in the temporary folder. On tmpfs its
+    // files cost no disk work: on ext4, creating the files of thousands of
+    // tables right after dropping databases that held thousands more makes
+    // the kernel search past recently deleted inodes, which added about a
+    // second to every apply of 1,000 migrations, growing over the run.
+    if std::env::var_os("TMPDIR").is_none() && Path::new("/dev/shm").is_dir() {
+        std::env::set_var("TMPDIR", "/dev/shm");
+    }
+    let server = TestServer::start()?;
+    if let Some(password) = server.config().get_password() {
+        // The programs read it from there (see bench-common).
+        std::env::set_var("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    let log = {
+        let db = server.create_database()?;
+        let mut client = db.connect()?;
+        results.server_version = first_value(&mut client, "SELECT version()")?;
+        ServerLog::find(&mut client)
+    };
+    println!("  {server}\n  {}", results.server_version);
+    if log.is_none() {
+        println!(
+            "  the server's log is not readable here: statements are counted by the proxy only"
+        );
+    }
+
+    step("Counting statements and round trips (log_statement = all, counting proxy)");
+    count_all(&server, log.as_ref(), &paths, &mut results)?;
+    write_check_queries(&paths, &results)?;
+
+    step(&format!(
+        "Applying into an empty database ({} runs each, interleaved)",
+        options.apply_runs
+    ));
+    time_applies(&server, &paths, options, &mut results)?;
+
+    step(&format!("No-op starts ({} runs each)", options.noop_runs));
+    time_noops(&server, &paths, options, &mut results)?;
+
+    if options.rebuild_rounds > 0 {
+        for library in Library::ALL {
+            step(&format!(
+                "Rebuilding {} after editing one of 1,000 migrations ({} rounds)",
+                library.name(),
+                options.rebuild_rounds
+            ));
+            time_rebuilds(&paths, library, options.rebuild_rounds, &mut results)?;
+        }
+    }
+
+    let every_library = SIZES
+        .into_iter()
+        .flat_map(|size| Library::ALL.map(|l| Program::Library(l, size)));
+    for program in [Program::Select1, Program::Select1Sqlx]
+        .into_iter()
+        .chain(every_library)
+    {
+        if let Ok(meta) = std::fs::metadata(paths.executable(&program)) {
+            results.sizes.insert(program, meta.len());
+        }
+    }
+    results.machine = report::machine();
+    results.load_at_end = report::load_average();
+
+    let table = results.markdown();
+    let out = paths
+        .release
+        .parent()
+        .unwrap_or(&paths.bench)
+        .join("bench-results.md");
+    std::fs::write(&out, &table)?;
+    step(&format!("Results (also in {})", out.display()));
+    println!("{table}");
+    Ok(())
+}
+
+/// Runs every program once through the counting proxy (see [`count`]).
+fn count_all(
+    server: &TestServer,
+    log: Option<&ServerLog>,
+    paths: &Paths,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    let proxy = Proxy::start(upstream_of(server), server_port(server))?;
+    for size in SIZES {
+        for program in library_programs(size)
+            .into_iter()
+            .chain([Program::Psql(size)])
+        {
+            count(server, &proxy, log, paths, &program, results)?;
+        }
+    }
+    for floor in [Program::Select1, Program::Select1Sqlx] {
+        count(server, &proxy, log, paths, &floor, results)?;
+    }
+    Ok(())
+}
+
+/// Applies every set with every library and with psql, each run on a new
+/// database, the programs taking turns so that a burst of other work on the
+/// machine does not fall on one of them only.
+fn time_applies(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    for run in 0..options.apply_runs {
+        for size in SIZES {
+            for program in library_programs(size)
+                .into_iter()
+                .chain([Program::Psql(size)])
+            {
+                let db = server.create_database()?;
+                wait_for_quiet(options.quiet, results);
+                let took = programs::run(paths, &program, &target_of(server, db.name()))?;
+                println!(
+                    "  run {}: {:<14} {:>8.1} ms",
+                    run + 1,
+                    program.label(),
+                    ms(took)
+                );
+                results.apply.entry(program).or_default().push(took);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Times the starts with nothing to do: each library on a database where it
+/// applied everything, the floors, and the check queries on their own.
+fn time_noops(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    let mut databases: Vec<(Program, TestDatabase<'_>)> = Vec::new();
+    for size in SIZES {
+        for program in library_programs(size) {
+            let db = server.create_database()?;
+            programs::run(paths, &program, &target_of(server, db.name()))?;
+            databases.push((program, db));
+        }
+    }
+    // The floors and the check queries run in stowage's database of 1,000,
+    // which gets the proposed one-row table too.
+    let stowage_db = databases
+        .iter()
+        .find(|(p, _)| *p == Program::Library(Library::Stowage, 1000))
+        .map(|(_, db)| db)
+        .ok_or("no stowage database")?;
+    stowage_db.connect()?.batch_execute(PROPOSED_TABLE)?;
+    let stowage_target = target_of(server, stowage_db.name());
+    let mut noop: Vec<(Program, Target)> = [
+        Program::Select1,
+        Program::Select1Sqlx,
+        Program::Check(Check::Current),
+        Program::Check(Check::Proposed),
+    ]
+    .into_iter()
+    .map(|p| (p, stowage_target.clone()))
+    .collect();
+    noop.extend(
+        databases
+            .iter()
+            .map(|(p, db)| (p.clone(), target_of(server, db.name()))),
+    );
+
+    let hyperfine = options.hyperfine && which("hyperfine").is_some();
+    results.noop_timer = if hyperfine {
+        "hyperfine"
+    } else {
+        "the driver's loop"
+    }
+    .to_owned();
+    results.noop = if hyperfine {
+        noop_with_hyperfine(paths, &noop, options, results)?
+    } else {
+        noop_with_loop(paths, &noop, options, results)?
+    };
+    for (program, stats) in &results.noop {
+        println!(
+            "  {:<14} median {:>6.2} ms  (min {:.2}, mean {:.2})",
+            program.label(),
+            ms(stats.median),
+            ms(stats.min),
+            ms(stats.mean)
+        );
+    }
+    Ok(())
+}
+
+/// The rebuilds of `library`'s 1,000-migration program after editing one
+/// migration, and where rustc spends a build of it.
+fn time_rebuilds(
+    paths: &Paths,
+    library: Library,
+    rounds: usize,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    let edited = &generate::migrations(EDITED_VERSION)[EDITED_VERSION - 1];
+    let file = paths
+        .migrations(library, 1000)
+        .join(library.file_name(edited));
+    let times = builds::rebuilds_after_edit(paths, library, &file, rounds)?;
+    for t in &times {
+        println!(
+            "  {:>7.2} s wall, {:>7.2} s CPU",
+            t.wall.as_secs_f64(),
+            t.cpu.as_secs_f64()
+        );
+    }
+    results.rebuilds.insert(library, times);
+    match builds::time_passes(paths, library) {
+        Ok(passes) => {
+            println!(
+                "  rustc -Z time-passes: {}",
+                report::passes_summary(&passes)
+            );
+            results.passes.insert(library, passes);
+        }
+        Err(e) => println!("  rustc -Z time-passes not available: {e}"),
+    }
+    Ok(())
+}
+
+/// The proposed no-op check: the runner keeps the digest of the history in
+/// a one-row table beside the tracking table (see BENCHMARKS.md), so a start
+/// with nothing to do reads one short row instead of aggregating the table.
+const PROPOSED_QUERY: &str =
+    "SELECT digest, schema = current_schema() FROM stowage_migrations_state";
+
+/// That table, made by hand here with the digest of what is applied.
+const PROPOSED_TABLE: &str = "\
+    CREATE TABLE stowage_migrations_state (schema text NOT NULL, digest text NOT NULL);
+    INSERT INTO stowage_migrations_state
+    SELECT current_schema(), encode(sha256(convert_to(string_agg(version::text || ' ' || checksum, E'\\n' ORDER BY version), 'UTF8')), 'hex')
+    FROM stowage_migrations";
+
+/// Writes the query stowage sent on its no-op start (as the proxy saw it)
+/// and the proposed one, for `one-query` to send.
+fn write_check_queries(paths: &Paths, results: &Results) -> Result<(), Box<dyn Error>> {
+    let sent = &results
+        .noop_counts
+        .get(&Program::Library(Library::Stowage, 1000))
+        .ok_or("stowage's no-op start was not counted")?
+        .counts
+        .queries;
+    if sent.len() != 1 {
+        println!(
+            "  note: stowage's no-op start sent {} simple queries; they are replayed as one",
+            sent.len()
+        );
+    }
+    std::fs::write(paths.query_file(Check::Current), sent.join(";\n"))?;
+    std::fs::write(paths.query_file(Check::Proposed), PROPOSED_QUERY)?;
+    Ok(())
+}
+
+/// Waits, up to a minute, until programs that are not niced use less than
+/// `share` of the CPUs, and counts whether the timing that follows starts
+/// on a quiet machine.
+fn wait_for_quiet(share: f64, results: &mut Results) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut said = false;
+    loop {
+        let busy = report::busy_share(Duration::from_millis(500));
+        if busy < share {
+            results.quiet_starts += 1;
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            println!(
+                "  (going on although other programs use {:.0}% of the CPUs)",
+                busy * 100.0
+            );
+            results.noisy_starts += 1;
+            return;
+        }
+        if !said {
+            println!(
+                "  (waiting: other programs use {:.0}% of the CPUs)",
+                busy * 100.0
+            );
+            said = true;
+        }
+    }
+}
+
+fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The programs of the libraries whose runs are measured.
+fn library_programs(size: usize) -> Vec<Program> {
+    Library::RUN
+        .iter()
+        .map(|l| Program::Library(*l, size))
+        .collect()
+}
+
+/// Writes each library's folders and the psql scripts, leaving files whose
+/// text is already right untouched, so that nothing is rebuilt needlessly.
+fn write_migrations(paths: &Paths) -> Result<(), Box<dyn Error>> {
+    let largest = *SIZES.iter().max().unwrap_or(&0);
+    let all = generate::migrations(largest);
+    for size in SIZES {
+        let set = &all[..size];
+        for library in Library::ALL {
+            let files: Vec<(String, &str)> = set
+                .iter()
+                .map(|m| (library.file_name(m), m.sql.as_str()))
+                .collect();
+            sync_folder(&paths.migrations(library, size), &files)?;
+        }
+        let dir = paths.migrations(Library::Stowage, size);
+        let mut script =
+            String::from("-- Applies every migration in one session, one file after another.\n");
+        for m in set {
+            script.push_str(&format!(
+                "\\i {}\n",
+                dir.join(Library::Stowage.file_name(m)).display()
+            ));
+        }
+        write_if_changed(&paths.psql_script(size), &script)?;
+        let bytes: usize = set.iter().map(|m| m.sql.len()).sum();
+        println!(
+            "  {size} migrations, {:.0} KB of SQL, in {}",
+            bytes as f64 / 1024.0,
+            paths.generated.display()
+        );
+    }
+    Ok(())
+}
+
+/// Makes `dir` hold exactly `files` (paths relative to it, with their text).
+fn sync_folder(dir: &Path, files: &[(String, &str)]) -> Result<(), Box<dyn Error>> {
+    std::fs::create_dir_all(dir)?;
+    let wanted: std::collections::HashSet<PathBuf> =
+        files.iter().map(|(f, _)| dir.join(f)).collect();
+    remove_unwanted(dir, &wanted)?;
+    for (name, text) in files {
+        write_if_changed(&dir.join(name), text)?;
+    }
+    Ok(())
+}
+
+/// Removes what is below `dir` and neither in `wanted` nor a folder of it.
+fn remove_unwanted(dir: &Path, wanted: &std::collections::HashSet<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if wanted.iter().any(|w| w.starts_with(&path)) {
+                remove_unwanted(&path, wanted)?;
+            } else {
+                std::fs::remove_dir_all(&path)?;
+            }
+        } else if !wanted.contains(&path) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// Runs `program` once on a new database with every statement logged and
+/// its connection through the proxy; for a library, runs it a second time
+/// there, with nothing left to apply. Checks the library recorded everything.
+fn count(
+    server: &TestServer,
+    proxy: &Proxy,
+    log: Option<&ServerLog>,
+    paths: &Paths,
+    program: &Program,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    let db = server.create_database()?;
+    let mut client = db.connect()?;
+    client.batch_execute(&format!(
+        "ALTER DATABASE \"{}\" SET log_statement = 'all'",
+        db.name()
+    ))?;
+    drop(client);
+    let mut target = target_of(server, db.name());
+    target.host = proxy.dir().display().to_string();
+    let once = || -> Result<Counted, Box<dyn Error>> {
+        let offset = log.map(ServerLog::len);
+        proxy.take();
+        programs::run(paths, program, &target)?;
+        let counts: Counts = proxy.take();
+        let logged = match (log, offset) {
+            (Some(log), Some(offset)) => Some(log.statements_since(offset)?),
+            _ => None,
+        };
+        Ok(Counted { counts, logged })
+    };
+    let first = once()?;
+    println!(
+        "  {:<14} {:>6} statements logged, {:>6} round trips, {:>9} bytes sent  ({})",
+        program.label(),
+        first.logged.map_or_else(|| "?".into(), |n| n.to_string()),
+        first.counts.round_trips,
+        first.counts.bytes_to_server,
+        first.counts.message_summary()
+    );
+    match program {
+        Program::Library(library, size) => {
+            let mut client = db.connect()?;
+            let applied: i64 = first_value(&mut client, library.applied_query())?.parse()?;
+            if applied != *size as i64 {
+                return Err(format!(
+                    "{} recorded {applied} migrations, not {size}",
+                    program.label()
+                )
+                .into());
+            }
+            drop(client);
+            let again = once()?;
+            println!(
+                "  {:<14} no-op: {} statements, {} round trips, {} bytes sent, {} received  ({})",
+                "",
+                again.logged.map_or_else(|| "?".into(), |n| n.to_string()),
+                again.counts.round_trips,
+                again.counts.bytes_to_server,
+                again.counts.bytes_to_client,
+                again.counts.message_summary()
+            );
+            results.noop_counts.insert(program.clone(), again);
+            results.apply_counts.insert(program.clone(), first);
+        }
+        Program::Psql(_) => {
+            results.apply_counts.insert(program.clone(), first);
+        }
+        Program::Select1 | Program::Select1Sqlx | Program::Check(_) => {
+            results.noop_counts.insert(program.clone(), first);
+        }
+    }
+    Ok(())
+}
+
+/// Times each no-op start with hyperfine (`-N`: no shell in between). The
+/// runs are split into passes over all the programs, so that a burst of
+/// other work on the machine falls on all of them rather than on one.
+fn noop_with_hyperfine(
+    paths: &Paths,
+    programs: &[(Program, Target)],
+    options: &Options,
+    results: &mut Results,
+) -> Result<std::collections::BTreeMap<Program, Stats>, Box<dyn Error>> {
+    let runs = options.noop_runs;
+    let passes = runs.div_ceil(100).max(1);
+    let per_pass = runs.div_ceil(passes);
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); programs.len()];
+    for pass in 0..passes {
+        wait_for_quiet(options.quiet, results);
+        let json = paths
+            .release
+            .parent()
+            .unwrap_or(&paths.bench)
+            .join(format!("hyperfine-noop-{pass}.json"));
+        let mut command = std::process::Command::new("hyperfine");
+        command.args([
+            "-N",
+            "--style",
+            "basic",
+            "--warmup",
+            "10",
+            "--runs",
+            &per_pass.to_string(),
+        ]);
+        command.arg("--export-json").arg(&json);
+        for (program, target) in programs {
+            command.args(["-n", &program.label()]);
+            command.arg(paths.argv(program, target).join(" "));
+        }
+        let output = command.stdout(std::process::Stdio::null()).output()?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(format!("hyperfine failed ({}): {stderr}", output.status).into());
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+        let results = parsed["results"]
+            .as_array()
+            .ok_or("no results in hyperfine's JSON")?;
+        for (i, result) in results.iter().enumerate().take(programs.len()) {
+            let pass_times = result["times"]
+                .as_array()
+                .ok_or("no times in hyperfine's JSON")?;
+            times[i].extend(
+                pass_times
+                    .iter()
+                    .filter_map(|t| t.as_f64().map(Duration::from_secs_f64)),
+            );
+        }
+    }
+    Ok(programs
+        .iter()
+        .zip(&times)
+        .map(|((p, _), t)| (p.clone(), Stats::of(t)))
+        .collect())
+}
+
+/// Times each no-op start with a loop of our own, the programs taking turns.
+fn noop_with_loop(
+    paths: &Paths,
+    programs: &[(Program, Target)],
+    options: &Options,
+    results: &mut Results,
+) -> Result<std::collections::BTreeMap<Program, Stats>, Box<dyn Error>> {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); programs.len()];
+    for round in 0..options.noop_runs + 20 {
+        if round % 20 == 0 {
+            wait_for_quiet(options.quiet, results);
+        }
+        for (i, (program, target)) in programs.iter().enumerate() {
+            let took = programs::run(paths, program, target)?;
+            if round >= 20 {
+                times[i].push(took); // the first 20 rounds warm up
+            }
+        }
+    }
+    Ok(programs
+        .iter()
+        .zip(&times)
+        .map(|((p, _), t)| (p.clone(), Stats::of(t)))
+        .collect())
+}
+
+fn first_value(client: &mut postgres::Client, query: &str) -> Result<String, Box<dyn Error>> {
+    for message in client.simple_query(query)? {
+        if let postgres::SimpleQueryMessage::Row(row) = message {
+            return Ok(row.get(0).unwrap_or_default().to_owned());
+        }
+    }
+    Err(format!("`{query}` returned no row").into())
+}
+
+/// The target for the programs: the server, and database `dbname` on it.
+fn target_of(server: &TestServer, dbname: &str) -> Target {
+    let config = server.config();
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        Some(postgres::config::Host::Tcp(name)) => name.clone(),
+        None => "localhost".into(),
+    };
+    Target {
+        host,
+        port: server_port(server),
+        user: config.get_user().unwrap_or("postgres").to_owned(),
+        dbname: dbname.to_owned(),
+    }
+}
+
+fn server_port(server: &TestServer) -> u16 {
+    server.config().get_ports().first().copied().unwrap_or(5432)
+}
+
+fn upstream_of(server: &TestServer) -> Upstream {
+    let port = server_port(server);
+    match server.config().get_hosts().first() {
+        Some(postgres::config::Host::Unix(dir)) => {
+            Upstream::Unix(dir.join(format!(".s.PGSQL.{port}")))
+        }
+        Some(postgres::config::Host::Tcp(name)) => Upstream::Tcp(name.clone(), port),
+        None => Upstream::Tcp("localhost".into(), port),
+    }
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The server's log file, where `log_statement = all` writes each simple
+/// query and each extended-protocol execution as one entry. The throwaway
+/// server writes it beside its data folder, as `server.log`.
+struct ServerLog {
+    path: PathBuf,
+}
+
+impl ServerLog {
+    fn find(client: &mut postgres::Client) -> Option<ServerLog> {
+        let data = first_value(client, "SHOW data_directory").ok()?;
+        let path = Path::new(&data).parent()?.join("server.log");
+        std::fs::metadata(&path).ok()?;
+        Some(ServerLog { path })
+    }
+
+    fn len(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    /// The entries `statement: ...` and `execute <name>: ...` written after
+    /// byte `offset`.
+    fn statements_since(&self, offset: u64) -> std::io::Result<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(&self.path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)?;
+        Ok(text
+            .lines()
+            .filter(|line| line.contains(" LOG:  statement: ") || line.contains(" LOG:  execute "))
+            .count() as u64)
+    }
+}

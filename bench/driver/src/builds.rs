@@ -101,12 +101,14 @@ pub fn time_passes(paths: &Paths, library: Library) -> Result<BTreeMap<String, f
 /// The rebuilds of `library`'s 1,000-migration program after editing one
 /// migration: each round appends a comment line to one file in the middle
 /// of the folder and rebuilds, then restores the file and rebuilds. Both
-/// are edits of one migration; each round gives two samples.
+/// are edits of one migration; each round gives two samples. `before_each`
+/// runs before each timed build.
 pub fn rebuilds_after_edit(
     paths: &Paths,
     library: Library,
     file: &Path,
     rounds: usize,
+    mut before_each: impl FnMut(),
 ) -> Result<Vec<BuildTime>, String> {
     let bin = library.bin(1000);
     let package = library.package();
@@ -115,8 +117,10 @@ pub fn rebuilds_after_edit(
     let mut times = Vec::new();
     for _ in 0..rounds {
         edit.apply()?;
+        before_each();
         times.push(build(paths, &package, Some(&bin))?);
         edit.restore()?;
+        before_each();
         times.push(build(paths, &package, Some(&bin))?);
     }
     Ok(times)

@@ -171,7 +171,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
                 library.name(),
                 options.rebuild_rounds
             ));
-            time_rebuilds(&paths, library, options.rebuild_rounds, &mut results)?;
+            time_rebuilds(&paths, library, options, &mut results)?;
         }
     }
 
@@ -323,14 +323,16 @@ fn time_noops(
 fn time_rebuilds(
     paths: &Paths,
     library: Library,
-    rounds: usize,
+    options: &Options,
     results: &mut Results,
 ) -> Result<(), Box<dyn Error>> {
     let edited = &generate::migrations(EDITED_VERSION)[EDITED_VERSION - 1];
     let file = paths
         .migrations(library, 1000)
         .join(library.file_name(edited));
-    let times = builds::rebuilds_after_edit(paths, library, &file, rounds)?;
+    let times = builds::rebuilds_after_edit(paths, library, &file, options.rebuild_rounds, || {
+        wait_for_quiet(options.quiet, results)
+    })?;
     for t in &times {
         println!(
             "  {:>7.2} s wall, {:>7.2} s CPU",

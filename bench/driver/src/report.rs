@@ -136,7 +136,7 @@ impl Results {
         );
         let _ = writeln!(
             out,
-            "Timed runs (apply runs and no-op passes) started on a quiet machine: {} of {}",
+            "Timed runs (applies, no-op passes, rebuilds) started on a quiet machine: {} of {}",
             self.quiet_starts,
             self.quiet_starts + self.noisy_starts
         );

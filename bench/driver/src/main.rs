@@ -39,7 +39,7 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quick]
+usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
   --noop-runs N       runs of each no-op start (default 300)
@@ -187,6 +187,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         }
     }
     results.machine = report::machine();
+    results.stowage_version = stowage_version(&paths);
     results.load_at_end = report::load_average();
 
     let table = results.markdown();
@@ -296,9 +297,9 @@ fn time_noops(
 
     let hyperfine = options.hyperfine && which("hyperfine").is_some();
     results.noop_timer = if hyperfine {
-        "hyperfine"
+        "hyperfine -N, in passes of 30 over all the programs"
     } else {
-        "the driver's loop"
+        "the driver's loop, the programs taking turns"
     }
     .to_owned();
     results.noop = if hyperfine {
@@ -417,6 +418,29 @@ fn wait_for_quiet(share: f64, results: &mut Results) {
     }
 }
 
+/// The commit of the repository the stowage crates were built from, with
+/// `+changes` if runtime/, macros/ or core/ differ from it.
+fn stowage_version(paths: &Paths) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(paths.bench.parent().unwrap_or(&paths.bench))
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(commit) => {
+            let changed = git(&["status", "--porcelain", "--", "runtime", "macros", "core"])
+                .is_some_and(|s| !s.is_empty());
+            format!("{commit}{}", if changed { " +changes" } else { "" })
+        }
+        None => "unknown".into(),
+    }
+}
+
 fn step(title: &str) {
     println!("\n==> {title}");
 }
@@ -448,8 +472,9 @@ fn write_migrations(paths: &Paths) -> Result<(), Box<dyn Error>> {
             sync_folder(&paths.migrations(library, size), &files)?;
         }
         let dir = paths.migrations(Library::Stowage, size);
-        let mut script =
-            String::from("-- Applies every migration in one session, one file after another.\n");
+        let mut script = String::from(
+            "-- Applies every migration over one connection, one file after another.\n",
+        );
         for m in set {
             script.push_str(&format!(
                 "\\i {}\n",
@@ -582,8 +607,8 @@ fn count(
 }
 
 /// Times each no-op start with hyperfine (`-N`: no shell in between). The
-/// runs are split into passes over all the programs, so that a burst of
-/// other work on the machine falls on all of them rather than on one.
+/// runs are split into passes of 30 over all the programs, so that a burst
+/// of other work on the machine falls on all of them rather than on one.
 fn noop_with_hyperfine(
     paths: &Paths,
     programs: &[(Program, Target)],
@@ -591,7 +616,7 @@ fn noop_with_hyperfine(
     results: &mut Results,
 ) -> Result<std::collections::BTreeMap<Program, Stats>, Box<dyn Error>> {
     let runs = options.noop_runs;
-    let passes = runs.div_ceil(100).max(1);
+    let passes = runs.div_ceil(30).max(1);
     let per_pass = runs.div_ceil(passes);
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); programs.len()];
     for pass in 0..passes {

@@ -73,7 +73,7 @@ impl Library {
 pub enum Program {
     /// A library's program embedding `size` migrations.
     Library(Library, usize),
-    /// psql applying the `size` migrations in one session.
+    /// psql applying the `size` migrations over one connection.
     Psql(usize),
     /// Connect with the `postgres` crate, `SELECT 1`, exit.
     Select1,

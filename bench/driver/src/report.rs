@@ -51,6 +51,7 @@ impl Counted {
 #[derive(Debug, Default)]
 pub struct Results {
     pub machine: String,
+    pub stowage_version: String,
     pub load_at_start: String,
     pub load_at_end: String,
     /// Timings started with other programs quiet, and without waiting longer.
@@ -141,12 +142,13 @@ impl Results {
             self.quiet_starts + self.noisy_starts
         );
         let _ = writeln!(out, "Server: {}", self.server_version);
+        let _ = writeln!(out, "stowage: commit {}", self.stowage_version);
         let _ = writeln!(
             out,
             "Apply: median of {} runs, each on a new database. No-op start: median of {} runs ({}).\n",
             self.apply_runs, self.noop_runs, self.noop_timer
         );
-        out.push_str("| | stowage | refinery | sqlx | diesel (build only) | psql, one session | connect + `SELECT 1` (postgres) | connect + `SELECT 1` (sqlx) |\n");
+        out.push_str("| | stowage | refinery | sqlx | diesel (build only) | psql, one connection | connect + `SELECT 1` (postgres) | connect + `SELECT 1` (sqlx) |\n");
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
 
         for size in [100, 1000] {

@@ -44,8 +44,8 @@ pub fn registry(folder: &Folder) -> TokenStream {
 /// makes editing it rebuild the crate; one whose text was normalized is
 /// embedded as a literal, with an `include_bytes!` left unused only so that
 /// the compiler tracks the file. The statements of a no-transaction script
-/// go in a static array of their own, and so do where the statements of
-/// another script are; timeouts from directives follow.
+/// go in a static array of their own (a transactional script is sent whole,
+/// so its statements are not embedded); timeouts from directives follow.
 fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
     let path = script.path.to_string_lossy();
     let display = &script.display;
@@ -71,16 +71,7 @@ fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
         ));
         quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
     } else {
-        // Only where each statement is, to point at the one that failed.
-        let spans = script.statements.iter().map(|s| {
-            let (start, end) = (s.start, s.start + s.sql.len());
-            let (line, column) = (s.at.line, s.at.column);
-            quote!(::stowage::StatementSpan::__new(#start, #end, #line, #column))
-        });
-        items.push(quote!(
-            static #array: [::stowage::StatementSpan; #count] = [#(#spans),*];
-        ));
-        quote!(::stowage::Script::__new(#display, #sql, #checksum).__spans(&#array))
+        quote!(::stowage::Script::__new(#display, #sql, #checksum))
     };
     if script.lock_timeout_ms.is_none() && script.statement_timeout_ms.is_none() {
         return script_tokens;

@@ -74,8 +74,6 @@ mod tracking_table;
 pub use error::{Error, FailedStatement, HistoryError, LineColumn, MigrationError};
 pub use health::Health;
 pub use history::Violation;
-#[doc(hidden)]
-pub use migration::StatementSpan;
 pub use migration::{Migration, Migrations, Script, Statement};
 pub use plan::{Plan, Step};
 pub use report::{Applied, Report};

@@ -158,7 +158,6 @@ pub struct Script {
     sql: &'static str,
     checksum: &'static str,
     statements: Option<&'static [Statement]>,
-    spans: &'static [StatementSpan],
     lock_timeout_ms: Option<u64>,
     statement_timeout_ms: Option<u64>,
 }
@@ -171,7 +170,6 @@ impl Script {
             sql,
             checksum,
             statements: None,
-            spans: &[],
             lock_timeout_ms: None,
             statement_timeout_ms: None,
         }
@@ -189,34 +187,21 @@ impl Script {
             sql,
             checksum,
             statements: Some(statements),
-            spans: &[],
             lock_timeout_ms: None,
             statement_timeout_ms: None,
         }
     }
 
-    #[doc(hidden)]
-    pub const fn __spans(mut self, spans: &'static [StatementSpan]) -> Self {
-        self.spans = spans;
-        self
-    }
-
-    /// Each statement of a transactional script and where it starts, to
-    /// point at the one that failed.
+    /// Each statement of the script and where it starts, to point at the
+    /// one that failed. Split when asked, by the rules the build checked the
+    /// script with; only the error path needs it, so the binary carries no
+    /// copy of it.
     pub(crate) fn statement_spans(&self) -> Vec<(&'static str, LineColumn)> {
         let sql: &'static str = self.sql;
-        self.spans
-            .iter()
-            .filter_map(|s| {
-                Some((
-                    sql.get(s.start..s.end)?,
-                    LineColumn {
-                        line: s.line,
-                        column: s.column,
-                    },
-                ))
-            })
-            .collect()
+        match stowage_core::split::split_statements(sql) {
+            Ok(statements) => statements.into_iter().map(|s| (s.text, s.at)).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     #[doc(hidden)]
@@ -271,29 +256,6 @@ impl fmt::Debug for Script {
             .field("checksum", &self.checksum)
             .field("transactional", &self.is_transactional())
             .finish_non_exhaustive()
-    }
-}
-
-/// Where one statement of a transactional script is: byte offsets in its
-/// text, and line and column in its file.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct StatementSpan {
-    start: usize,
-    end: usize,
-    line: u32,
-    column: u32,
-}
-
-impl StatementSpan {
-    #[doc(hidden)]
-    pub const fn __new(start: usize, end: usize, line: u32, column: u32) -> Self {
-        StatementSpan {
-            start,
-            end,
-            line,
-            column,
-        }
     }
 }
 

@@ -47,6 +47,7 @@
 //! | in statement 3 of 3, then undone by hand and forgotten        | `kill_in_the_last_statement_then_undo_and_forget` |
 //! | `mark_applied` writing its row                                | `kill_mark_applied_while_it_writes` |
 //! | `forget` deleting the row                                     | `kill_forget_while_it_deletes` |
+//! | writing the history's digest, as the lock is released         | `kill_while_the_digest_is_written` |
 //!
 //! Besides: 32 processes started together on an empty database; a
 //! connection cut (through a proxy) while the server holds a migration's
@@ -91,6 +92,7 @@ static FIFTY: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/r
 
 /// The tracking table, as a gate names it.
 const TRACKING: &str = "public.stowage_migrations";
+const DIGEST: &str = "public.stowage_digest";
 
 /// The entry point of the child processes; does nothing in a plain test run.
 #[test]
@@ -241,9 +243,9 @@ fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once() {
 #[test]
 fn kill_in_the_quick_check() {
     let (db, mut client) = database_at(5);
-    let gate = Gate::exclusive(db.config(), TRACKING);
+    let gate = Gate::exclusive(db.config(), DIGEST);
     let mut migrator = start(&db, "migrator", "run");
-    let pid = watch::blocked(&mut client, &mut migrator, &gate, "stowage_migrations");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "stowage_digest");
     assert_no_lock(&mut client); // the quick check runs before the lock is taken
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::at(5));
@@ -282,6 +284,18 @@ fn kill_a_resume_while_it_reads_the_history() {
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::at(15));
     completes(&mut client, false, 16);
+}
+
+#[test]
+fn kill_while_the_digest_is_written() {
+    let (db, mut client) = database_at(50);
+    let gate = Gate::blocking_writes(db.config(), DIGEST);
+    let mut migrator = start(&db, "migrator", "resume");
+    let pid = watch::blocked(&mut client, &mut migrator, &gate, "pg_advisory_unlock");
+    assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
+    kill_and_release(&mut client, migrator, gate, pid);
+    assert_eq!(state::check(&mut client), State::COMPLETE);
+    completes(&mut client, false, 51);
 }
 
 // ---------------------------------------------------------------------------

@@ -57,6 +57,7 @@ pub mod cli;
 mod error;
 mod health;
 mod history;
+mod history_digest;
 mod lock;
 mod migration;
 mod plan;

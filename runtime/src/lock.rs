@@ -21,11 +21,31 @@ const MAX_POLL: Duration = Duration::from_secs(1);
 pub(crate) struct LockGuard<'c> {
     client: &'c mut Client,
     key: i64,
+    released: bool,
 }
 
 impl LockGuard<'_> {
     pub(crate) fn client(&mut self) -> &mut Client {
         self.client
+    }
+
+    /// Runs `sql`, then releases the lock, in one query. If `sql` fails,
+    /// its transaction is rolled back and the lock released all the same:
+    /// what it does is worth a log line, not the failure of a call that
+    /// has done its work.
+    pub(crate) fn release_after(mut self, sql: &str, what: &str) {
+        let query = format!("{sql};\nSELECT pg_advisory_unlock({})", self.key);
+        match self.client.batch_execute(&query) {
+            Ok(()) => self.released = true,
+            Err(e) => {
+                tracing::debug!(error = %e, "{what} before releasing the migration lock");
+                if !self.client.is_closed()
+                    && let Err(e) = self.client.batch_execute("ROLLBACK")
+                {
+                    tracing::debug!(error = %e, "rolling back after {what}");
+                }
+            }
+        }
     }
 }
 
@@ -39,8 +59,8 @@ impl std::fmt::Debug for LockGuard<'_> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        if self.client.is_closed() {
-            return; // the server released it with the session
+        if self.released || self.client.is_closed() {
+            return; // released, or the server released it with the session
         }
         if let Err(e) = self
             .client
@@ -75,7 +95,11 @@ pub(crate) fn acquire_lock<'c>(
             .unwrap_or_default();
         if row.first().is_some_and(|v| v.as_deref() == Some("t")) {
             tracing::debug!(table = table.qualified(), waited = ?started.elapsed(), "took the migration lock");
-            return Ok(LockGuard { client, key });
+            return Ok(LockGuard {
+                client,
+                key,
+                released: false,
+            });
         }
         let holder = row
             .get(1)

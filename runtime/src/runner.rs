@@ -3,6 +3,7 @@
 use crate::apply::apply;
 use crate::error::{Error, HistoryError};
 use crate::history::{self, Allow, Pending};
+use crate::history_digest;
 use crate::lock::acquire_lock;
 use crate::migration::Migrations;
 use crate::report::{Applied, Report};
@@ -120,7 +121,8 @@ impl<'m> Runner<'m> {
     ///
     /// Before anything is applied the recorded history is checked against
     /// the binary, and every disagreement is reported at once. A start with
-    /// nothing to do costs one query and takes no lock; otherwise the run
+    /// nothing to do reads one row (the digest of the history, kept in
+    /// `stowage_digest`) and takes no lock; otherwise the run
     /// takes the migration lock, reads the history again, and releases the
     /// lock when it ends, however it ends.
     pub fn run(&self, client: &mut Client) -> Result<Report, Error> {
@@ -169,7 +171,9 @@ impl<'m> Runner<'m> {
     }
 
     /// Takes the lock, makes sure the tracking table exists, reads it, and
-    /// calls `f`; the lock is released however `f` ends.
+    /// calls `f`; the lock is released however `f` ends. When `f` ends well,
+    /// the history's digest is written in the query that releases the lock,
+    /// so the next start with nothing to do reads one row.
     pub(crate) fn locked<T>(
         &self,
         client: &mut Client,
@@ -178,9 +182,16 @@ impl<'m> Runner<'m> {
         let table = self.table_name()?.resolve(client)?;
         let mut lock = acquire_lock(client, &table, self.lock_wait_timeout)?;
         let client = lock.client();
-        table.create_if_missing(client)?;
+        let digest_kept = table.create_if_missing(client)?;
         let rows = table.read(client)?;
-        f(client, &table, rows)
+        let done = f(client, &table, rows)?;
+        if digest_kept {
+            lock.release_after(
+                &history_digest::refresh_sql(&table),
+                "could not write the history's digest",
+            );
+        }
+        Ok(done)
     }
 
     /// Refuses a target the binary does not have.

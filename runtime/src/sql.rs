@@ -29,6 +29,26 @@ pub(crate) fn first_row(
     Ok(None)
 }
 
+/// Runs `query` by the simple protocol (one round trip) and returns the text
+/// of the columns of every row.
+pub(crate) fn rows(
+    client: &mut postgres::Client,
+    query: &str,
+) -> Result<Vec<Vec<Option<String>>>, postgres::Error> {
+    Ok(client
+        .simple_query(query)?
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Runs `query` by the simple protocol and returns the first column of
 /// every row (NULLs left out).
 pub(crate) fn first_column(

@@ -5,9 +5,11 @@
 //! `search_path` cannot make stowage lose it.
 
 use crate::error::Error;
+use crate::history_digest;
 use crate::migration::{Migration, Migrations};
-use crate::sql::{first_row, ident, literal};
+use crate::sql::{first_row, ident, literal, rows};
 use postgres::Client;
+use postgres::error::SqlState;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The name used when the runner is given none.
@@ -51,21 +53,37 @@ impl TableName {
         }
     }
 
-    /// The one-query check that a start with nothing to do makes, without
-    /// the lock: whether the table (in the current schema, if none was
-    /// named) records exactly the binary's migrations, all successful.
-    /// `Ok(false)` when it does not, or when the table cannot be read.
+    /// The quick check that a start with nothing to do makes, without the
+    /// lock: whether the table (in the current schema, if none was named)
+    /// records exactly the binary's migrations, all successful. One query
+    /// reads the digest kept beside the table; where there is no digest of
+    /// it, a second computes the digest over the table itself, so that a
+    /// binary with nothing to do decides so without the lock even while
+    /// another run is writing the table. `Ok(false)` when the history
+    /// differs, or when the table cannot be read.
     pub(crate) fn is_up_to_date(
         &self,
         client: &mut Client,
         migrations: &Migrations,
     ) -> Result<bool, Error> {
-        let digest = "encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
-                      ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex') AS digest, \
-                      coalesce(bool_and(success), true) AS all_ok";
+        let query = history_digest::quick_check_sql(self.schema.as_deref(), &self.table);
+        match rows(client, &query) {
+            Ok(rows) => {
+                let known =
+                    history_digest::matches(&rows, self.schema.is_some(), migrations.digest());
+                if let Some(up_to_date) = known {
+                    return Ok(up_to_date);
+                }
+            }
+            Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {}
+            Err(e) if e.as_db_error().is_some() => return Ok(false),
+            Err(e) => return Err(Error::database("checking the tracking table")(e)),
+        }
+        let digest = history_digest::DIGEST;
+        let all_ok = "coalesce(bool_and(success), true)";
         let query = match &self.schema {
             Some(schema) => format!(
-                "SELECT true, {digest} FROM {}.{}",
+                "SELECT true, {digest}, {all_ok} FROM {}.{}",
                 ident(schema),
                 ident(&self.table)
             ),
@@ -73,8 +91,8 @@ impl TableName {
                 let table = ident(&self.table);
                 format!(
                     "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
-                     h.digest, h.all_ok FROM (SELECT {digest} FROM {table}) h, pg_catalog.pg_class c \
-                     WHERE c.oid = {}::regclass",
+                     h.digest, h.all_ok FROM (SELECT {digest} AS digest, {all_ok} AS all_ok FROM {table}) h, \
+                     pg_catalog.pg_class c WHERE c.oid = {}::regclass",
                     literal(&table)
                 )
             }
@@ -175,27 +193,65 @@ impl TrackingTable {
         &self.qualified
     }
 
-    /// Creates the table (and a schema that was named but is missing). Run
-    /// under the lock, so concurrent runs never race to create it. Existence
-    /// is checked first, so a role that may not create anything can still
-    /// run against a table that exists.
-    pub(crate) fn create_if_missing(&self, client: &mut Client) -> Result<(), Error> {
+    /// The schema it is in.
+    pub(crate) fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Creates the table (and a schema that was named but is missing), and
+    /// the digest table and trigger beside it; returns whether the digest is
+    /// kept. Run under the lock, so concurrent runs never race to create
+    /// them. Existence is checked first, so a role that may not create
+    /// anything can still run against a table that exists; a role that may
+    /// create the table but not the digest's objects runs without them.
+    pub(crate) fn create_if_missing(&self, client: &mut Client) -> Result<bool, Error> {
+        let tracking = literal(&self.qualified);
         let exists = first_row(
             client,
             &format!(
-                "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({}) IS NOT NULL",
+                "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
+                 to_regclass({}) IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.pg_trigger \
+                 WHERE tgrelid = to_regclass({tracking}) AND tgname = {})",
                 literal(&ident(&self.schema)),
-                literal(&self.qualified)
+                literal(&format!(
+                    "{}.{}",
+                    ident(&self.schema),
+                    history_digest::TABLE
+                )),
+                literal(history_digest::CLEAR),
             ),
         )
         .map_err(Error::database("looking for the tracking table"))?
         .unwrap_or_default();
         let is_true = |i: usize| exists.get(i).is_some_and(|v| v.as_deref() == Some("t"));
-        if is_true(1) {
-            return Ok(());
+        if is_true(1) && is_true(2) {
+            return Ok(true);
         }
+        if !is_true(1) {
+            self.create(client, !is_true(0))?;
+        }
+        tracing::debug!(table = %self.qualified, "creating the digest table and its trigger");
+        match client.batch_execute(&history_digest::create_sql(self)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.as_db_error().is_some() => {
+                if let Err(e) = client.batch_execute("ROLLBACK") {
+                    tracing::debug!(error = %e, "rolling back the digest table's creation");
+                }
+                tracing::info!(
+                    table = %self.qualified,
+                    error = %e,
+                    "cannot create the digest table beside the tracking table: each start reads the whole table instead"
+                );
+                Ok(false)
+            }
+            Err(e) => Err(Error::database("creating the digest table")(e)),
+        }
+    }
+
+    /// Creates the table, and its schema if one was named and is missing.
+    fn create(&self, client: &mut Client, create_schema: bool) -> Result<(), Error> {
         let mut ddl = String::new();
-        if !is_true(0) && self.named_schema {
+        if create_schema && self.named_schema {
             ddl.push_str(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {};\n",
                 ident(&self.schema)

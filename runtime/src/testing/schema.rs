@@ -3,6 +3,7 @@
 
 use super::TestError;
 use crate::DEFAULT_TABLE;
+use crate::history_digest;
 use postgres::Client;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -98,8 +99,9 @@ impl FromIterator<String> for Schema {
 /// range types; and extensions (by name, version and schema, not the objects
 /// they hold). Left out are the `pg_catalog`, `information_schema`, TOAST
 /// and temporary schemas, the tracking table `stowage_migrations` of the
-/// session's current schema, owners, privileges, comments, and anything
-/// outside the database, such as roles.
+/// session's current schema with the digest table and trigger beside it,
+/// owners, privileges, comments, and anything outside the database, such as
+/// roles.
 ///
 /// Names are schema-qualified whatever the session's `search_path` (it is
 /// set to `pg_catalog` for the reading and restored after), and runs of
@@ -124,21 +126,24 @@ pub fn schema(client: &mut Client) -> Result<Schema, TestError> {
     let row = client
         .query_one(
             "SELECT current_setting('search_path'), \
-             coalesce(to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))::oid, 0)",
-            &[&DEFAULT_TABLE],
+             coalesce(to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))::oid, 0), \
+             coalesce(to_regclass(quote_ident(current_schema()) || '.' || quote_ident($2))::oid, 0), \
+             coalesce(to_regprocedure(quote_ident(current_schema()) || '.' || quote_ident($3) || '()')::oid, 0)",
+            &[&DEFAULT_TABLE, &history_digest::TABLE, &history_digest::CLEAR],
         )
         .map_err(|e| TestError::with("cannot read the session's search_path", e))?;
     let search_path: String = row
         .try_get(0)
         .map_err(|e| TestError::with("cannot read the session's search_path", e))?;
-    let tracking: u32 = row
-        .try_get(1)
+    let stowage = (1..4)
+        .map(|i| row.try_get::<_, u32>(i))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TestError::with("cannot find the tracking table", e))?;
     client
         .batch_execute("SET search_path = pg_catalog")
         .map_err(|e| TestError::with("cannot set search_path to read the schema", e))?;
     let read = client
-        .query(&snapshot_sql(tracking), &[])
+        .query(&snapshot_sql(&stowage), &[])
         .map_err(|e| TestError::with("cannot read the schema from the catalog", e));
     let restored = client
         .execute(
@@ -163,9 +168,15 @@ fn normalize(line: &str) -> String {
 }
 
 /// The query that lists the schema, one line per row, leaving out the
-/// relation with oid `tracking` (0 for none). Run with `search_path` set to
+/// objects with the oids in `stowage` (the tracking table, the digest table
+/// and the digest's trigger function; 0 for none). Run with `search_path` set to
 /// `pg_catalog`, so every name the server prints is schema-qualified.
-fn snapshot_sql(tracking: u32) -> String {
+fn snapshot_sql(stowage: &[u32]) -> String {
+    let excluded = stowage
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"
 WITH ns AS (
@@ -181,7 +192,7 @@ rel AS (
            c.relrowsecurity, c.relforcerowsecurity, c.reloptions, ns.nspname,
            format('%I.%I', ns.nspname, c.relname) AS qname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-    WHERE c.oid <> {tracking}::oid
+    WHERE c.oid NOT IN ({excluded})
       AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
@@ -278,7 +289,7 @@ SELECT CASE WHEN p.prokind = 'a' THEN
                   pg_get_functiondef(p.oid))
        END
 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+WHERE p.oid NOT IN ({excluded}) AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                   AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
 
 UNION ALL

@@ -1,0 +1,156 @@
+//! The quick check a start with nothing to do makes reads the digest kept in
+//! `stowage_digest` beside the tracking table. Whatever changes the tracking
+//! table, a run or a hand, drops that digest, so the next start sees the
+//! change.
+
+mod common;
+
+use common::{applied_versions, database, table_exists, versions};
+use postgres::Client;
+use stowage::{Error, Violation};
+
+static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
+static FEWER: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/fewer");
+
+/// The digests recorded in `schema`'s digest table.
+fn digests(client: &mut Client, schema: &str) -> i64 {
+    let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+    client
+        .query_one(
+            &format!("SELECT count(*) FROM {quoted}.stowage_digest"),
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get(0)
+}
+
+fn refused_as_edited(result: Result<stowage::Report, Error>, version: i64) {
+    match result {
+        Err(Error::History(e)) => assert!(
+            matches!(e.violations(), [Violation::ChecksumMismatch { version: v, .. }] if *v == version),
+            "{e}"
+        ),
+        other => panic!("expected the edit of {version} to be refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_checksum_edited_by_hand_is_seen_by_the_next_start() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert_eq!(digests(&mut client, "public"), 1);
+    client
+        .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 2")
+        .unwrap();
+    refused_as_edited(BASE.run(&mut client), 2);
+}
+
+#[test]
+fn a_row_deleted_by_hand_is_applied_again() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    client
+        .batch_execute("DROP TABLE c; DELETE FROM stowage_migrations WHERE version = 3")
+        .unwrap();
+    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
+    assert!(table_exists(&mut client, "public.c"));
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+}
+
+#[test]
+fn a_tracking_table_truncated_by_hand_is_filled_again() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    client
+        .batch_execute("DROP TABLE a, b, c; TRUNCATE stowage_migrations")
+        .unwrap();
+    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [1, 2, 3]);
+    assert_eq!(applied_versions(&mut client), [1, 2, 3]);
+}
+
+#[test]
+fn a_tracking_table_dropped_by_hand_is_created_again() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    client
+        .batch_execute("DROP TABLE a, b, c, stowage_migrations")
+        .unwrap();
+    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [1, 2, 3]);
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+    // The new table has the trigger too: an edit is seen.
+    client
+        .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1")
+        .unwrap();
+    refused_as_edited(BASE.run(&mut client), 1);
+}
+
+#[test]
+fn a_database_migrated_without_a_digest_table_gets_one_at_the_next_locked_call() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    // What a database migrated by an earlier version looks like.
+    client
+        .batch_execute("DROP TABLE stowage_digest; DROP FUNCTION stowage_digest_clear() CASCADE")
+        .unwrap();
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert!(!table_exists(&mut client, "public.stowage_digest"));
+    assert!(BASE.runner().resume(&mut client).unwrap().is_empty());
+    assert_eq!(digests(&mut client, "public"), 1);
+    client
+        .batch_execute("DELETE FROM stowage_migrations WHERE version = 3; DROP TABLE c")
+        .unwrap();
+    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
+}
+
+#[test]
+fn a_tracking_table_in_a_named_schema_keeps_its_digest_there() {
+    let (_db, mut client) = database();
+    let schema = r#"o"p's $$ü"#;
+    let table = format!("{schema}.t; DROP TABLE a; --");
+    BASE.runner().table(&table).run(&mut client).unwrap();
+    assert_eq!(digests(&mut client, schema), 1);
+    assert!(BASE
+        .runner()
+        .table(&table)
+        .run(&mut client)
+        .unwrap()
+        .is_empty());
+    let quoted = r#""o""p's $$ü"."t; DROP TABLE a; --""#;
+    client
+        .batch_execute(&format!(
+            "UPDATE {quoted} SET checksum = 'edited' WHERE version = 3"
+        ))
+        .unwrap();
+    refused_as_edited(BASE.runner().table(&table).run(&mut client), 3);
+    assert!(table_exists(&mut client, "public.a"));
+}
+
+#[test]
+fn a_role_granted_only_the_tracking_table_applies_and_checks() {
+    let (db, mut client) = database();
+    FEWER.run(&mut client).unwrap();
+    let role = format!("app_{}", db.name());
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\";
+             GRANT USAGE, CREATE ON SCHEMA public TO \"{role}\";
+             GRANT SELECT, INSERT, UPDATE, DELETE ON stowage_migrations TO \"{role}\";
+             SET ROLE \"{role}\""
+        ))
+        .unwrap();
+    // Its rows are written through the trigger, which clears the digest
+    // with its owner's rights; it may not write the digest itself, so its
+    // starts compute the digest instead.
+    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+    client
+        .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1")
+        .unwrap();
+    refused_as_edited(BASE.run(&mut client), 1);
+    client
+        .batch_execute(&format!(
+            "RESET ROLE; DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\""
+        ))
+        .unwrap();
+}

@@ -271,24 +271,37 @@ fn time_noops(
             databases.push((program, db));
         }
     }
-    // The floors and the check queries run in stowage's database of 1,000,
-    // which gets the proposed one-row table too.
+    // The floors and the check queries run in stowage's database of 1,000;
+    // a second one has its digest row deleted.
     let stowage_db = databases
         .iter()
         .find(|(p, _)| *p == Program::Library(Library::Stowage, 1000))
         .map(|(_, db)| db)
         .ok_or("no stowage database")?;
-    stowage_db.connect()?.batch_execute(PROPOSED_TABLE)?;
     let stowage_target = target_of(server, stowage_db.name());
+    let without_digest = server.create_database()?;
+    let stowage_1000 = Program::Library(Library::Stowage, 1000);
+    programs::run(
+        paths,
+        &stowage_1000,
+        &target_of(server, without_digest.name()),
+    )?;
+    without_digest
+        .connect()?
+        .batch_execute("DELETE FROM stowage_digest")?;
     let mut noop: Vec<(Program, Target)> = [
         Program::Select1,
         Program::Select1Sqlx,
         Program::Check(Check::Current),
-        Program::Check(Check::Proposed),
+        Program::Check(Check::Computed),
     ]
     .into_iter()
     .map(|p| (p, stowage_target.clone()))
     .collect();
+    noop.push((
+        Program::StowageWithoutDigest,
+        target_of(server, without_digest.name()),
+    ));
     noop.extend(
         databases
             .iter()
@@ -355,21 +368,15 @@ fn time_rebuilds(
     Ok(())
 }
 
-/// The proposed no-op check: the runner keeps the digest of the history in
-/// a one-row table beside the tracking table (see BENCHMARKS.md), so a start
-/// with nothing to do reads one short row instead of aggregating the table.
-const PROPOSED_QUERY: &str =
-    "SELECT digest, schema = current_schema() FROM stowage_migrations_state";
-
-/// That table, made by hand here with the digest of what is applied.
-const PROPOSED_TABLE: &str = "\
-    CREATE TABLE stowage_migrations_state (schema text NOT NULL, digest text NOT NULL);
-    INSERT INTO stowage_migrations_state
-    SELECT current_schema(), encode(sha256(convert_to(string_agg(version::text || ' ' || checksum, E'\\n' ORDER BY version), 'UTF8')), 'hex')
-    FROM stowage_migrations";
+/// The query that computes the digest over the tracking table, as
+/// `runtime/src/tracking_table.rs` sends it when there is no digest row.
+const COMPUTED_QUERY: &str = "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
+    h.digest, h.all_ok FROM (SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
+    ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex') AS digest, coalesce(bool_and(success), true) AS all_ok \
+    FROM \"stowage_migrations\") h, pg_catalog.pg_class c WHERE c.oid = E'\"stowage_migrations\"'::regclass";
 
 /// Writes the query stowage sent on its no-op start (as the proxy saw it)
-/// and the proposed one, for `one-query` to send.
+/// and the one that computes the digest, for `one-query` to send.
 fn write_check_queries(paths: &Paths, results: &Results) -> Result<(), Box<dyn Error>> {
     let sent = &results
         .noop_counts
@@ -384,7 +391,7 @@ fn write_check_queries(paths: &Paths, results: &Results) -> Result<(), Box<dyn E
         );
     }
     std::fs::write(paths.query_file(Check::Current), sent.join(";\n"))?;
-    std::fs::write(paths.query_file(Check::Proposed), PROPOSED_QUERY)?;
+    std::fs::write(paths.query_file(Check::Computed), COMPUTED_QUERY)?;
     Ok(())
 }
 
@@ -599,7 +606,10 @@ fn count(
         Program::Psql(_) => {
             results.apply_counts.insert(program.clone(), first);
         }
-        Program::Select1 | Program::Select1Sqlx | Program::Check(_) => {
+        Program::Select1
+        | Program::Select1Sqlx
+        | Program::Check(_)
+        | Program::StowageWithoutDigest => {
             results.noop_counts.insert(program.clone(), first);
         }
     }

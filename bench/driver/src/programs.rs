@@ -81,22 +81,27 @@ pub enum Program {
     Select1Sqlx,
     /// Connect with the `postgres` crate, send one no-op check query, exit.
     Check(Check),
+    /// stowage's program of 1,000 on a database where its digest row was
+    /// deleted: the no-op start that computes the digest over the table.
+    StowageWithoutDigest,
 }
 
 /// The no-op check queries timed on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Check {
-    /// The query stowage sends today, as the proxy saw it.
+    /// The query stowage sends, as the proxy saw it.
     Current,
-    /// The query of the proposed change: the digest kept in a one-row table.
-    Proposed,
+    /// The query that computes the digest over the tracking table, sent
+    /// when there is no digest row to read (and stowage's only check before
+    /// the digest was kept).
+    Computed,
 }
 
 impl Check {
     pub fn name(self) -> &'static str {
         match self {
             Check::Current => "check-current",
-            Check::Proposed => "check-proposed",
+            Check::Computed => "check-computed",
         }
     }
 }
@@ -109,6 +114,7 @@ impl Program {
             Program::Select1 => "select1".into(),
             Program::Select1Sqlx => "select1-sqlx".into(),
             Program::Check(check) => check.name().into(),
+            Program::StowageWithoutDigest => "stowage-1000-without-digest".into(),
         }
     }
 }
@@ -166,6 +172,7 @@ impl Paths {
         match program {
             Program::Psql(_) => self.psql.clone(),
             Program::Check(_) => self.release.join("one-query"),
+            Program::StowageWithoutDigest => self.release.join(Library::Stowage.bin(1000)),
             other => self.release.join(other.label()),
         }
     }

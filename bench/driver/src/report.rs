@@ -314,8 +314,12 @@ impl Results {
                     "connect + stowage's check query, from a minimal program",
                 ),
                 (
-                    Program::Check(Check::Proposed),
-                    "connect + the proposed check (digest kept in a one-row table), prototype",
+                    Program::StowageWithoutDigest,
+                    "stowage, 1,000 applied, its digest row deleted (the check computes the digest)",
+                ),
+                (
+                    Program::Check(Check::Computed),
+                    "connect + the query that computes the digest over the table, from a minimal program",
                 ),
                 (Program::Library(Library::Sqlx, 1000), "sqlx, 1,000 applied"),
                 (

@@ -47,6 +47,23 @@ fn a_checksum_edited_by_hand_is_seen_by_the_next_start() {
 }
 
 #[test]
+fn a_start_that_finds_no_digest_writes_it_for_the_next() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    client.batch_execute("DELETE FROM stowage_digest").unwrap();
+    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert_eq!(digests(&mut client, "public"), 1);
+    // A binary that is not up to date does not write one.
+    client.batch_execute("DELETE FROM stowage_digest").unwrap();
+    assert!(matches!(FEWER.run(&mut client), Err(Error::History(_))));
+    assert_eq!(digests(&mut client, "public"), 0);
+    client
+        .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 2")
+        .unwrap();
+    refused_as_edited(BASE.run(&mut client), 2);
+}
+
+#[test]
 fn a_row_deleted_by_hand_is_applied_again() {
     let (_db, mut client) = database();
     BASE.run(&mut client).unwrap();

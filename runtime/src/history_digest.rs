@@ -8,7 +8,8 @@
 //! trigger on the tracking table deletes that row whenever anything writes
 //! the table: a run, an operator's call, or an `UPDATE` by hand. The row is
 //! written again at the end of every locked call that ends well, in the
-//! query that releases the lock, so keeping it costs no round trip.
+//! query that releases the lock, so keeping it costs no round trip; and by
+//! a start that found no row but a table that is up to date.
 //!
 //! Where there is no digest of the table (something wrote it since; a
 //! role that may not create the digest table; a database migrated by an
@@ -101,18 +102,19 @@ COMMIT",
 }
 
 /// Writes the digest row of `table`, if every row of the table is
-/// successful. The table is locked against writes meanwhile, so that a
-/// change by hand commits either before the digest is computed or after it
-/// is written, and its trigger then deletes it. The lock is not waited for:
-/// while someone is writing the table, nothing is written, and the next
-/// start computes the digest itself. Run under the migration lock.
+/// successful. The table is locked against writes meanwhile (and against
+/// another session writing its digest), so that a change by hand commits
+/// either before the digest is computed or after it is written, and its
+/// trigger then deletes it; that makes it safe without the migration lock.
+/// The lock is not waited for: while someone is writing the table, nothing
+/// is written, and a later start writes it.
 pub(crate) fn refresh_sql(table: &TrackingTable) -> String {
     let digests = format!("{}.{TABLE}", ident(table.schema()));
     let tracking = table.qualified();
     let oid = literal(tracking);
     format!(
         "BEGIN;
-LOCK TABLE {tracking} IN SHARE MODE NOWAIT;
+LOCK TABLE {tracking} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
 DELETE FROM {digests} WHERE tracking = {oid}::regclass;
 INSERT INTO {digests} (tracking, schema, digest)
     SELECT {oid}::regclass, {schema}, {DIGEST} FROM {tracking} HAVING coalesce(bool_and(success), true);

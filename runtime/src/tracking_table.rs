@@ -79,34 +79,79 @@ impl TableName {
             Err(e) if e.as_db_error().is_some() => return Ok(false),
             Err(e) => return Err(Error::database("checking the tracking table")(e)),
         }
+        self.compute_is_up_to_date(client, migrations)
+    }
+
+    /// The quick check without a digest row: computes the digest over the
+    /// table. When the table is up to date and the session may write the
+    /// digest, writes it, so that the next start reads it.
+    fn compute_is_up_to_date(
+        &self,
+        client: &mut Client,
+        migrations: &Migrations,
+    ) -> Result<bool, Error> {
         let digest = history_digest::DIGEST;
         let all_ok = "coalesce(bool_and(success), true)";
+        // Whether the session may write the digest: the digest table's
+        // rows, and the lock that keeps writers of the tracking table out.
+        let may_write = |digests: &str, tracking: &str| {
+            format!(
+                "coalesce(has_table_privilege(to_regclass({digests}), 'INSERT') \
+                 AND has_table_privilege(to_regclass({digests}), 'DELETE') \
+                 AND has_table_privilege({tracking}, 'INSERT, UPDATE, DELETE, TRUNCATE'), false)"
+            )
+        };
         let query = match &self.schema {
-            Some(schema) => format!(
-                "SELECT true, {digest}, {all_ok} FROM {}.{}",
-                ident(schema),
-                ident(&self.table)
-            ),
+            Some(schema) => {
+                let tracking = format!("{}.{}", ident(schema), ident(&self.table));
+                format!(
+                    "SELECT true, {digest}, {all_ok}, {}, {} FROM {tracking}",
+                    literal(schema),
+                    may_write(
+                        &literal(&format!("{}.{}", ident(schema), history_digest::TABLE)),
+                        &format!("{}::regclass", literal(&tracking))
+                    ),
+                )
+            }
             None => {
                 let table = ident(&self.table);
                 format!(
                     "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
-                     h.digest, h.all_ok FROM (SELECT {digest} AS digest, {all_ok} AS all_ok FROM {table}) h, \
+                     h.digest, h.all_ok, current_schema(), {} \
+                     FROM (SELECT {digest} AS digest, {all_ok} AS all_ok FROM {table}) h, \
                      pg_catalog.pg_class c WHERE c.oid = {}::regclass",
+                    may_write(
+                        &format!(
+                            "quote_ident(current_schema()) || {}",
+                            literal(&format!(".{}", history_digest::TABLE))
+                        ),
+                        "c.oid"
+                    ),
                     literal(&table)
                 )
             }
         };
-        match first_row(client, &query) {
-            Ok(Some(row)) => Ok(matches!(
-                (row.first(), row.get(1), row.get(2)),
-                (Some(Some(here)), Some(Some(digest)), Some(Some(all_ok)))
-                    if here == "t" && all_ok == "t" && digest == migrations.digest()
-            )),
-            Ok(None) => Ok(false),
-            Err(e) if e.as_db_error().is_some() => Ok(false),
-            Err(e) => Err(Error::database("checking the tracking table")(e)),
+        let row = match first_row(client, &query) {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(false),
+            Err(e) if e.as_db_error().is_some() => return Ok(false),
+            Err(e) => return Err(Error::database("checking the tracking table")(e)),
+        };
+        let column = |i: usize| row.get(i).and_then(Option::as_deref);
+        let up_to_date = column(0) == Some("t")
+            && column(2) == Some("t")
+            && column(1) == Some(migrations.digest());
+        if let (true, Some(schema), Some("t")) = (up_to_date, column(3), column(4)) {
+            let table =
+                TrackingTable::new(schema.to_owned(), self.table.clone(), self.schema.is_some());
+            if let Err(e) = client.batch_execute(&history_digest::refresh_sql(&table)) {
+                tracing::debug!(error = %e, "could not write the history's digest");
+                if !client.is_closed() {
+                    let _ = client.batch_execute("ROLLBACK");
+                }
+            }
         }
+        Ok(up_to_date)
     }
 
     /// Resolves the schema: the one named, or the session's current schema.

@@ -81,8 +81,8 @@ pub enum Program {
     Select1Sqlx,
     /// Connect with the `postgres` crate, send one no-op check query, exit.
     Check(Check),
-    /// stowage's program of 1,000 on a database where its digest row was
-    /// deleted: the no-op start that computes the digest over the table.
+    /// stowage's program of 1,000 on a database without the digest table:
+    /// the no-op start that computes the digest over the table.
     StowageWithoutDigest,
 }
 

@@ -315,7 +315,7 @@ impl Results {
                 ),
                 (
                     Program::StowageWithoutDigest,
-                    "stowage, 1,000 applied, its digest row deleted (the check computes the digest)",
+                    "stowage, 1,000 applied, without the digest table (the check computes the digest)",
                 ),
                 (
                     Program::Check(Check::Computed),

@@ -7,10 +7,12 @@ mod common;
 
 use common::{applied_versions, database, table_exists, versions};
 use postgres::Client;
+use std::time::Duration;
 use stowage::{Error, Violation};
 
 static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
 static FEWER: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/fewer");
+static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
 
 /// The digests recorded in `schema`'s digest table.
 fn digests(client: &mut Client, schema: &str) -> i64 {
@@ -144,27 +146,37 @@ fn a_tracking_table_in_a_named_schema_keeps_its_digest_there() {
 }
 
 #[test]
-fn a_role_granted_only_the_tracking_table_applies_and_checks() {
+fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock() {
     let (db, mut client) = database();
     FEWER.run(&mut client).unwrap();
     let role = format!("app_{}", db.name());
+    let set_role = format!("SET ROLE \"{role}\"");
     client
         .batch_execute(&format!(
             "CREATE ROLE \"{role}\";
              GRANT USAGE, CREATE ON SCHEMA public TO \"{role}\";
              GRANT SELECT, INSERT, UPDATE, DELETE ON stowage_migrations TO \"{role}\";
-             SET ROLE \"{role}\""
+             {set_role}"
         ))
         .unwrap();
     // Its rows are written through the trigger, which clears the digest
-    // with its owner's rights; it may not write the digest itself, so its
-    // starts compute the digest instead.
+    // with its owner's rights; it may not read or write the digest itself,
+    // so its starts compute the digest instead.
     assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+    let report = common::while_a_run_holds_the_lock(&db, &GATE, |waiter, _| {
+        waiter.batch_execute(&set_role).unwrap();
+        let nothing = BASE
+            .runner()
+            .lock_wait_timeout(Duration::ZERO)
+            .run(waiter)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(nothing.is_empty());
+    });
+    assert_eq!(versions(&report.unwrap()), [4]);
     client
         .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1")
         .unwrap();
-    refused_as_edited(BASE.run(&mut client), 1);
+    refused_as_edited(GATE.run(&mut client), 1);
     client
         .batch_execute(&format!(
             "RESET ROLE; DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\""

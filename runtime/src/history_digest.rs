@@ -69,35 +69,48 @@ pub(crate) fn matches(
         .map(|row| row.get(2).and_then(Option::as_deref) == Some(digest))
 }
 
-/// Creates the digest table, the trigger function and the trigger on
-/// `table`, and drops any digest row of it, in one transaction: for a new
-/// tracking table, one created by an earlier version, or one recreated by
-/// hand. Run under the lock.
+/// Creates the digest table (unless `table_exists`), the trigger function
+/// and the trigger on `table`, and drops any digest row of it, in one
+/// transaction: for a new tracking table, one created by an earlier
+/// version, or one recreated by hand. Run under the lock.
 ///
 /// The function runs with its owner's rights, so that a role that may write
 /// the tracking table need not be granted the digest table. Its body names
 /// only the schema-qualified digest table and `pg_catalog`'s operator, so
 /// the caller's `search_path` cannot change what it does.
-pub(crate) fn create_sql(table: &TrackingTable) -> String {
+pub(crate) fn create_sql(table: &TrackingTable, table_exists: bool) -> String {
     let schema = ident(table.schema());
     let digests = format!("{schema}.{TABLE}");
     let function = format!("{schema}.{CLEAR}");
+    let tracking = table.qualified();
+    let (create, clear) = if table_exists {
+        (
+            String::new(),
+            format!(
+                "DELETE FROM {digests} WHERE tracking = {}::regclass;\n",
+                literal(tracking)
+            ),
+        )
+    } else {
+        (
+            format!(
+                "CREATE TABLE {digests} (tracking oid NOT NULL, schema name NOT NULL, digest text NOT NULL);
+COMMENT ON TABLE {digests} IS 'The digest of each tracking table of stowage migrations in this schema, for a quick check at start; a trigger on the tracking table deletes its row when the table changes.';\n"
+            ),
+            String::new(),
+        )
+    };
     let body = format!(
         "BEGIN DELETE FROM {digests} WHERE tracking OPERATOR(pg_catalog.=) TG_RELID; RETURN NULL; END"
     );
-    let tracking = table.qualified();
     format!(
         "BEGIN;
-CREATE TABLE IF NOT EXISTS {digests} (tracking oid NOT NULL, schema name NOT NULL, digest text NOT NULL);
-COMMENT ON TABLE {digests} IS 'The digest of each tracking table of stowage migrations in this schema, for a quick check at start; a trigger on the tracking table deletes its row when the table changes.';
-CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS {body};
+{create}CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS {body};
 DROP TRIGGER IF EXISTS {CLEAR} ON {tracking};
 CREATE TRIGGER {CLEAR} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {tracking}
     FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-DELETE FROM {digests} WHERE tracking = {oid}::regclass;
-COMMIT",
+{clear}COMMIT",
         body = literal(&body),
-        oid = literal(tracking),
     )
 }
 

@@ -256,7 +256,7 @@ impl TrackingTable {
             client,
             &format!(
                 "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
-                 to_regclass({}) IS NOT NULL AND EXISTS (SELECT FROM pg_catalog.pg_trigger \
+                 to_regclass({}) IS NOT NULL, EXISTS (SELECT FROM pg_catalog.pg_trigger \
                  WHERE tgrelid = to_regclass({tracking}) AND tgname = {})",
                 literal(&ident(&self.schema)),
                 literal(&format!(
@@ -270,14 +270,14 @@ impl TrackingTable {
         .map_err(Error::database("looking for the tracking table"))?
         .unwrap_or_default();
         let is_true = |i: usize| exists.get(i).is_some_and(|v| v.as_deref() == Some("t"));
-        if is_true(1) && is_true(2) {
+        if is_true(1) && is_true(2) && is_true(3) {
             return Ok(true);
         }
         if !is_true(1) {
             self.create(client, !is_true(0))?;
         }
         tracing::debug!(table = %self.qualified, "creating the digest table and its trigger");
-        match client.batch_execute(&history_digest::create_sql(self)) {
+        match client.batch_execute(&history_digest::create_sql(self, is_true(2))) {
             Ok(()) => Ok(true),
             Err(e) if e.as_db_error().is_some() => {
                 if let Err(e) = client.batch_execute("ROLLBACK") {

@@ -79,7 +79,7 @@
 //!   arguments cannot be parsed, before anything touches the database.
 
 use crate::Health;
-use crate::error::Error;
+use crate::error::{Error, server_error};
 use crate::migration::Migrations;
 use crate::plan::Plan;
 use crate::report::{Applied, Report};
@@ -328,7 +328,7 @@ impl Db {
         }
         let mut client = connect(url).map_err(|e| {
             redact(
-                &format!("cannot connect to the database: {}", chain(&e)),
+                &format!("cannot connect to the database: {}", server_error(&e)),
                 url,
             )
         })?;
@@ -338,7 +338,7 @@ impl Db {
         }
         self.command
             .execute(runner, &mut client)
-            .map_err(|e| redact(&describe(&e), url))
+            .map_err(|e| redact(&e.to_string(), url))
     }
 }
 
@@ -716,39 +716,6 @@ fn list(versions: &[i64]) -> String {
 /// `text` with every line after the first indented by `by`.
 fn indent(text: &str, by: &str) -> String {
     text.trim_end().replace('\n', &format!("\n{by}"))
-}
-
-/// An error's message. A query that failed on the way to the server says
-/// why (the `postgres` error's own text leaves that to its source).
-fn describe(error: &Error) -> String {
-    match error {
-        Error::Database { source, .. } if source.as_db_error().is_none() => {
-            match std::error::Error::source(source) {
-                Some(cause) => format!("{error}: {cause}"),
-                None => error.to_string(),
-            }
-        }
-        _ => error.to_string(),
-    }
-}
-
-/// A `postgres` error with its causes: `error connecting to server:
-/// Connection refused (os error 111)`.
-fn chain(error: &postgres::Error) -> String {
-    if let Some(db) = error.as_db_error() {
-        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
-    }
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(c) = cause {
-        let next = c.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 /// `message` with the connection string and its password, should either

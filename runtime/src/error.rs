@@ -334,8 +334,9 @@ impl std::error::Error for MigrationError {
 }
 
 /// A `postgres` error with what the server said, which its own `Display`
-/// leaves to its source.
-fn server_error(error: &postgres::Error) -> String {
+/// leaves to its source: `ERROR 42P01: relation "x" does not exist`, or
+/// `error connecting to server: Connection refused (os error 111)`.
+pub(crate) fn server_error(error: &postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => {
             let mut s = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
@@ -349,7 +350,10 @@ fn server_error(error: &postgres::Error) -> String {
             let mut text = error.to_string();
             let mut source = std::error::Error::source(error);
             while let Some(cause) = source {
-                text.push_str(&format!(": {cause}"));
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text.push_str(&format!(": {cause_text}"));
+                }
                 source = cause.source();
             }
             text

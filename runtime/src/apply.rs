@@ -8,7 +8,7 @@
 
 use crate::error::{Error, FailedStatement, MigrationError};
 use crate::migration::{Migration, Script, Statement};
-use crate::sql::first_column;
+use crate::sql::{first_column, rollback};
 use crate::timeouts::Timeouts;
 use crate::tracking_table::{Record, TrackingTable};
 use postgres::Client;
@@ -100,9 +100,7 @@ pub(crate) fn in_transaction(
         return Ok(took);
     };
     let outcome_unknown = !in_script && source.as_db_error().is_none();
-    if let Err(e) = client.batch_execute("ROLLBACK") {
-        tracing::debug!(error = %e, "rollback after a failed script");
-    }
+    rollback(client, "a failed script");
     let position = if in_script {
         server_position(&source, begin.chars().count())
             .map(|index| position::of_char(script.sql(), index))
@@ -152,12 +150,7 @@ fn apply_statements(
     for (i, statement) in statements.iter().enumerate().skip(start_at) {
         if let Err(source) = client.batch_execute(statement.sql()) {
             let took = started.elapsed();
-            let position = server_position(&source, 0).map(|index| {
-                position::within(
-                    statement.position(),
-                    position::of_char(statement.sql(), index),
-                )
-            });
+            let position = position_in_statement(&source, statement.sql(), statement.position());
             let invalid_now = invalid_indexes(client).unwrap_or_default();
             let failure = MigrationError {
                 version: migration.version(),
@@ -272,15 +265,18 @@ fn find_failing_statement(
     let mut found = None;
     for (sql, at) in statements {
         if let Err(e) = client.batch_execute(sql) {
-            let inner = server_position(&e, 0).map(|index| position::of_char(sql, index));
-            found = Some(inner.map_or(at, |inner| position::within(at, inner)));
+            found = Some(position_in_statement(&e, sql, at).unwrap_or(at));
             break;
         }
     }
-    if let Err(e) = client.batch_execute("ROLLBACK") {
-        tracing::debug!(error = %e, "rollback after finding the failed statement");
-    }
+    rollback(client, "finding the failed statement");
     found
+}
+
+/// Where in the file the server's error position falls, for an error of
+/// one statement sent alone: `sql`, which starts at `at`.
+fn position_in_statement(error: &postgres::Error, sql: &str, at: LineColumn) -> Option<LineColumn> {
+    server_position(error, 0).map(|index| position::within(at, position::of_char(sql, index)))
 }
 
 /// The server's error position as an index in characters from 0 into the

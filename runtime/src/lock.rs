@@ -8,7 +8,7 @@
 //! deadlock.
 
 use crate::error::Error;
-use crate::sql::first_row;
+use crate::sql::{batch_or_rollback, first_row};
 use crate::tracking_table::TrackingTable;
 use postgres::Client;
 use std::time::{Duration, Instant};
@@ -33,17 +33,12 @@ impl LockGuard<'_> {
     /// its transaction is rolled back and the lock released all the same:
     /// what it does is worth a log line, not the failure of a call that
     /// has done its work.
-    pub(crate) fn release_after(mut self, sql: &str, what: &str) {
+    pub(crate) fn release_after(mut self, sql: &str) {
         let query = format!("{sql};\nSELECT pg_advisory_unlock({})", self.key);
-        match self.client.batch_execute(&query) {
+        match batch_or_rollback(self.client, &query) {
             Ok(()) => self.released = true,
             Err(e) => {
-                tracing::debug!(error = %e, "{what} before releasing the migration lock");
-                if !self.client.is_closed()
-                    && let Err(e) = self.client.batch_execute("ROLLBACK")
-                {
-                    tracing::debug!(error = %e, "rolling back after {what}");
-                }
+                tracing::debug!(error = %e, "the query that releases the migration lock failed")
             }
         }
     }

@@ -186,10 +186,7 @@ impl<'m> Runner<'m> {
         let rows = table.read(client)?;
         let done = f(client, &table, rows)?;
         if digest_kept {
-            lock.release_after(
-                &history_digest::refresh_sql(&table),
-                "could not write the history's digest",
-            );
+            lock.release_after(&history_digest::refresh_sql(&table));
         }
         Ok(done)
     }

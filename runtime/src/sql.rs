@@ -12,24 +12,6 @@ pub(crate) fn literal(value: &str) -> String {
 }
 
 /// Runs `query` by the simple protocol (one round trip) and returns the text
-/// of the columns of its first row, if it returned one.
-pub(crate) fn first_row(
-    client: &mut postgres::Client,
-    query: &str,
-) -> Result<Option<Vec<Option<String>>>, postgres::Error> {
-    for message in client.simple_query(query)? {
-        if let postgres::SimpleQueryMessage::Row(row) = message {
-            return Ok(Some(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_owned))
-                    .collect(),
-            ));
-        }
-    }
-    Ok(None)
-}
-
-/// Runs `query` by the simple protocol (one round trip) and returns the text
 /// of the columns of every row.
 pub(crate) fn rows(
     client: &mut postgres::Client,
@@ -49,20 +31,48 @@ pub(crate) fn rows(
         .collect())
 }
 
+/// Runs `query` by the simple protocol (one round trip) and returns the text
+/// of the columns of its first row, if it returned one.
+pub(crate) fn first_row(
+    client: &mut postgres::Client,
+    query: &str,
+) -> Result<Option<Vec<Option<String>>>, postgres::Error> {
+    Ok(rows(client, query)?.into_iter().next())
+}
+
 /// Runs `query` by the simple protocol and returns the first column of
 /// every row (NULLs left out).
 pub(crate) fn first_column(
     client: &mut postgres::Client,
     query: &str,
 ) -> Result<Vec<String>, postgres::Error> {
-    Ok(client
-        .simple_query(query)?
+    Ok(rows(client, query)?
         .into_iter()
-        .filter_map(|message| match message {
-            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-            _ => None,
-        })
+        .filter_map(|row| row.into_iter().next().flatten())
         .collect())
+}
+
+/// Runs `sql`, statements that open a transaction with `BEGIN`, and if it
+/// fails part way rolls that transaction back, so that the session can go
+/// on; the error returned is the one of `sql`.
+pub(crate) fn batch_or_rollback(
+    client: &mut postgres::Client,
+    sql: &str,
+) -> Result<(), postgres::Error> {
+    client
+        .batch_execute(sql)
+        .inspect_err(|_| rollback(client, "a failed batch"))
+}
+
+/// Rolls back whatever transaction a failure left open. A failure to do so
+/// is only logged: the connection is lost, or there was nothing to undo.
+pub(crate) fn rollback(client: &mut postgres::Client, after: &str) {
+    if client.is_closed() {
+        return;
+    }
+    if let Err(e) = client.batch_execute("ROLLBACK") {
+        tracing::debug!(error = %e, "rolling back after {after}");
+    }
 }
 
 #[cfg(test)]

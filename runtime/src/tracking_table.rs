@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::history_digest;
 use crate::migration::{Migration, Migrations};
-use crate::sql::{first_row, ident, literal, rows};
+use crate::sql::{batch_or_rollback, first_row, ident, literal, rows};
 use postgres::Client;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -145,11 +145,8 @@ impl TableName {
         if let (true, Some(schema), Some("t")) = (up_to_date, column(3), column(4)) {
             let table =
                 TrackingTable::new(schema.to_owned(), self.table.clone(), self.schema.is_some());
-            if let Err(e) = client.batch_execute(&history_digest::refresh_sql(&table)) {
+            if let Err(e) = batch_or_rollback(client, &history_digest::refresh_sql(&table)) {
                 tracing::debug!(error = %e, "could not write the history's digest");
-                if !client.is_closed() {
-                    let _ = client.batch_execute("ROLLBACK");
-                }
             }
         }
         Ok(up_to_date)
@@ -277,12 +274,9 @@ impl TrackingTable {
             self.create(client, !is_true(0))?;
         }
         tracing::debug!(table = %self.qualified, "creating the digest table and its trigger");
-        match client.batch_execute(&history_digest::create_sql(self, is_true(2))) {
+        match batch_or_rollback(client, &history_digest::create_sql(self, is_true(2))) {
             Ok(()) => Ok(true),
             Err(e) if e.as_db_error().is_some() => {
-                if let Err(e) = client.batch_execute("ROLLBACK") {
-                    tracing::debug!(error = %e, "rolling back the digest table's creation");
-                }
                 tracing::info!(
                     table = %self.qualified,
                     error = %e,
@@ -423,10 +417,7 @@ impl TrackingTable {
             sql.push_str(";\n");
         }
         sql.push_str("COMMIT");
-        client.batch_execute(&sql).map_err(|e| {
-            let _ = client.batch_execute("ROLLBACK");
-            Error::database("writing the tracking table")(e)
-        })
+        batch_or_rollback(client, &sql).map_err(Error::database("writing the tracking table"))
     }
 
     /// The statements that record a transactional migration as applied and

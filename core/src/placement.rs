@@ -98,10 +98,12 @@ pub fn placement(tokens: &[Token<'_>]) -> Placement {
         "ROLLBACK" | "ABORT" if w.at(1) != "TO" && w.at(2) != "TO" => Control("ROLLBACK"),
         "PREPARE" if w.at(1) == "TRANSACTION" => Control("PREPARE TRANSACTION"),
         "VACUUM" => Outside("VACUUM"),
+        // `CLUSTER`, `CLUSTER VERBOSE` and `CLUSTER (VERBOSE)`: no table.
         "CLUSTER"
-            if w.words
-                .iter()
-                .all(|(word, _)| word == "CLUSTER" || word == "VERBOSE") =>
+            if {
+                let i = w.skip_options(1);
+                w.at(i + usize::from(w.at(i) == "VERBOSE")).is_empty()
+            } =>
         {
             Outside("CLUSTER without a table")
         }
@@ -217,6 +219,8 @@ mod tests {
                 "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY",
             ),
             ("cluster", "CLUSTER without a table"),
+            ("cluster verbose", "CLUSTER without a table"),
+            ("CLUSTER (VERBOSE)", "CLUSTER without a table"),
             ("discard all", "DISCARD ALL"),
             ("commit prepared 'x'", "COMMIT PREPARED"),
             (
@@ -263,6 +267,8 @@ mod tests {
             "rollback work to s",
             "savepoint s",
             "cluster t using i",
+            "cluster verbose t",
+            "cluster (verbose) t using i",
             "reindex table t",
             "alter table p detach partition c",
             "refresh materialized view concurrently v",

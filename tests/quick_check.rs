@@ -108,7 +108,7 @@ fn a_tracking_table_dropped_by_hand_is_created_again() {
 fn a_database_migrated_without_a_digest_table_gets_one_at_the_next_locked_call() {
     let (_db, mut client) = database();
     BASE.run(&mut client).unwrap();
-    // What a database migrated by an earlier version looks like.
+    // The digest table and its trigger dropped by hand.
     client
         .batch_execute("DROP TABLE stowage_digest; DROP FUNCTION stowage_digest_clear() CASCADE")
         .unwrap();

@@ -12,8 +12,8 @@
 //! a start that found no row but a table that is up to date.
 //!
 //! Where there is no digest of the table (something wrote it since; a
-//! role that may not create the digest table; a database migrated by an
-//! earlier version), the quick check computes the digest over the tracking
+//! role that may not create or read the digest table; a digest table
+//! dropped by hand), the quick check computes the digest over the tracking
 //! table itself, in a second query.
 
 use crate::sql::{ident, literal};
@@ -71,8 +71,8 @@ pub(crate) fn matches(
 
 /// Creates the digest table (unless `table_exists`), the trigger function
 /// and the trigger on `table`, and drops any digest row of it, in one
-/// transaction: for a new tracking table, one created by an earlier
-/// version, or one recreated by hand. Run under the lock.
+/// transaction: for a new tracking table, one whose digest objects were
+/// dropped, or one recreated by hand. Run under the lock.
 ///
 /// The function runs with its owner's rights, so that a role that may write
 /// the tracking table need not be granted the digest table. Its body names

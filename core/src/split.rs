@@ -20,7 +20,7 @@
 //! splitting is a heuristic and can differ.
 
 use crate::lexer::{self, LexError, Token, TokenKind};
-use crate::position::LineColumn;
+use crate::position::{self, LineColumn};
 
 /// One statement of a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,20 +154,7 @@ impl Place {
     /// The statement at `start..end`, which come after every earlier one.
     fn statement<'a>(&mut self, sql: &'a str, start: usize, end: usize) -> Statement<'a> {
         let skipped = sql.get(self.offset..start).unwrap_or_default();
-        let lines = skipped.matches('\n').count();
-        let last_line = skipped.rsplit('\n').next().unwrap_or_default();
-        let columns = last_line.chars().count();
-        self.at = if lines == 0 {
-            LineColumn {
-                line: self.at.line,
-                column: add(self.at.column, columns),
-            }
-        } else {
-            LineColumn {
-                line: add(self.at.line, lines),
-                column: add(1, columns),
-            }
-        };
+        self.at = position::within(self.at, position::after(skipped));
         self.offset = start;
         Statement {
             text: sql.get(start..end).unwrap_or_default(),
@@ -175,10 +162,6 @@ impl Place {
             at: self.at,
         }
     }
-}
-
-fn add(base: u32, n: usize) -> u32 {
-    base.saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]

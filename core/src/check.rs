@@ -9,7 +9,7 @@ use crate::placement::{Placement, placement};
 use crate::position::{self, LineColumn};
 use crate::problem::Problem;
 use crate::scan::{self, SqlFile};
-use crate::split::split_statements;
+use crate::split::split_tokens;
 use crate::text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -164,7 +164,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let tokens: Vec<_> = lexer::tokens(sql)
         .collect::<Result<_, _>>()
         .map_err(unterminated)?;
-    let split = split_statements(sql).map_err(unterminated)?;
+    let split = split_tokens(sql, &tokens);
     if split.is_empty() {
         return Err(vec![Problem::new(
             display,
@@ -175,11 +175,11 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let directives = directive::directives(sql, &tokens, display)?;
     let mut problems = Vec::new();
     for statement in &split {
-        let tokens: Vec<_> = lexer::tokens(statement.text)
-            .collect::<Result<_, _>>()
-            .map_err(unterminated)?;
+        // Its tokens: those that start within its text.
+        let first = tokens.partition_point(|t| t.start < statement.start);
+        let last = tokens.partition_point(|t| t.start < statement.start + statement.text.len());
         let subject = || format!("{display}:{}", statement.at.line);
-        match placement(&tokens) {
+        match placement(&tokens[first..last]) {
             Placement::Anywhere => {}
             Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::new(
                 subject(),

@@ -39,6 +39,12 @@ pub struct Statement<'a> {
 /// last statement without `;` is kept; text with only comments and
 /// whitespace gives none.
 pub fn split_statements(sql: &str) -> Result<Vec<Statement<'_>>, LexError> {
+    let tokens: Vec<Token<'_>> = lexer::tokens(sql).collect::<Result<_, _>>()?;
+    Ok(split_tokens(sql, &tokens))
+}
+
+/// [`split_statements`] over the tokens of `sql`, already lexed.
+pub fn split_tokens<'a>(sql: &'a str, tokens: &[Token<'a>]) -> Vec<Statement<'a>> {
     let mut statements = Vec::new();
     // The statement being read, as the offsets of its first token and of the
     // end of its last.
@@ -48,8 +54,7 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement<'_>>, LexError> {
     // of a `BEGIN ATOMIC` in the level below.
     let mut levels = vec![Level::default()];
 
-    for token in lexer::tokens(sql) {
-        let token = token?;
+    for &token in tokens {
         if token.kind.is_comment() {
             continue;
         }
@@ -79,7 +84,7 @@ pub fn split_statements(sql: &str) -> Result<Vec<Statement<'_>>, LexError> {
     if let Some((start, end)) = current {
         statements.push(place.statement(sql, start, end));
     }
-    Ok(statements)
+    statements
 }
 
 /// How far the first words of a statement go towards

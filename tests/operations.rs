@@ -54,6 +54,29 @@ fn status_reads_an_empty_database_without_creating_anything() {
 }
 
 #[test]
+fn status_says_a_failure_below_what_is_applied_is_out_of_order_as_a_run_does() {
+    let (_db, mut client) = database();
+    BASE.run(&mut client).unwrap();
+    client
+        .batch_execute(
+            "UPDATE stowage_migrations SET success = false, error = 'x' WHERE version = 2",
+        )
+        .unwrap();
+    let status = BASE.runner().status(&mut client).unwrap();
+    assert_eq!(states(&status)[1], (2, "out-of-order".into()));
+    match BASE.run(&mut client) {
+        Err(Error::History(e)) => assert!(
+            matches!(
+                e.violations(),
+                [stowage::Violation::OutOfOrder { version: 2, .. }]
+            ),
+            "{e}"
+        ),
+        other => panic!("expected an out-of-order refusal, got {other:?}"),
+    }
+}
+
+#[test]
 fn status_shows_every_state_with_when_and_by_whom() {
     let (db, mut client) = database();
     BASE.run(&mut client).unwrap();

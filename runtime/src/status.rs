@@ -273,6 +273,10 @@ fn status(runner: &Runner<'_>, table: &str, rows: &[Row]) -> Status {
                 statements_done: row.statements_done.unwrap_or(0),
                 statements_total: row.statements_total.unwrap_or(0),
             },
+            // A run does not retry it: it is pending below what is applied.
+            (false, Some(_)) if highest_applied.is_some_and(|h| row.version < h) => {
+                State::OutOfOrder
+            }
             (false, _) => State::Failed,
         };
         entries.insert(

@@ -3,15 +3,14 @@
 
 mod common;
 
-use common::{advisory_locks, database, migration_error, table_exists, tracked, versions};
+use common::{advisory_locks, database, migration_error, table_exists, tracked, versions, Driver};
 use stowage::LineColumn;
 
 static FAILING: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/failing");
 
-#[test]
-fn a_failing_migration_is_rolled_back_recorded_and_retried() {
-    let (_db, mut client) = database();
-    let err = migration_error(FAILING.run(&mut client));
+fn a_failing_migration_is_rolled_back_recorded_and_retried(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    let err = migration_error(client.run(FAILING.runner()));
     assert_eq!(err.version(), 2);
     assert_eq!(err.path(), "tests/fixtures/failing/2_needs_setup.sql");
     assert_eq!(err.code(), Some("42P01"));
@@ -64,7 +63,7 @@ fn a_failing_migration_is_rolled_back_recorded_and_retried() {
     client
         .batch_execute("CREATE TABLE prerequisite (id int)")
         .unwrap();
-    let report = FAILING.run(&mut client).unwrap();
+    let report = client.run(FAILING.runner()).unwrap();
     assert_eq!(versions(&report), [2, 3]);
     let rows = tracked(&mut client, "public.stowage_migrations");
     assert!(
@@ -74,10 +73,9 @@ fn a_failing_migration_is_rolled_back_recorded_and_retried() {
     assert!(table_exists(&mut client, "public.rolled_back"));
 }
 
-#[test]
-fn the_error_keeps_the_server_error_as_its_source() {
-    let (_db, mut client) = database();
-    let err = FAILING.run(&mut client).unwrap_err();
+fn the_error_keeps_the_server_error_as_its_source(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    let err = client.run(FAILING.runner()).unwrap_err();
     let source = std::error::Error::source(&err).expect("a source");
     let db = source
         .downcast_ref::<postgres::Error>()
@@ -89,10 +87,9 @@ fn the_error_keeps_the_server_error_as_its_source() {
 static NO_POSITION: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/failing_without_position");
 
-#[test]
-fn an_error_without_a_server_position_still_points_at_its_statement() {
-    let (_db, mut client) = database();
-    let err = migration_error(NO_POSITION.run(&mut client));
+fn an_error_without_a_server_position_still_points_at_its_statement(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    let err = migration_error(client.run(NO_POSITION.runner()));
     assert_eq!(err.code(), Some("23505"));
     assert!(
         err.db_error().unwrap().position().is_none(),
@@ -111,3 +108,9 @@ fn an_error_without_a_server_position_still_points_at_its_statement() {
         .get(0);
     assert_eq!(rows, 0, "finding the statement changed nothing");
 }
+
+both_drivers!(
+    a_failing_migration_is_rolled_back_recorded_and_retried,
+    the_error_keeps_the_server_error_as_its_source,
+    an_error_without_a_server_position_still_points_at_its_statement,
+);

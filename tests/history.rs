@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{applied_versions, database, table_exists, versions};
-use stowage::{Error, Violation};
+use common::{applied_versions, database, table_exists, versions, Driver};
+use stowage::{Error, Remedy, Violation};
 
 static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
 static EDITED: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/edited");
@@ -22,21 +22,27 @@ fn violations(result: Result<stowage::Report, Error>) -> (Vec<Violation>, String
     }
 }
 
-#[test]
-fn an_edited_migration_is_refused_showing_both_checksums() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
-    let (found, message) = violations(EDITED.run(&mut client));
-    let applied = BASE.get(2).unwrap().checksum();
-    let binary = EDITED.get(2).unwrap().checksum();
+fn an_edited_migration_is_refused_showing_both_checksums(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    let (found, message) = violations(client.run(EDITED.runner()));
+    let applied = BASE.get(2).unwrap().up().checksum();
+    let binary = EDITED.get(2).unwrap().up().checksum();
     assert_eq!(
         found,
-        [Violation::ChecksumMismatch {
+        [Violation::Divergent {
             version: 2,
             path: "tests/fixtures/edited/2_b.sql",
-            applied: applied.to_owned(),
-            binary: binary.to_owned(),
+            recorded_checksum: applied.to_owned(),
+            binary_checksum: binary,
         }]
+    );
+    assert_eq!(
+        found[0].remedies(),
+        [
+            Remedy::AcceptChecksum { version: 2 },
+            Remedy::AllowDivergent
+        ]
     );
     assert!(
         message.contains(applied) && message.contains(binary),
@@ -47,11 +53,7 @@ fn an_edited_migration_is_refused_showing_both_checksums() {
         "{message}"
     );
 
-    let report = EDITED
-        .runner()
-        .allow_divergent(true)
-        .run(&mut client)
-        .unwrap();
+    let report = client.run(EDITED.runner().allow_divergent(true)).unwrap();
     assert!(
         report.is_empty(),
         "an edited migration is not run again: {report}"
@@ -59,11 +61,10 @@ fn an_edited_migration_is_refused_showing_both_checksums() {
     assert_eq!(applied_versions(&mut client), [1, 2, 3]);
 }
 
-#[test]
-fn a_missing_migration_is_refused_unless_allowed() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
-    let (found, message) = violations(FEWER.run(&mut client));
+fn a_missing_migration_is_refused_unless_allowed(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    let (found, message) = violations(client.run(FEWER.runner()));
     assert_eq!(
         found,
         [Violation::Missing {
@@ -71,22 +72,23 @@ fn a_missing_migration_is_refused_unless_allowed() {
             name: "c".to_owned()
         }]
     );
-    assert!(message.contains("allow_missing"), "{message}");
+    assert_eq!(found[0].remedies(), [Remedy::AllowMissing]);
+    assert!(
+        message.contains("Runner::allow_missing(true)"),
+        "the library's message names the API: {message}"
+    );
 
-    assert!(FEWER
-        .runner()
-        .allow_missing(true)
-        .run(&mut client)
+    assert!(client
+        .run(FEWER.runner().allow_missing(true))
         .unwrap()
         .is_empty());
     assert_eq!(applied_versions(&mut client), [1, 2, 3]);
 }
 
-#[test]
-fn an_out_of_order_migration_is_refused_unless_allowed() {
-    let (_db, mut client) = database();
-    GAP.run(&mut client).unwrap();
-    let (found, _) = violations(BASE.run(&mut client));
+fn an_out_of_order_migration_is_refused_unless_allowed(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(GAP.runner()).unwrap();
+    let (found, _) = violations(client.run(BASE.runner()));
     assert_eq!(
         found,
         [Violation::OutOfOrder {
@@ -100,25 +102,20 @@ fn an_out_of_order_migration_is_refused_unless_allowed() {
         "nothing is applied when refused"
     );
 
-    let report = BASE
-        .runner()
-        .allow_out_of_order(true)
-        .run(&mut client)
-        .unwrap();
+    let report = client.run(BASE.runner().allow_out_of_order(true)).unwrap();
     assert_eq!(versions(&report), [2]);
     assert_eq!(applied_versions(&mut client), [1, 2, 3]);
 }
 
-#[test]
-fn every_disagreement_is_reported_in_one_error() {
-    let (_db, mut client) = database();
-    MIXED_APPLIED.run(&mut client).unwrap();
-    let (found, message) = violations(MIXED_BINARY.run(&mut client));
+fn every_disagreement_is_reported_in_one_error(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(MIXED_APPLIED.runner()).unwrap();
+    let (found, message) = violations(client.run(MIXED_BINARY.runner()));
     let kinds: Vec<_> = found
         .iter()
         .map(|v| match v {
             Violation::OutOfOrder { version, .. } => ("out of order", *version),
-            Violation::ChecksumMismatch { version, .. } => ("edited", *version),
+            Violation::Divergent { version, .. } => ("edited", *version),
             Violation::Missing { version, .. } => ("missing", *version),
             other => panic!("unexpected {other:?}"),
         })
@@ -127,12 +124,21 @@ fn every_disagreement_is_reported_in_one_error() {
     assert_eq!(message.lines().count(), 4, "{message}");
     assert!(!table_exists(&mut client, "public.b"));
 
-    let report = MIXED_BINARY
-        .runner()
-        .allow_out_of_order(true)
-        .allow_divergent(true)
-        .allow_missing(true)
-        .run(&mut client)
+    let report = client
+        .run(
+            MIXED_BINARY
+                .runner()
+                .allow_out_of_order(true)
+                .allow_divergent(true)
+                .allow_missing(true),
+        )
         .unwrap();
     assert_eq!(versions(&report), [2]);
 }
+
+both_drivers!(
+    an_edited_migration_is_refused_showing_both_checksums,
+    a_missing_migration_is_refused_unless_allowed,
+    an_out_of_order_migration_is_refused_unless_allowed,
+    every_disagreement_is_reported_in_one_error,
+);

@@ -3,28 +3,30 @@
 
 mod common;
 
-use common::{advisory_locks, applied_versions, database, tracked, versions};
+use common::{
+    advisory_locks, applied_versions, connect, database, runtime, tracked, versions, wait_until,
+    Conn, Driver,
+};
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stowage::Error;
 
 static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
 static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
 
-#[test]
-fn eight_instances_started_together_apply_each_migration_exactly_once() {
-    let (db, mut client) = database();
+fn eight_instances_started_together_apply_each_migration_exactly_once(driver: Driver) {
+    let (db, mut client) = database(driver);
     let instances = 8;
     let barrier = Barrier::new(instances);
     let reports: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..instances)
             .map(|_| {
-                let mut own = db.connect().unwrap();
+                let mut own = connect(&db, driver);
                 let barrier = &barrier;
                 s.spawn(move || {
                     barrier.wait();
-                    EXAMPLE.run(&mut own)
+                    own.run(EXAMPLE.runner())
                 })
             })
             .collect();
@@ -49,30 +51,24 @@ fn eight_instances_started_together_apply_each_migration_exactly_once() {
     assert_eq!(advisory_locks(&mut client), 0);
 }
 
-#[test]
-fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder() {
-    let (db, mut client) = database();
+fn a_waiting_instance_gives_up_after_its_timeout_naming_the_holder(driver: Driver) {
+    let (db, mut client) = database(driver);
     // The holder applies 1 to 3 and blocks in 4, holding the lock.
-    let report = common::while_a_run_holds_the_lock(&db, &GATE, |waiter, holder_pid| {
-        match GATE
-            .runner()
-            .lock_wait_timeout(Duration::from_millis(200))
-            .run(waiter)
-        {
-            Err(Error::LockTimeout { holder, waited, .. }) => {
-                assert_eq!(holder, Some(holder_pid));
-                assert!(waited >= Duration::from_millis(200));
+    let report =
+        common::while_a_run_holds_the_lock(&db, driver, GATE.runner(), |waiter, holder_pid| {
+            match waiter.run(GATE.runner().lock_wait_timeout(Duration::from_millis(200))) {
+                Err(Error::LockTimeout { holder, waited, .. }) => {
+                    assert_eq!(holder, Some(holder_pid));
+                    assert!(waited >= Duration::from_millis(200));
+                }
+                other => panic!("expected a lock timeout, got {other:?}"),
             }
-            other => panic!("expected a lock timeout, got {other:?}"),
-        }
-        // A binary with nothing to do decides so without the lock.
-        let nothing = BASE
-            .runner()
-            .lock_wait_timeout(Duration::ZERO)
-            .run(waiter)
-            .unwrap();
-        assert!(nothing.is_empty());
-    });
+            // A binary with nothing to do decides so without the lock.
+            let nothing = waiter
+                .run(BASE.runner().lock_wait_timeout(Duration::ZERO))
+                .unwrap();
+            assert!(nothing.is_empty());
+        });
     assert_eq!(versions(&report.unwrap()), [1, 2, 3, 4]);
     assert_eq!(applied_versions(&mut client), [1, 2, 3, 4]);
     assert_eq!(advisory_locks(&mut client), 0);
@@ -85,9 +81,8 @@ static CONCURRENT_INDEX: stowage::Migrations =
 
 /// Waits, by watching the server, until `count` sessions other than the
 /// watcher's have asked for the migration lock.
-fn wait_for_pollers(client: &mut postgres::Client, count: i64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+fn wait_for_pollers(client: &mut Conn, count: i64) {
+    wait_until("the waiting instances to poll for the lock", || {
         let polled: i64 = client
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
@@ -96,49 +91,44 @@ fn wait_for_pollers(client: &mut postgres::Client, count: i64) {
             )
             .unwrap()
             .get(0);
-        if polled >= count {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the waiting instances never polled"
-        );
-    }
+        (polled >= count).then_some(())
+    });
 }
 
 /// `CREATE INDEX CONCURRENTLY` waits for every transaction that started
 /// before it. An instance waiting for the migration lock in a blocking call
 /// would be such a transaction, and the two would deadlock; instances that
 /// poll must let it finish.
-#[test]
-fn instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build() {
-    let (db, mut gatekeeper) = database();
-    CONCURRENT_INDEX_BASE.run(&mut gatekeeper).unwrap();
+fn instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build(driver: Driver) {
+    let (db, mut gatekeeper) = database(driver);
+    gatekeeper.run(CONCURRENT_INDEX_BASE.runner()).unwrap();
     // An open transaction that wrote to the table: the index build waits for it.
-    let mut writer = gatekeeper.transaction().unwrap();
+    let mut writer_session = db.connect().unwrap();
+    let mut writer = writer_session.transaction().unwrap();
     writer
         .batch_execute("INSERT INTO big VALUES (1, 1)")
         .unwrap();
 
     let waiters = 4;
     let reports = std::thread::scope(|s| {
-        let mut holder_client = db.connect().unwrap();
+        let mut holder_client = connect(&db, driver);
         // Should the build deadlock after all, fail instead of hanging.
         holder_client
             .batch_execute("SET statement_timeout = '60s'")
             .unwrap();
-        let holder = s.spawn(move || CONCURRENT_INDEX.run(&mut holder_client));
-        let mut watcher = db.connect().unwrap();
+        let holder = s.spawn(move || holder_client.run(CONCURRENT_INDEX.runner()));
+        let mut watcher = connect(&db, driver);
         common::wait_for_blocked_session(&mut watcher);
 
         let handles: Vec<_> = (0..waiters)
             .map(|_| {
-                let mut own = db.connect().unwrap();
+                let mut own = connect(&db, driver);
                 s.spawn(move || {
-                    CONCURRENT_INDEX
-                        .runner()
-                        .lock_wait_timeout(Duration::from_secs(120))
-                        .run(&mut own)
+                    own.run(
+                        CONCURRENT_INDEX
+                            .runner()
+                            .lock_wait_timeout(Duration::from_secs(120)),
+                    )
                 })
             })
             .collect();
@@ -164,3 +154,42 @@ fn instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build() {
     assert!(valid);
     assert_eq!(advisory_locks(&mut gatekeeper), 0);
 }
+
+/// Tasks on one tokio runtime, racing over connections of their own: each
+/// migration is applied once, and waiting for the lock holds up no thread.
+#[test]
+fn eight_tasks_on_one_runtime_apply_each_migration_exactly_once() {
+    if !Driver::Async.is_enabled() {
+        return;
+    }
+    let (db, mut client) = database(Driver::Async);
+    let reports = runtime().block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let mut own = db.connect_async().await.unwrap();
+            tasks.push(tokio::spawn(
+                async move { EXAMPLE.run_async(&mut own).await },
+            ));
+        }
+        let mut reports = Vec::new();
+        for task in tasks {
+            reports.push(task.await.unwrap());
+        }
+        reports
+    });
+    let mut applied: Vec<i64> = reports
+        .into_iter()
+        .flat_map(|r| versions(&r.unwrap_or_else(|e| panic!("a task failed: {e}"))))
+        .collect();
+    applied.sort_unstable();
+    let all: Vec<i64> = EXAMPLE.iter().map(|m| m.version()).collect();
+    assert_eq!(applied, all);
+    assert_eq!(applied_versions(&mut client), all);
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
+both_drivers!(
+    eight_instances_started_together_apply_each_migration_exactly_once,
+    a_waiting_instance_gives_up_after_its_timeout_naming_the_holder,
+    instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build,
+);

@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{applied_versions, database, table_exists, versions};
-use postgres::Client;
+use common::{applied_versions, database, table_exists, versions, Conn, Driver};
 use std::time::Duration;
 use stowage::{Error, Violation};
 
@@ -15,7 +14,7 @@ static FEWER: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/f
 static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
 
 /// The digests recorded in `schema`'s digest table.
-fn digests(client: &mut Client, schema: &str) -> i64 {
+fn digests(client: &mut Conn, schema: &str) -> i64 {
     let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
     client
         .query_one(
@@ -29,126 +28,113 @@ fn digests(client: &mut Client, schema: &str) -> i64 {
 fn refused_as_edited(result: Result<stowage::Report, Error>, version: i64) {
     match result {
         Err(Error::History(e)) => assert!(
-            matches!(e.violations(), [Violation::ChecksumMismatch { version: v, .. }] if *v == version),
+            matches!(e.violations(), [Violation::Divergent { version: v, .. }] if *v == version),
             "{e}"
         ),
         other => panic!("expected the edit of {version} to be refused, got {other:?}"),
     }
 }
 
-#[test]
-fn a_checksum_edited_by_hand_is_seen_by_the_next_start() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+fn a_checksum_edited_by_hand_is_seen_by_the_next_start(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
     assert_eq!(digests(&mut client, "public"), 1);
     client
         .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 2")
         .unwrap();
-    refused_as_edited(BASE.run(&mut client), 2);
+    refused_as_edited(client.run(BASE.runner()), 2);
 }
 
-#[test]
-fn a_start_that_finds_no_digest_writes_it_for_the_next() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
+fn a_start_that_finds_no_digest_writes_it_for_the_next(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
     client.batch_execute("DELETE FROM stowage_digest").unwrap();
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
     assert_eq!(digests(&mut client, "public"), 1);
     // A binary that is not up to date does not write one.
     client.batch_execute("DELETE FROM stowage_digest").unwrap();
-    assert!(matches!(FEWER.run(&mut client), Err(Error::History(_))));
+    assert!(matches!(client.run(FEWER.runner()), Err(Error::History(_))));
     assert_eq!(digests(&mut client, "public"), 0);
     client
         .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 2")
         .unwrap();
-    refused_as_edited(BASE.run(&mut client), 2);
+    refused_as_edited(client.run(BASE.runner()), 2);
 }
 
-#[test]
-fn a_row_deleted_by_hand_is_applied_again() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
+fn a_row_deleted_by_hand_is_applied_again(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
     client
         .batch_execute("DROP TABLE c; DELETE FROM stowage_migrations WHERE version = 3")
         .unwrap();
-    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [3]);
     assert!(table_exists(&mut client, "public.c"));
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
 }
 
-#[test]
-fn a_tracking_table_truncated_by_hand_is_filled_again() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
+fn a_tracking_table_truncated_by_hand_is_filled_again(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
     client
         .batch_execute("DROP TABLE a, b, c; TRUNCATE stowage_migrations")
         .unwrap();
-    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [1, 2, 3]);
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [1, 2, 3]);
     assert_eq!(applied_versions(&mut client), [1, 2, 3]);
 }
 
-#[test]
-fn a_tracking_table_dropped_by_hand_is_created_again() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
+fn a_tracking_table_dropped_by_hand_is_created_again(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
     client
         .batch_execute("DROP TABLE a, b, c, stowage_migrations")
         .unwrap();
-    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [1, 2, 3]);
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [1, 2, 3]);
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
     // The new table has the trigger too: an edit is seen.
     client
         .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1")
         .unwrap();
-    refused_as_edited(BASE.run(&mut client), 1);
+    refused_as_edited(client.run(BASE.runner()), 1);
 }
 
-#[test]
-fn a_database_migrated_without_a_digest_table_gets_one_at_the_next_locked_call() {
-    let (_db, mut client) = database();
-    BASE.run(&mut client).unwrap();
+fn a_database_migrated_without_a_digest_table_gets_one_at_the_next_locked_call(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
     // The digest table and its trigger dropped by hand.
     client
         .batch_execute("DROP TABLE stowage_digest; DROP FUNCTION stowage_digest_clear() CASCADE")
         .unwrap();
-    assert!(BASE.run(&mut client).unwrap().is_empty());
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
     assert!(!table_exists(&mut client, "public.stowage_digest"));
-    assert!(BASE.runner().resume(&mut client).unwrap().is_empty());
+    assert!(client.resume(BASE.runner()).unwrap().is_empty());
     assert_eq!(digests(&mut client, "public"), 1);
     client
         .batch_execute("DELETE FROM stowage_migrations WHERE version = 3; DROP TABLE c")
         .unwrap();
-    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [3]);
 }
 
-#[test]
-fn a_tracking_table_in_a_named_schema_keeps_its_digest_there() {
-    let (_db, mut client) = database();
+fn a_tracking_table_in_a_named_schema_keeps_its_digest_there(driver: Driver) {
+    let (_db, mut client) = database(driver);
     let schema = r#"o"p's $$ü"#;
     let table = format!("{schema}.t; DROP TABLE a; --");
-    BASE.runner().table(&table).run(&mut client).unwrap();
+    client.run(BASE.runner().table(&table)).unwrap();
     assert_eq!(digests(&mut client, schema), 1);
-    assert!(BASE
-        .runner()
-        .table(&table)
-        .run(&mut client)
-        .unwrap()
-        .is_empty());
+    assert!(client.run(BASE.runner().table(&table)).unwrap().is_empty());
     let quoted = r#""o""p's $$ü"."t; DROP TABLE a; --""#;
     client
         .batch_execute(&format!(
             "UPDATE {quoted} SET checksum = 'edited' WHERE version = 3"
         ))
         .unwrap();
-    refused_as_edited(BASE.runner().table(&table).run(&mut client), 3);
+    refused_as_edited(client.run(BASE.runner().table(&table)), 3);
     assert!(table_exists(&mut client, "public.a"));
 }
 
-#[test]
-fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock() {
-    let (db, mut client) = database();
-    FEWER.run(&mut client).unwrap();
+fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock(driver: Driver) {
+    let (db, mut client) = database(driver);
+    client.run(FEWER.runner()).unwrap();
     let role = format!("app_{}", db.name());
     let set_role = format!("SET ROLE \"{role}\"");
     client
@@ -162,13 +148,11 @@ fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock() 
     // Its rows are written through the trigger, which clears the digest
     // with its owner's rights; it may not read or write the digest itself,
     // so its starts compute the digest instead.
-    assert_eq!(versions(&BASE.run(&mut client).unwrap()), [3]);
-    let report = common::while_a_run_holds_the_lock(&db, &GATE, |waiter, _| {
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [3]);
+    let report = common::while_a_run_holds_the_lock(&db, driver, GATE.runner(), |waiter, _| {
         waiter.batch_execute(&set_role).unwrap();
-        let nothing = BASE
-            .runner()
-            .lock_wait_timeout(Duration::ZERO)
-            .run(waiter)
+        let nothing = waiter
+            .run(BASE.runner().lock_wait_timeout(Duration::ZERO))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(nothing.is_empty());
     });
@@ -176,10 +160,21 @@ fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock() 
     client
         .batch_execute("UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1")
         .unwrap();
-    refused_as_edited(GATE.run(&mut client), 1);
+    refused_as_edited(client.run(GATE.runner()), 1);
     client
         .batch_execute(&format!(
             "RESET ROLE; DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\""
         ))
         .unwrap();
 }
+
+both_drivers!(
+    a_checksum_edited_by_hand_is_seen_by_the_next_start,
+    a_start_that_finds_no_digest_writes_it_for_the_next,
+    a_row_deleted_by_hand_is_applied_again,
+    a_tracking_table_truncated_by_hand_is_filled_again,
+    a_tracking_table_dropped_by_hand_is_created_again,
+    a_database_migrated_without_a_digest_table_gets_one_at_the_next_locked_call,
+    a_tracking_table_in_a_named_schema_keeps_its_digest_there,
+    a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock,
+);

@@ -14,7 +14,7 @@ const MAIN_RS: &str = r#"static MIGRATIONS: stowage::Migrations = stowage::embed
 
 fn main() {
     for m in &MIGRATIONS {
-        println!("{} {} {}", m.version(), m.name(), m.checksum());
+        println!("{} {} {}", m.version(), m.name(), m.up().checksum());
     }
 }
 "#;

@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{database, server_version};
-use postgres::Client;
-use stowage::testing::{assert_migrations, check_migrations, schema, ProblemKind, Schema};
+use common::{database, runtime, server_version, Conn, Driver};
+use stowage::testing::{
+    assert_migrations, check_migrations, schema, ProblemKind, Schema, TestServer,
+};
 
 static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
@@ -236,13 +237,17 @@ fn a_second_run_that_does_not_find_the_tracking_rows_fails() {
 
 // --- schema ---------------------------------------------------------------
 
-fn snapshot(client: &mut Client) -> Schema {
+/// The schema of the database under `client`, a blocking connection.
+fn snapshot(client: &mut Conn) -> Schema {
+    let Conn::Sync(client) = client else {
+        panic!("schema takes a blocking client, not {client:?}")
+    };
     schema(client).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The lines removed and added by `change`, run after `setup`.
 fn changes(setup: &str, change: &str) -> (Vec<String>, Vec<String>) {
-    let (_db, mut client) = database();
+    let (_db, mut client) = database(Driver::Sync);
     client.batch_execute(setup).unwrap();
     let before = snapshot(&mut client);
     client.batch_execute(change).unwrap();
@@ -278,7 +283,7 @@ const USERS: &str = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL
 
 #[test]
 fn a_fresh_database_holds_only_the_public_schema_and_plpgsql() {
-    let (_db, mut client) = database();
+    let (_db, mut client) = database(Driver::Sync);
     let lines: Vec<String> = snapshot(&mut client).lines().map(str::to_owned).collect();
     assert_eq!(
         lines,
@@ -292,7 +297,10 @@ fn a_fresh_database_holds_only_the_public_schema_and_plpgsql() {
 #[test]
 fn schema_sees_a_table_and_its_columns() {
     assert_eq!(
-        added("", "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY, name varchar(20) COLLATE \"C\", n int DEFAULT 3 NOT NULL, twice int GENERATED ALWAYS AS (n * 2) STORED)"),
+        added(
+            "",
+            "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY, name varchar(20) COLLATE \"C\", n int DEFAULT 3 NOT NULL, twice int GENERATED ALWAYS AS (n * 2) STORED)"
+        ),
         lines(
             &[
                 "column public.t.id bigint not null generated always as identity",
@@ -341,8 +349,13 @@ fn schema_sees_a_changed_default() {
 #[test]
 fn schema_sees_an_index() {
     assert_eq!(
-        added(USERS, "CREATE INDEX users_email_idx ON users (lower(email))"),
-        ["index public.users_email_idx: CREATE INDEX users_email_idx ON public.users USING btree (lower(email))"]
+        added(
+            USERS,
+            "CREATE INDEX users_email_idx ON users (lower(email))"
+        ),
+        [
+            "index public.users_email_idx: CREATE INDEX users_email_idx ON public.users USING btree (lower(email))"
+        ]
     );
 }
 
@@ -387,8 +400,10 @@ fn schema_sees_a_function_and_a_procedure() {
             "",
             "CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$"
         ),
-        ["function public.add(a integer, b integer): CREATE OR REPLACE FUNCTION public.add(a integer, b integer) \
-          RETURNS integer LANGUAGE sql IMMUTABLE AS $function$ SELECT a + b $function$"]
+        [
+            "function public.add(a integer, b integer): CREATE OR REPLACE FUNCTION public.add(a integer, b integer) \
+          RETURNS integer LANGUAGE sql IMMUTABLE AS $function$ SELECT a + b $function$"
+        ]
     );
     let added = added(
         USERS,
@@ -428,8 +443,10 @@ fn schema_sees_a_trigger() {
             &setup,
             "CREATE TRIGGER users_noop BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION noop()"
         ),
-        ["trigger public.users users_noop: CREATE TRIGGER users_noop BEFORE UPDATE ON public.users \
-          FOR EACH ROW EXECUTE FUNCTION public.noop()"]
+        [
+            "trigger public.users users_noop: CREATE TRIGGER users_noop BEFORE UPDATE ON public.users \
+          FOR EACH ROW EXECUTE FUNCTION public.noop()"
+        ]
     );
     assert_eq!(
         changes(
@@ -490,7 +507,9 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
     assert_eq!(added("", "CREATE SCHEMA app"), ["schema app"]);
     assert_eq!(
         added("", "CREATE SEQUENCE ticket_seq INCREMENT 10 CYCLE"),
-        ["sequence public.ticket_seq as bigint start 1 increment 10 min 1 max 9223372036854775807 cache 1 cycle"]
+        [
+            "sequence public.ticket_seq as bigint start 1 increment 10 min 1 max 9223372036854775807 cache 1 cycle"
+        ]
     );
     assert_eq!(
         added(
@@ -530,7 +549,7 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
 
 #[test]
 fn schema_sees_extensions_but_not_the_objects_they_hold() {
-    let (_db, mut client) = database();
+    let (_db, mut client) = database(Driver::Sync);
     let available: bool = client
         .query_one(
             "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'citext')",
@@ -556,9 +575,9 @@ fn schema_sees_extensions_but_not_the_objects_they_hold() {
 
 #[test]
 fn schema_ignores_the_tracking_table_temporary_tables_and_data() {
-    let (_db, mut client) = database();
+    let (_db, mut client) = database(Driver::Sync);
     let empty = snapshot(&mut client);
-    BASE.run(&mut client).unwrap();
+    client.run(BASE.runner()).unwrap();
     let migrated = snapshot(&mut client);
     // Neither the tracking table nor the digest table, its trigger and
     // the trigger's function.
@@ -611,7 +630,7 @@ fn a_tracking_table_elsewhere_is_an_ordinary_table() {
 
 #[test]
 fn schema_does_not_depend_on_search_path_and_leaves_it_as_it_was() {
-    let (_db, mut client) = database();
+    let (_db, mut client) = database(Driver::Sync);
     client
         .batch_execute(
             "CREATE SCHEMA other;
@@ -637,10 +656,10 @@ fn schema_does_not_depend_on_search_path_and_leaves_it_as_it_was() {
 
 #[test]
 fn two_databases_built_alike_have_equal_schemas() {
-    let (_a, mut one) = database();
-    let (_b, mut two) = database();
-    EXAMPLE.run(&mut one).unwrap();
-    EXAMPLE.run(&mut two).unwrap();
+    let (_a, mut one) = database(Driver::Sync);
+    let (_b, mut two) = database(Driver::Sync);
+    one.run(EXAMPLE.runner()).unwrap();
+    two.run(EXAMPLE.runner()).unwrap();
     one.batch_execute("INSERT INTO accounts (name) VALUES ('acme'), ('globex')")
         .unwrap();
     let first = snapshot(&mut one);
@@ -650,4 +669,56 @@ fn two_databases_built_alike_have_equal_schemas() {
         "{first}"
     );
     assert!(first.contains("column public.users.last_login_at timestamp with time zone"));
+}
+
+// --- from an async test ---------------------------------------------------
+
+#[test]
+fn the_test_server_and_its_databases_work_from_an_async_test() {
+    let name = runtime().block_on(async {
+        let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
+        let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+        let name = db.name().to_owned();
+        let mut client = db.connect_async().await.unwrap_or_else(|e| panic!("{e}"));
+        let report = BASE.run_async(&mut client).await.unwrap();
+        assert_eq!(
+            report
+                .applied()
+                .iter()
+                .map(|a| a.version())
+                .collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(BASE
+            .runner()
+            .run_async(&mut client)
+            .await
+            .unwrap()
+            .is_empty());
+        let tables: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' \
+                 AND tablename IN ('a', 'b', 'c')",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(tables, 3);
+        // Dropped on the runtime, the connection still open.
+        drop(db);
+        drop(client);
+        name
+    });
+    // The database is gone.
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let mut admin = server.config().connect(postgres::NoTls).unwrap();
+    let left: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "database {name} was not dropped");
 }

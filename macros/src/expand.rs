@@ -2,7 +2,7 @@
 //! sorted by version, and the digest of the whole history.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use stowage_core::{Folder, Script};
 
 pub fn registry(folder: &Folder) -> TokenStream {
@@ -43,9 +43,10 @@ pub fn registry(folder: &Folder) -> TokenStream {
 /// A file whose text is embedded as is comes in by `include_str!`, which also
 /// makes editing it rebuild the crate; one whose text was normalized is
 /// embedded as a literal, with an `include_bytes!` left unused only so that
-/// the compiler tracks the file. The statements of a no-transaction script
-/// go in a static array of their own (a transactional script is sent whole,
-/// so its statements are not embedded); timeouts from directives follow.
+/// the compiler tracks the file. Statements are not embedded: the runtime
+/// cuts a script into statements by the same rules when it needs them, so
+/// what the compiler is given grows with the text alone. Timeouts from
+/// directives follow.
 fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
     let path = script.path.to_string_lossy();
     let display = &script.display;
@@ -59,20 +60,8 @@ fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
         let sql = &script.sql;
         quote!(#sql)
     };
-    let array = format_ident!("STATEMENTS_{}", items.len());
-    let count = script.statements.len();
-    let script_tokens = if script.no_transaction {
-        let statements = script.statements.iter().map(|s| {
-            let (text, line, column) = (&s.sql, s.at.line, s.at.column);
-            quote!(::stowage::Statement::__new(#text, #line, #column))
-        });
-        items.push(quote!(
-            static #array: [::stowage::Statement; #count] = [#(#statements),*];
-        ));
-        quote!(::stowage::Script::__no_transaction(#display, #sql, #checksum, &#array))
-    } else {
-        quote!(::stowage::Script::__new(#display, #sql, #checksum))
-    };
+    let transactional = !script.no_transaction;
+    let script_tokens = quote!(::stowage::Script::__new(#display, #sql, #checksum, #transactional));
     if script.lock_timeout_ms.is_none() && script.statement_timeout_ms.is_none() {
         return script_tokens;
     }

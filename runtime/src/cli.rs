@@ -35,41 +35,62 @@
 //!
 //! The closure connects with the program's own TLS setup. The connection
 //! string comes from `--database-url` or the `DATABASE_URL` environment
-//! variable; it is never printed, not even in a connection error.
+//! variable; it is never printed, not even in a connection error. An async
+//! program calls [`Db::run_async`] with a closure that connects with
+//! `tokio_postgres` and spawns the connection.
 //!
 //! # Commands
 //!
 //! | command | what it does |
 //! |---------|--------------|
-//! | `migrate [--target V] [--dry-run] [--allow-…]` | applies what is pending ([`Runner::run`]); `--dry-run` only shows the plan |
-//! | `status` | every migration with its state ([`Runner::status`]); reads only |
-//! | `plan [--target V] [--allow-…]` | what `migrate` would do, with the SQL ([`Runner::plan`]); reads only |
-//! | `verify` | checks the history against the binary; reads only (see below) |
-//! | `baseline V` | records every migration up to `V` as applied without running it ([`Runner::baseline`]) |
-//! | `repair` | removes the records of failed migrations ([`Runner::repair`]) |
-//! | `repair --accept-checksum V` | accepts that applied migration `V` was edited ([`Runner::accept_checksum`]) |
-//! | `repair --mark-applied V` | records a failed or dirty `V` as applied, once completed by hand ([`Runner::mark_applied`]) |
-//! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`]) |
-//! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`]) |
-//! | `resume [--allow-…]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`]) |
+//! | `migrate [--target V] [--dry-run] [--allow-…]` | applies what is pending ([`Runner::run`](crate::Runner::run)); `--dry-run` only shows the plan |
+//! | `status` | every migration with its state ([`Runner::status`](crate::Runner::status)); reads only |
+//! | `plan [--target V] [--allow-…]` | what `migrate` would do, with the SQL ([`Runner::plan`](crate::Runner::plan)); reads only |
+//! | `verify` | checks the history against the binary ([`Runner::verify`](crate::Runner::verify)); reads only |
+//! | `baseline V` | records every migration up to `V` as applied without running it ([`Runner::baseline`](crate::Runner::baseline)) |
+//! | `repair` | removes the records of failed migrations ([`Runner::repair`](crate::Runner::repair)) |
+//! | `repair --accept-checksum V` | accepts that applied migration `V` was edited ([`Runner::accept_checksum`](crate::Runner::accept_checksum)) |
+//! | `repair --mark-applied V` | records a failed or dirty `V` as applied, once completed by hand ([`Runner::mark_applied`](crate::Runner::mark_applied)) |
+//! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`](crate::Runner::forget)) |
+//! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`](crate::Runner::rollback_to)) |
+//! | `rollback --all` | runs the down scripts of everything applied ([`Runner::rollback_all`](crate::Runner::rollback_all)) |
+//! | `resume [--allow-…]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)) |
 //!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
-//! flags are the [`Runner`] options of the same names. Every command takes
-//! `--table NAME` (`table` or `schema.table`) for a tracking table other
-//! than [`DEFAULT_TABLE`](crate::DEFAULT_TABLE), and `--json`.
+//! flags are the [`Runner`](crate::Runner) options of the same names, and
+//! `--lock-timeout`, `--statement-timeout` and `--lock-wait-timeout` take a
+//! duration such as `250ms`, `1.5s`, `5sec`, `2min` or `1h`. Every command
+//! takes `--table NAME` (`table` or `schema.table`) for a tracking table
+//! other than [`DEFAULT_TABLE`](crate::DEFAULT_TABLE), and `--json`.
 //!
 //! `verify` succeeds when no migration is failed, dirty, divergent (edited
 //! since it was applied), missing from the binary or out of order. Pending
 //! migrations are not a problem: a binary ahead of its database is what
 //! every deployment looks like before `migrate`. They are listed all the
-//! same.
+//! same. Messages name the commands and flags that mend what they report.
 //!
 //! # Output
 //!
 //! Results go to standard output as readable text, or with `--json` as one
-//! JSON document per command; times are RFC 3339 in UTC
-//! (`"2026-11-21T09:37:14Z"`). Errors go to standard error as text, and
-//! nothing is written to standard output then.
+//! JSON document per command. The documents are the library's values as
+//! they serialize: `migrate`, `resume` and `rollback` print a
+//! [`Report`](crate::Report) (`{"applied": [...], "undone": [...]}`, each
+//! with `version`, `name`, `path` and `duration_ms`); `status` a
+//! [`Status`](crate::Status) (`schema`, `table`, `current_version`,
+//! `up_to_date`, `counts`, and `migrations`, each with `version`, `name`,
+//! `path`, `state` and its details, `checksum`, `has_down`, `applied_at`,
+//! `applied_by`, `execution_ms`, `error`, `note`); `plan` and `migrate
+//! --dry-run` a [`Plan`](crate::Plan) (`steps`); `verify` a
+//! [`Verification`](crate::Verification) (`ok`, `problems`, `pending`, ...).
+//! `baseline` prints `{"recorded": [...]}`, `repair` `{"removed": [...],
+//! "dirty": [...]}`, and its `--accept-checksum`, `--mark-applied` and
+//! `--forget` forms `{"version": V, "changed": true|false}`. Times are RFC
+//! 3339 in UTC (`"2026-11-21T09:37:14Z"`).
+//!
+//! Errors go to standard error as text, and with `--json` also to standard
+//! output as `{"error": {"kind": ..., "message": ..., "remedies": [...],
+//! ...}}`, with the error's typed parts (a failed migration's `version`,
+//! `path`, `position` and `stage`, a history's `violations`, a refusal).
 //!
 //! # Exit codes
 //!
@@ -78,19 +99,20 @@
 //! - `2`: `verify` found problems. clap also exits with `2` when the
 //!   arguments cannot be parsed, before anything touches the database.
 
-use crate::Health;
-use crate::error::{Error, server_error};
-use crate::migration::Migrations;
-use crate::plan::Plan;
-use crate::report::{Applied, Report};
-use crate::runner::Runner;
-use crate::status::{Entry, State, Status, utc};
-use postgres::Client;
+use crate::conversation::connection::Connection;
+use crate::data::error::{Error, ServerError};
+use crate::data::registry::Migrations;
+use crate::data::remedy::Words;
+use crate::data::status::State;
+use crate::operations::{mend, rollback, status};
+use crate::rules::classify::Allow;
+use crate::runner::options::Runner;
+use crate::runner::run;
 use serde_json::{Value, json};
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
-use std::time::SystemTime;
+use std::time::Duration;
 
 /// The exit code of success.
 const OK: u8 = 0;
@@ -100,8 +122,8 @@ const ERROR: u8 = 1;
 const PROBLEMS: u8 = 2;
 
 /// Inspects and migrates the database: mount it as a subcommand of the
-/// program's clap parser and call [`run`](Db::run). See the
-/// [module documentation](self).
+/// program's clap parser and call [`run`](Db::run) or
+/// [`run_async`](Db::run_async). See the [module documentation](self).
 #[derive(clap::Args)]
 pub struct Db {
     /// PostgreSQL connection string, e.g. postgres://app@localhost/app
@@ -129,7 +151,7 @@ pub struct Db {
     json: bool,
 
     #[command(subcommand)]
-    command: DbCommand,
+    command: Command,
 }
 
 impl fmt::Debug for Db {
@@ -149,12 +171,10 @@ impl fmt::Debug for Db {
 
 /// The commands of [`Db`].
 #[derive(Debug, clap::Subcommand)]
-#[non_exhaustive]
-pub enum DbCommand {
+enum Command {
     /// Apply the pending migrations
     Migrate {
         #[command(flatten)]
-        #[allow(missing_docs)]
         options: RunOptions,
         /// Show what would be applied, with the SQL, and change nothing
         #[arg(long)]
@@ -165,7 +185,6 @@ pub enum DbCommand {
     /// Show what `migrate` would apply, with the SQL (reads only)
     Plan {
         #[command(flatten)]
-        #[allow(missing_docs)]
         options: RunOptions,
     },
     /// Check the history against this binary (reads only); exit code 2 on problems
@@ -188,11 +207,15 @@ pub enum DbCommand {
         #[arg(long, value_name = "VERSION", group = "action")]
         forget: Option<i64>,
     },
-    /// Undo the migrations applied after a version with their down scripts, newest first
+    /// Undo applied migrations with their down scripts, newest first
+    #[command(group = clap::ArgGroup::new("how_far").required(true).multiple(false))]
     Rollback {
-        /// The version to go back to (0 undoes every migration)
-        #[arg(long, value_name = "VERSION")]
-        to: i64,
+        /// Undo the migrations applied after VERSION
+        #[arg(long, value_name = "VERSION", group = "how_far")]
+        to: Option<i64>,
+        /// Undo every applied migration
+        #[arg(long, group = "how_far")]
+        all: bool,
         /// Roll back migrations edited since they were applied
         #[arg(long)]
         allow_divergent: bool,
@@ -200,14 +223,13 @@ pub enum DbCommand {
     /// Like `migrate`, continuing a dirty no-transaction migration where it stopped
     Resume {
         #[command(flatten)]
-        #[allow(missing_docs)]
         options: RunOptions,
     },
 }
 
 /// The options `migrate`, `plan` and `resume` share.
 #[derive(Debug, Clone, clap::Args)]
-pub struct RunOptions {
+struct RunOptions {
     /// Apply pending migrations only up to and including this version
     #[arg(long, value_name = "VERSION")]
     target: Option<i64>,
@@ -222,28 +244,26 @@ pub struct RunOptions {
     allow_divergent: bool,
     /// PostgreSQL's lock_timeout while each migration runs, e.g. 5s
     #[arg(long, value_name = "DURATION", value_parser = duration)]
-    lock_timeout: Option<std::time::Duration>,
+    lock_timeout: Option<Duration>,
     /// PostgreSQL's statement_timeout while each migration runs, e.g. 10min
     #[arg(long, value_name = "DURATION", value_parser = duration)]
-    statement_timeout: Option<std::time::Duration>,
+    statement_timeout: Option<Duration>,
     /// How long to wait for another process's migration lock, e.g. 30s
     #[arg(long, value_name = "DURATION", value_parser = duration)]
-    lock_wait_timeout: Option<std::time::Duration>,
+    lock_wait_timeout: Option<Duration>,
 }
 
-/// A duration as the directives write it: `250ms`, `5s`, `10min`, `2h`, `1d`.
-fn duration(value: &str) -> Result<std::time::Duration, String> {
+/// A duration as the directives write it: `250ms`, `1.5s`, `10min`, `2h`.
+fn duration(value: &str) -> Result<Duration, String> {
     stowage_core::directive::milliseconds(value)
-        .map(std::time::Duration::from_millis)
+        .map(Duration::from_millis)
         .ok_or_else(|| {
-            format!(
-                "`{value}` is not a duration: write a whole number with a unit (ms, s, min, h or d)"
-            )
+            format!("`{value}` is not a duration: write a number with a unit (ms, s, min, h or d)")
         })
 }
 
 impl RunOptions {
-    fn apply<'m>(&self, runner: Runner<'m>) -> Runner<'m> {
+    fn apply(&self, runner: Runner) -> Runner {
         let mut runner = runner
             .allow_out_of_order(self.allow_out_of_order)
             .allow_missing(self.allow_missing)
@@ -264,84 +284,6 @@ impl RunOptions {
     }
 }
 
-impl Db {
-    /// Runs the command over a client that `connect` makes from the
-    /// connection string (with the program's choice of TLS), printing to
-    /// standard output and standard error; returns the exit code for
-    /// `main` to return.
-    pub fn run<F>(&self, migrations: &Migrations, connect: F) -> std::process::ExitCode
-    where
-        F: FnOnce(&str) -> Result<Client, postgres::Error>,
-    {
-        let code = self.run_with(
-            migrations,
-            connect,
-            &mut std::io::stdout().lock(),
-            &mut std::io::stderr().lock(),
-        );
-        std::process::ExitCode::from(code)
-    }
-
-    /// Like [`run`](Db::run), writing to `out` and `err`; returns the exit
-    /// code: 0 done, 1 error, 2 `verify` found problems.
-    pub fn run_with<F>(
-        &self,
-        migrations: &Migrations,
-        connect: F,
-        out: &mut dyn Write,
-        err: &mut dyn Write,
-    ) -> u8
-    where
-        F: FnOnce(&str) -> Result<Client, postgres::Error>,
-    {
-        let (code, text) = match self.execute(migrations, connect) {
-            Ok(Output { code, text, json }) => {
-                let written = if self.json {
-                    serde_json::to_writer_pretty(&mut *out, &json)
-                        .map_err(std::io::Error::from)
-                        .and_then(|()| writeln!(out))
-                } else {
-                    out.write_all(text.as_bytes())
-                };
-                match written.and_then(|()| out.flush()) {
-                    Ok(()) => return code,
-                    Err(e) => (ERROR, format!("cannot write the output: {e}")),
-                }
-            }
-            Err(message) => (ERROR, message),
-        };
-        // Nothing more can be done if standard error is gone too.
-        let _ = writeln!(err, "error: {text}").and_then(|()| err.flush());
-        code
-    }
-
-    fn execute<F>(&self, migrations: &Migrations, connect: F) -> Result<Output, String>
-    where
-        F: FnOnce(&str) -> Result<Client, postgres::Error>,
-    {
-        let url = self.database_url.as_deref().unwrap_or_default();
-        if url.is_empty() {
-            return Err(
-                "no database: pass --database-url or set the DATABASE_URL environment variable"
-                    .to_owned(),
-            );
-        }
-        let mut client = connect(url).map_err(|e| {
-            redact(
-                &format!("cannot connect to the database: {}", server_error(&e)),
-                url,
-            )
-        })?;
-        let mut runner = migrations.runner();
-        if let Some(table) = &self.table {
-            runner = runner.table(table);
-        }
-        self.command
-            .execute(runner, &mut client)
-            .map_err(|e| redact(&e.to_string(), url))
-    }
-}
-
 /// What a command has to say, as text and as JSON, and its exit code.
 struct Output {
     code: u8,
@@ -359,38 +301,269 @@ impl Output {
     }
 }
 
-impl DbCommand {
-    fn execute(&self, runner: Runner<'_>, client: &mut Client) -> Result<Output, Error> {
-        match self {
-            DbCommand::Migrate { options, dry_run } => {
-                let runner = options.apply(runner);
-                if *dry_run {
-                    let plan = runner.plan(client)?;
-                    let mut json = plan_json(&plan);
-                    json["dry_run"] = json!(true);
-                    Ok(Output::ok(plan.to_string(), json))
+/// Why a command failed, as its reader should see it.
+struct Failure {
+    text: String,
+    json: Value,
+}
+
+impl Db {
+    /// Runs the command over a `postgres::Client` that `connect` makes from
+    /// the connection string (with the program's choice of TLS), printing
+    /// to standard output and standard error; returns the exit code for
+    /// `main` to return.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn run<F>(&self, migrations: &Migrations, connect: F) -> std::process::ExitCode
+    where
+        F: FnOnce(&str) -> Result<postgres::Client, postgres::Error>,
+    {
+        let code = self.run_with(
+            migrations,
+            connect,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        );
+        std::process::ExitCode::from(code)
+    }
+
+    /// Like [`run`](Db::run), writing to `out` and `err`; returns the exit
+    /// code: 0 done, 1 error, 2 `verify` found problems.
+    #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    pub fn run_with<F>(
+        &self,
+        migrations: &Migrations,
+        connect: F,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> u8
+    where
+        F: FnOnce(&str) -> Result<postgres::Client, postgres::Error>,
+    {
+        let outcome = self.url().and_then(|url| {
+            let mut client = connect(url).map_err(|e| self.connection_failed(&e))?;
+            crate::conversation::blocking::block_on(self.execute(*migrations, &mut client))
+        });
+        self.print(outcome, out, err)
+    }
+
+    /// Runs the command over a `tokio_postgres::Client` that `connect` makes
+    /// from the connection string, for an async program; prints and returns
+    /// as [`run`](Db::run) does.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(db: stowage::cli::Db) -> std::process::ExitCode {
+    /// db.run_async(&MIGRATIONS, |url| async move {
+    ///     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    ///     tokio::spawn(connection);
+    ///     Ok(client)
+    /// })
+    /// .await
+    /// # }
+    /// ```
+    #[cfg(feature = "tokio-postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+    pub async fn run_async<F, C>(
+        &self,
+        migrations: &Migrations,
+        connect: F,
+    ) -> std::process::ExitCode
+    where
+        F: FnOnce(String) -> C,
+        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>>,
+    {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = self
+            .run_async_with(migrations, connect, &mut out, &mut err)
+            .await;
+        // Written at the end, not held across the awaits, so that the
+        // future stays `Send`.
+        let _ = std::io::stdout().lock().write_all(&out);
+        let _ = std::io::stderr().lock().write_all(&err);
+        std::process::ExitCode::from(code)
+    }
+
+    /// Like [`run_async`](Db::run_async), writing to `out` and `err`;
+    /// returns the exit code.
+    #[cfg(feature = "tokio-postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+    pub async fn run_async_with<F, C>(
+        &self,
+        migrations: &Migrations,
+        connect: F,
+        out: &mut (dyn Write + Send),
+        err: &mut (dyn Write + Send),
+    ) -> u8
+    where
+        F: FnOnce(String) -> C,
+        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>>,
+    {
+        let outcome = match self.url() {
+            Ok(url) => match connect(url.to_owned()).await {
+                Ok(mut client) => self.execute(*migrations, &mut client).await,
+                Err(e) => Err(self.connection_failed(&e)),
+            },
+            Err(failure) => Err(failure),
+        };
+        self.print(outcome, out, err)
+    }
+
+    /// The connection string, or why there is none.
+    fn url(&self) -> Result<&str, Failure> {
+        match self.database_url.as_deref() {
+            Some(url) if !url.is_empty() => Ok(url),
+            _ => Err(self.failure(
+                "no database: pass --database-url or set the DATABASE_URL environment variable"
+                    .to_owned(),
+                json!({ "kind": "usage", "code": null, "remedies": [] }),
+            )),
+        }
+    }
+
+    fn connection_failed(&self, e: &tokio_postgres::Error) -> Failure {
+        self.failure(
+            format!("cannot connect to the database: {}", ServerError(e)),
+            json!({ "kind": "connection", "code": e.code().map(|c| c.code()), "remedies": [] }),
+        )
+    }
+
+    /// A failure with `message`, redacted, and the JSON error object of
+    /// `details`.
+    fn failure(&self, message: String, mut details: Value) -> Failure {
+        let text = match &self.database_url {
+            Some(url) => redact(&message, url),
+            None => message,
+        };
+        details["message"] = json!(text);
+        Failure {
+            text,
+            json: json!({ "error": details }),
+        }
+    }
+
+    /// Writes the outcome: results on `out`; errors on `err`, and with
+    /// `--json` also as a JSON object on `out`. A reader that stops reading
+    /// (`db status | head`) ends the output quietly.
+    fn print(
+        &self,
+        outcome: Result<Output, Failure>,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> u8 {
+        let (code, failure) = match outcome {
+            Ok(output) => {
+                let written = if self.json {
+                    write_json(out, &output.json)
                 } else {
-                    let report = runner.run(client)?;
-                    Ok(Output::ok(format!("{report}\n"), report_json(&report)))
+                    out.write_all(output.text.as_bytes())
+                };
+                match written.and_then(|()| out.flush()) {
+                    Ok(()) => return output.code,
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return output.code,
+                    Err(e) => (ERROR, format!("cannot write the output: {e}")),
                 }
             }
-            DbCommand::Status => {
-                let status = runner.status(client)?;
-                Ok(Output::ok(
-                    status_text(&status),
-                    status_json(runner.migrations(), &status),
-                ))
+            Err(failure) => {
+                if self.json {
+                    let _ = write_json(out, &failure.json).and_then(|()| out.flush());
+                }
+                (ERROR, failure.text)
             }
-            DbCommand::Plan { options } => {
-                let plan = options.apply(runner).plan(client)?;
-                Ok(Output::ok(plan.to_string(), plan_json(&plan)))
+        };
+        // Nothing more can be done if standard error is gone too.
+        let _ = writeln!(err, "error: {failure}").and_then(|()| err.flush());
+        code
+    }
+
+    fn runner(&self, migrations: Migrations) -> Runner {
+        let runner = migrations.runner();
+        match &self.table {
+            Some(table) => runner.table(table),
+            None => runner,
+        }
+    }
+
+    /// Runs the command over `client`, with either driver.
+    async fn execute<C: Connection>(
+        &self,
+        migrations: Migrations,
+        client: &mut C,
+    ) -> Result<Output, Failure> {
+        self.command
+            .execute(self.runner(migrations), client)
+            .await
+            .map_err(|e| {
+                let details = serde_json::to_value(&e).unwrap_or_else(|_| json!({}));
+                self.failure(cli_words(&e), details)
+            })
+    }
+}
+
+/// `error` as an operator reads it: the commands and flags that mend it.
+fn cli_words(error: &Error) -> String {
+    let mut text = String::new();
+    let _ = error.render(Words::Cli, &mut text);
+    text
+}
+
+fn write_json(out: &mut dyn Write, value: &Value) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)
+}
+
+fn to_json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl Command {
+    async fn execute<C: Connection>(
+        &self,
+        runner: Runner,
+        client: &mut C,
+    ) -> Result<Output, Error> {
+        match self {
+            Command::Migrate { options, dry_run } => {
+                let runner = options.apply(runner);
+                if *dry_run {
+                    let plan = status::plan(&runner, client).await?;
+                    Ok(Output::ok(plan.to_string(), to_json(&plan)))
+                } else {
+                    let report = run::run(&runner, client, runner.allow).await?;
+                    Ok(Output::ok(report_text(&report), to_json(&report)))
+                }
             }
-            DbCommand::Verify => {
-                let status = runner.status(client)?;
-                Ok(verify(runner.migrations(), &status))
+            Command::Status => {
+                let status = status::status(&runner, client).await?;
+                let mut text = status.to_string();
+                text.push_str(&format!(
+                    "\n{}; tracking table {}.{}\n",
+                    match status.current_version() {
+                        Some(v) => format!("current version {v}"),
+                        None => "nothing applied".to_owned(),
+                    },
+                    postgres_protocol::escape::escape_identifier(status.schema()),
+                    postgres_protocol::escape::escape_identifier(status.table()),
+                ));
+                Ok(Output::ok(text, to_json(&status)))
             }
-            DbCommand::Baseline { version } => {
-                let recorded = runner.baseline(client, *version)?;
+            Command::Plan { options } => {
+                let plan = status::plan(&options.apply(runner), client).await?;
+                Ok(Output::ok(plan.to_string(), to_json(&plan)))
+            }
+            Command::Verify => {
+                let verification = status::verify(&runner, client).await?;
+                let mut text = String::new();
+                let _ = verification.render(Words::Cli, &mut text);
+                Ok(Output {
+                    code: if verification.is_ok() { OK } else { PROBLEMS },
+                    text,
+                    json: to_json(&verification),
+                })
+            }
+            Command::Baseline { version } => {
+                let recorded = mend::baseline(&runner, client, *version).await?;
                 let text = if recorded.is_empty() {
                     format!(
                         "nothing to record: every migration up to {version} is already applied\n"
@@ -401,78 +574,84 @@ impl DbCommand {
                         list(&recorded)
                     )
                 };
-                Ok(Output::ok(
-                    text,
-                    json!({ "baseline": version, "recorded": recorded }),
-                ))
+                Ok(Output::ok(text, json!({ "recorded": recorded })))
             }
-            DbCommand::Repair {
+            Command::Repair {
                 accept_checksum,
                 mark_applied,
                 forget,
-            } => repair(runner, client, *accept_checksum, *mark_applied, *forget),
-            DbCommand::Rollback {
+            } => {
+                if let Some(version) = *accept_checksum {
+                    let changed = mend::accept_checksum(&runner, client, version).await?;
+                    let text = if changed {
+                        format!("migration {version}: recorded this binary's checksum as applied\n")
+                    } else {
+                        format!(
+                            "migration {version}: its recorded checksum already is this binary's; nothing changed\n"
+                        )
+                    };
+                    return Ok(Output::ok(
+                        text,
+                        json!({ "version": version, "changed": changed }),
+                    ));
+                }
+                if let Some(version) = *mark_applied {
+                    let changed = mend::mark_applied(&runner, client, version).await?;
+                    let text = if changed {
+                        format!("migration {version}: recorded as applied without running it\n")
+                    } else {
+                        format!(
+                            "migration {version} is already recorded as applied; nothing changed\n"
+                        )
+                    };
+                    return Ok(Output::ok(
+                        text,
+                        json!({ "version": version, "changed": changed }),
+                    ));
+                }
+                if let Some(version) = *forget {
+                    mend::forget(&runner, client, version).await?;
+                    return Ok(Output::ok(
+                        format!(
+                            "migration {version}: removed its record; the next migrate applies it from the start\n"
+                        ),
+                        json!({ "version": version, "changed": true }),
+                    ));
+                }
+                repair(&runner, client).await
+            }
+            Command::Rollback {
                 to,
+                all: _,
                 allow_divergent,
             } => {
-                let report = runner
-                    .allow_divergent(*allow_divergent)
-                    .rollback_to(client, *to)?;
-                let text = if report.undone().is_empty() {
-                    format!("nothing to roll back: no migration after {to} is applied\n")
-                } else {
-                    format!("{report}\n")
-                };
-                Ok(Output::ok(
-                    text,
-                    json!({ "to": to, "rolled_back": applied_json(report.undone()) }),
-                ))
+                let runner = runner.allow_divergent(*allow_divergent);
+                let report = rollback::rollback(&runner, client, *to).await?;
+                Ok(Output::ok(report_text(&report), to_json(&report)))
             }
-            DbCommand::Resume { options } => {
-                let report = options.apply(runner).resume(client)?;
-                Ok(Output::ok(format!("{report}\n"), report_json(&report)))
+            Command::Resume { options } => {
+                let runner = options.apply(runner);
+                let allow = Allow {
+                    resume: true,
+                    ..runner.allow
+                };
+                let report = run::run(&runner, client, allow).await?;
+                Ok(Output::ok(report_text(&report), to_json(&report)))
             }
         }
     }
 }
 
-fn repair(
-    runner: Runner<'_>,
-    client: &mut Client,
-    accept_checksum: Option<i64>,
-    mark_applied: Option<i64>,
-    forget: Option<i64>,
-) -> Result<Output, Error> {
-    if let Some(version) = accept_checksum {
-        runner.accept_checksum(client, version)?;
-        return Ok(Output::ok(
-            format!("migration {version}: recorded this binary's checksum as applied\n"),
-            json!({ "accepted_checksum": version }),
-        ));
-    }
-    if let Some(version) = mark_applied {
-        runner.mark_applied(client, version)?;
-        return Ok(Output::ok(
-            format!("migration {version}: recorded as applied without running it\n"),
-            json!({ "marked_applied": version }),
-        ));
-    }
-    if let Some(version) = forget {
-        runner.forget(client, version)?;
-        return Ok(Output::ok(
-            format!(
-                "migration {version}: removed its record; the next migrate applies it from the start\n"
-            ),
-            json!({ "forgotten": version }),
-        ));
-    }
-    let removed = runner.repair(client)?;
-    let dirty: Vec<i64> = runner
-        .status(client)?
+/// `repair` with no option: removes failure records, and names the dirty
+/// migrations it leaves alone with what mends them.
+async fn repair<C: Connection>(runner: &Runner, client: &mut C) -> Result<Output, Error> {
+    let removed = mend::repair(runner, client).await?;
+    let dirty: Vec<i64> = status::status(runner, client)
+        .await?
         .entries()
         .iter()
         .filter(|e| matches!(e.state(), State::Dirty { .. }))
-        .map(Entry::version)
+        .map(|e| e.version())
         .collect();
     let mut text = if removed.is_empty() {
         "no failed migration to remove\n".to_owned()
@@ -494,214 +673,11 @@ fn repair(
     ))
 }
 
-/// The `verify` command: problems make exit code 2.
-fn verify(migrations: &Migrations, status: &Status) -> Output {
-    let problems: Vec<(&Entry, String)> = status
-        .entries()
-        .iter()
-        .filter_map(|e| problem(migrations, e).map(|p| (e, p)))
-        .collect();
-    let pending: Vec<&Entry> = status
-        .entries()
-        .iter()
-        .filter(|e| *e.state() == State::Pending)
-        .collect();
-    let current = match status.current_version() {
-        Some(v) => format!("current version {v}"),
-        None => "nothing applied".to_owned(),
-    };
-    let mut text = if problems.is_empty() {
-        format!(
-            "ok: the history in {} agrees with this binary ({current})\n",
-            status.table()
-        )
-    } else {
-        let mut text = format!(
-            "the history in {} disagrees with this binary ({current}):\n",
-            status.table()
-        );
-        for (_, p) in &problems {
-            text.push_str(&format!("  - {}\n", indent(p, "    ")));
-        }
-        text
-    };
-    if !pending.is_empty() {
-        let versions: Vec<i64> = pending.iter().map(|e| e.version()).collect();
-        text.push_str(&format!(
-            "{} migration(s) pending, applied by the next migrate: {}\n",
-            pending.len(),
-            list(&versions)
-        ));
-    }
-    let json = json!({
-        "ok": problems.is_empty(),
-        "table": status.table(),
-        "current_version": status.current_version(),
-        "problems": problems
-            .iter()
-            .map(|(e, p)| {
-                let mut v = entry_json(migrations, e);
-                v["problem"] = json!(p);
-                v
-            })
-            .collect::<Vec<_>>(),
-        "pending": pending.iter().map(|e| entry_json(migrations, e)).collect::<Vec<_>>(),
-    });
-    Output {
-        code: if problems.is_empty() { OK } else { PROBLEMS },
-        text,
-        json,
-    }
-}
-
-/// What is wrong with a migration in this state, and what to do about it.
-fn problem(migrations: &Migrations, e: &Entry) -> Option<String> {
-    let v = e.version();
-    let what = format!("migration {v} ({})", e.path().unwrap_or(e.name()));
-    let error = e
-        .error()
-        .map(|error| format!(": {error}"))
-        .unwrap_or_default();
-    Some(match e.state() {
-        State::Applied | State::Pending => return None,
-        State::Failed => format!(
-            "{what} failed{error}\nthe next migrate retries it; `repair` removes the record"
-        ),
-        State::Dirty {
-            statements_done,
-            statements_total,
-        } => format!(
-            "{what} is dirty: it runs outside a transaction and stopped after \
-             {statements_done} of {statements_total} statements{error}\n\
-             `resume` it, or once it is completed or undone by hand, \
-             `repair --mark-applied {v}` or `repair --forget {v}`"
-        ),
-        State::Divergent { recorded_checksum } => format!(
-            "{what} was edited after it was applied: checksum applied {recorded_checksum}, \
-             in this binary {}\nrestore the file as it was applied, or `repair --accept-checksum {v}`",
-            binary_checksum(migrations, v).unwrap_or("?")
-        ),
-        State::Missing => format!(
-            "{what} is recorded as applied but this binary does not have it\n\
-             run a binary that has it, or `migrate --allow-missing`"
-        ),
-        State::OutOfOrder => format!(
-            "{what} is pending but lower than the highest version applied\n\
-             `migrate --allow-out-of-order` applies it"
-        ),
-    })
-}
-
-fn status_text(status: &Status) -> String {
-    let mut text = status.to_string();
-    text.push_str(&format!(
-        "\n{}; tracking table {}\n",
-        match status.current_version() {
-            Some(v) => format!("current version {v}"),
-            None => "nothing applied".to_owned(),
-        },
-        status.table()
-    ));
-    for e in status.entries() {
-        if let Some(error) = e.error() {
-            text.push_str(&format!(
-                "migration {} {}: {}\n",
-                e.version(),
-                e.state(),
-                indent(error, "  ")
-            ));
-        }
-    }
+fn report_text(report: &crate::Report) -> String {
+    let mut text = String::new();
+    let _ = report.render(Words::Cli, &mut text);
+    text.push('\n');
     text
-}
-
-fn status_json(migrations: &Migrations, status: &Status) -> Value {
-    json!({
-        "table": status.table(),
-        "current_version": status.current_version(),
-        "up_to_date": status.is_up_to_date(),
-        "health": Health::from(status),
-        "migrations": status
-            .entries()
-            .iter()
-            .map(|e| entry_json(migrations, e))
-            .collect::<Vec<_>>(),
-    })
-}
-
-fn entry_json(migrations: &Migrations, e: &Entry) -> Value {
-    let mut v = json!({
-        "version": e.version(),
-        "name": e.name(),
-        "path": e.path(),
-        "state": e.state().name(),
-        "checksum": binary_checksum(migrations, e.version()),
-        "applied_at": e.applied_at().map(rfc3339),
-        "applied_by": e.applied_by(),
-        "execution_ms": e.execution_ms(),
-        "error": e.error(),
-        "note": e.note(),
-    });
-    match e.state() {
-        State::Dirty {
-            statements_done,
-            statements_total,
-        } => {
-            v["statements_done"] = json!(statements_done);
-            v["statements_total"] = json!(statements_total);
-        }
-        State::Divergent { recorded_checksum } => {
-            v["recorded_checksum"] = json!(recorded_checksum);
-        }
-        _ => {}
-    }
-    v
-}
-
-fn plan_json(plan: &Plan<'_>) -> Value {
-    json!({
-        "steps": plan
-            .steps()
-            .iter()
-            .map(|step| {
-                let m = step.migration();
-                json!({
-                    "version": m.version(),
-                    "name": m.name(),
-                    "path": m.path(),
-                    "transactional": m.is_transactional(),
-                    "sql": step.sql(),
-                })
-            })
-            .collect::<Vec<_>>(),
-    })
-}
-
-fn report_json(report: &Report) -> Value {
-    json!({ "applied": applied_json(report.applied()) })
-}
-
-fn applied_json(list: &[Applied]) -> Vec<Value> {
-    list.iter()
-        .map(|a| {
-            json!({
-                "version": a.version(),
-                "name": a.name(),
-                "path": a.path(),
-                "duration_ms": a.duration().as_millis(),
-            })
-        })
-        .collect()
-}
-
-/// The binary's checksum of migration `version`, if it has it.
-fn binary_checksum(migrations: &Migrations, version: i64) -> Option<&'static str> {
-    migrations.get(version).map(|m| m.checksum())
-}
-
-/// `time` as RFC 3339 in UTC, e.g. `2026-11-21T09:37:14Z`.
-fn rfc3339(time: SystemTime) -> String {
-    format!("{}Z", utc(time).replacen(' ', "T", 1))
 }
 
 /// `1, 2, 3`.
@@ -713,16 +689,11 @@ fn list(versions: &[i64]) -> String {
         .join(", ")
 }
 
-/// `text` with every line after the first indented by `by`.
-fn indent(text: &str, by: &str) -> String {
-    text.trim_end().replace('\n', &format!("\n{by}"))
-}
-
 /// `message` with the connection string and its password, should either
 /// appear in it, replaced by `***`.
 fn redact(message: &str, url: &str) -> String {
     let mut secrets = vec![url.to_owned()];
-    if let Ok(config) = postgres::Config::from_str(url)
+    if let Ok(config) = tokio_postgres::Config::from_str(url)
         && let Some(password) = config.get_password()
     {
         secrets.push(String::from_utf8_lossy(password).into_owned());
@@ -746,15 +717,6 @@ fn redact(message: &str, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_253_834)),
-            "2026-11-21T09:37:14Z"
-        );
-    }
 
     #[test]
     fn passwords_are_redacted() {

@@ -1,23 +1,48 @@
 //! SQL migrations checked at build time, stowed in the binary, applied to
 //! PostgreSQL at run time.
 //!
-//! ```no_run
+//! ```
 //! static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let mut client = postgres::Client::connect("host=localhost user=postgres", postgres::NoTls)?;
+//! #   let server = stowage::testing::TestServer::shared()?;
+//! #   let db = server.create_database()?;
+//! #   let mut client = db.connect()?;
+//!     // let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
 //!     let report = MIGRATIONS.run(&mut client)?;
+//!     println!("{report}");
+//!     assert!(MIGRATIONS.run(&mut client)?.is_empty(), "a second run applies nothing");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! An async program (feature `tokio-postgres`) calls the same API with
+//! `_async`, over a `tokio_postgres::Client`, from a pool or not:
+//!
+//! ```
+//! static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! #   let server = stowage::testing::TestServer::shared()?;
+//! #   let db = server.create_database()?;
+//! #   let mut client = db.connect_async().await?;
+//!     // let (mut client, connection) =
+//!     //     tokio_postgres::connect("host=localhost user=app", tokio_postgres::NoTls).await?;
+//!     // tokio::spawn(connection);
+//!     let report = MIGRATIONS.run_async(&mut client).await?;
 //!     println!("{report}");
 //!     Ok(())
 //! }
 //! ```
 //!
 //! [`embed_migrations!`] reads the folder when the crate is compiled: a
-//! misnamed file, a duplicate version, an empty or non-UTF-8 file fails the
-//! build with a message naming the file. [`Migrations::run`] applies what is
-//! pending over a client you connect (with any TLS setup), each migration in
-//! its own transaction together with its row in the tracking table, under an
-//! advisory lock so that many replicas may start at once.
+//! misnamed file, a duplicate version, an empty or non-UTF-8 file, a
+//! statement that cannot run where it would, fails the build with a message
+//! naming the file. [`Migrations::run`] applies what is pending over a client
+//! you connect (with any TLS setup), each migration in its own transaction
+//! together with its row in the tracking table, under an advisory lock so
+//! that many replicas may start at once.
 //!
 //! # Naming
 //!
@@ -31,8 +56,8 @@
 //!
 //! Comment lines before a migration's first statement change how it runs:
 //! `-- stowage:no-transaction` runs its statements one at a time in
-//! autocommit (for `CREATE INDEX CONCURRENTLY` and the like; the build splits
-//! them as PostgreSQL's parser would), `-- stowage:lock-timeout 5s` and
+//! autocommit (for `CREATE INDEX CONCURRENTLY` and the like; they are cut
+//! as PostgreSQL's parser would), `-- stowage:lock-timeout 5s` and
 //! `-- stowage:statement-timeout 10min` set those timeouts while it runs. A
 //! statement that cannot run in a transaction, in a migration that runs in
 //! one, fails the build.
@@ -40,47 +65,66 @@
 //! # Operations
 //!
 //! Besides [`run`](Runner::run), a [`Runner`] reads [`status`](Runner::status),
-//! [`health`](Runner::health) and [`plan`](Runner::plan) without the lock, and
-//! mends what needs an operator: [`resume`](Runner::resume),
-//! [`mark_applied`](Runner::mark_applied), [`forget`](Runner::forget),
-//! [`repair`](Runner::repair), [`accept_checksum`](Runner::accept_checksum),
-//! [`baseline`](Runner::baseline) and [`rollback_to`](Runner::rollback_to).
+//! [`health`](Runner::health), [`plan`](Runner::plan) and
+//! [`verify`](Runner::verify) without the lock, and mends what needs an
+//! operator: [`resume`](Runner::resume), [`mark_applied`](Runner::mark_applied),
+//! [`forget`](Runner::forget), [`repair`](Runner::repair),
+//! [`accept_checksum`](Runner::accept_checksum), [`baseline`](Runner::baseline),
+//! [`rollback_to`](Runner::rollback_to) and [`rollback_all`](Runner::rollback_all).
 //! The `cli` feature puts them on the program's command line; the `testing`
 //! feature checks a set of migrations in one line of a test.
+//!
+//! # Features
+//!
+//! - `postgres` (default): the calls over a blocking `postgres::Client`.
+//! - `tokio-postgres`: the `_async` calls over a `tokio_postgres::Client`.
+//! - `serde`: `Serialize` for reports, states, plans and errors' parts.
+//! - `cli`: [`cli::Db`], a `db` subcommand for the program's command line.
+//! - `testing`: a throwaway server and [`testing::assert_migrations`].
+//!
+//! # Poolers
+//!
+//! The migration lock and a no-transaction migration's timeouts belong to a
+//! session. A pooler in transaction mode (PgBouncer's `pool_mode =
+//! transaction`) hands each transaction to any server session, so the lock
+//! taken by one transaction may be held by another session than the next
+//! one's, and never released. Migrate over a direct connection to the
+//! server, or through a pool in session mode (a separate PgBouncer database
+//! entry with `pool_mode = session`, or the server's own port), and keep
+//! the transaction-mode pool for the program's queries.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod apply;
+mod api;
 #[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
-mod error;
-mod health;
-mod history;
-mod history_digest;
-mod lock;
-mod migration;
-mod plan;
-mod repair;
-mod report;
-mod rollback;
+mod conversation;
+mod data;
+mod operations;
+mod rules;
 mod runner;
-mod sql;
-mod status;
+mod steps;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-mod timeouts;
-mod tracking_table;
 
-pub use error::{Error, FailedStatement, HistoryError, LineColumn, MigrationError};
-pub use health::Health;
-pub use history::Violation;
-pub use migration::{Migration, Migrations, Script, Statement};
-pub use plan::{Plan, Step};
-pub use report::{Applied, Report};
-pub use runner::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
-pub use status::{Entry, State, Status};
-pub use tracking_table::DEFAULT_TABLE;
+pub use data::error::{
+    Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
+    Stage,
+};
+pub use data::line_column::LineColumn;
+pub use data::plan::{Plan, Step};
+pub use data::registry::{Migration, Migrations, Script, Statement};
+pub use data::remedy::Remedy;
+pub use data::report::{Applied, Report, TargetBelow};
+pub use data::status::{Counts, Entry, Health, State, Status};
+pub use data::verification::Verification;
+pub use data::violation::Violation;
+pub use rules::table_name::DEFAULT_TABLE;
+pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 
 /// Reads, checks and embeds a folder of SQL migrations at compile time.
 ///
@@ -89,15 +133,17 @@ pub use tracking_table::DEFAULT_TABLE;
 /// `Cargo.toml`. The expansion is a [`Migrations`] value, so it can
 /// initialize a `static`:
 ///
-/// ```no_run
+/// ```
 /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// assert!(!MIGRATIONS.is_empty());
 /// ```
 ///
 /// Every `*.sql` file below the folder is read, at any depth; hidden files
-/// and folders are skipped. Any of these fails the build, each reported with
+/// and folders are skipped. Any mistake fails the build, each reported with
 /// the file it concerns, all in one build: a misnamed file, two files with
 /// one version, a down file without its up file, a file that is empty or
-/// holds only comments, a file that is not UTF-8, a missing or empty folder.
+/// holds only comments, a file that is not UTF-8, a missing or empty folder,
+/// a statement that cannot run where it would.
 ///
 /// The stowed text has any UTF-8 BOM removed and CRLF turned into LF; its
 /// SHA-256 is the migration's checksum.

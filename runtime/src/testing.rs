@@ -40,15 +40,17 @@
 
 use postgres::{Client, Config, NoTls};
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 mod check;
+#[cfg(unix)]
+mod local_server;
 mod schema;
+
+#[cfg(unix)]
+use local_server::LocalServer;
 
 pub use check::{Checked, Problem, ProblemKind, assert_migrations, check_migrations};
 pub use schema::{Schema, schema};
@@ -112,6 +114,7 @@ impl std::error::Error for TestError {
 /// throwaway one.
 pub struct TestServer {
     config: Config,
+    async_config: tokio_postgres::Config,
     admin: Mutex<Option<Client>>,
     local: Option<LocalServer>,
     next: AtomicU64,
@@ -146,18 +149,14 @@ impl TestServer {
     pub fn start() -> Result<TestServer, TestError> {
         match std::env::var("DATABASE_URL") {
             Ok(url) if !url.is_empty() => {
-                let config = Config::from_str(&url).map_err(|e| {
+                let config = tokio_postgres::Config::from_str(&url).map_err(|e| {
                     TestError::with("DATABASE_URL is not a valid connection string", e)
                 })?;
                 TestServer::new(config, None)
             }
             _ => {
                 let local = LocalServer::start()?;
-                let mut config = Config::new();
-                config
-                    .host_path(&local.root)
-                    .user("postgres")
-                    .dbname("postgres");
+                let config = local.config();
                 TestServer::new(config, Some(local))
             }
         }
@@ -172,10 +171,15 @@ impl TestServer {
             .map_err(|e| TestError::new(e.clone()))
     }
 
-    fn new(config: Config, local: Option<LocalServer>) -> Result<TestServer, TestError> {
-        let admin = connect_admin(&config)?;
+    fn new(
+        async_config: tokio_postgres::Config,
+        local: Option<LocalServer>,
+    ) -> Result<TestServer, TestError> {
+        let config = Config::from(async_config.clone());
+        let admin = off_runtime(|| connect_admin(&config))?;
         Ok(TestServer {
             config,
+            async_config,
             admin: Mutex::new(Some(admin)),
             local,
             next: AtomicU64::new(0),
@@ -244,36 +248,41 @@ impl TestServer {
         );
         self.admin(&format!("DROP DATABASE IF EXISTS \"{name}\""))?;
         self.admin(&format!("CREATE DATABASE \"{name}\""))?;
-        let mut config = self.config.clone();
-        config.dbname(&name);
+        let mut async_config = self.async_config.clone();
+        async_config.dbname(&name);
         Ok(TestDatabase {
             server: self,
             name,
-            config,
+            config: Config::from(async_config.clone()),
+            async_config,
         })
     }
 
     fn admin(&self, sql: &str) -> Result<(), TestError> {
-        let mut admin = self
-            .admin
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let client = match admin.as_mut() {
-            Some(client) if !client.is_closed() => client,
-            _ => admin.insert(connect_admin(&self.config)?),
-        };
-        client
-            .batch_execute(sql)
-            .map_err(|e| TestError::with(format!("`{sql}` failed"), e))
+        off_runtime(|| {
+            let mut admin = self
+                .admin
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let client = match admin.as_mut() {
+                Some(client) if !client.is_closed() => client,
+                _ => admin.insert(connect_admin(&self.config)?),
+            };
+            client
+                .batch_execute(sql)
+                .map_err(|e| TestError::with(format!("`{sql}` failed"), e))
+        })
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         // Close the admin connection before the server goes away.
-        if let Ok(mut admin) = self.admin.lock() {
-            admin.take();
-        }
+        off_runtime(|| {
+            if let Ok(mut admin) = self.admin.lock() {
+                admin.take();
+            }
+        });
     }
 }
 
@@ -282,6 +291,7 @@ pub struct TestDatabase<'s> {
     server: &'s TestServer,
     name: String,
     config: Config,
+    async_config: tokio_postgres::Config,
 }
 
 impl fmt::Debug for TestDatabase<'_> {
@@ -309,6 +319,31 @@ impl TestDatabase<'_> {
             .connect(NoTls)
             .map_err(|e| TestError::with(format!("cannot connect to database {}", self.name), e))
     }
+
+    /// Its connection settings, for `tokio_postgres`.
+    #[cfg(feature = "tokio-postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+    pub fn async_config(&self) -> &tokio_postgres::Config {
+        &self.async_config
+    }
+
+    /// A new async connection to it, its connection task spawned on the
+    /// current tokio runtime.
+    #[cfg(feature = "tokio-postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+    pub async fn connect_async(&self) -> Result<tokio_postgres::Client, TestError> {
+        let (client, connection) = self
+            .async_config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| TestError::with(format!("cannot connect to database {}", self.name), e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "a test connection ended");
+            }
+        });
+        Ok(client)
+    }
 }
 
 impl Drop for TestDatabase<'_> {
@@ -318,6 +353,17 @@ impl Drop for TestDatabase<'_> {
             self.name
         ));
     }
+}
+
+/// Runs `f`, which uses the blocking `postgres` client, on a thread of its
+/// own: the blocking client cannot run on a thread that drives an async
+/// runtime, and a test server may be set up, and its databases dropped,
+/// from an async test.
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// The connection that creates and drops databases; it keeps quiet about
@@ -352,248 +398,31 @@ fn describe(config: &Config) -> String {
     )
 }
 
-/// A server this process started with `initdb` and `pg_ctl`.
+/// Where no throwaway server can be started: every start says so.
+#[cfg(not(unix))]
 struct LocalServer {
-    root: PathBuf,
-    bindir: PathBuf,
-    as_root: bool,
-    watchdog: Option<(Child, ChildStdin)>,
+    root: std::path::PathBuf,
+    bindir: std::path::PathBuf,
 }
 
+#[cfg(not(unix))]
 impl LocalServer {
     fn start() -> Result<LocalServer, TestError> {
-        let bindir = find_bindir()?;
-        let as_root = is_root();
-        let root = std::env::temp_dir().join(format!(
-            "stowage-pg-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(&root)
-            .map_err(|e| TestError::with(format!("cannot create {}", root.display()), e))?;
-        if as_root {
-            let (uid, gid) = postgres_user()?;
-            std::os::unix::fs::chown(&root, Some(uid), Some(gid)).map_err(|e| {
-                TestError::with(
-                    format!("cannot give {} to the postgres user", root.display()),
-                    e,
-                )
-            })?;
-        }
-        let data = root.join("data");
-        let mut server = LocalServer {
-            root: root.clone(),
-            bindir: bindir.clone(),
-            as_root,
-            watchdog: None,
-        };
-        run(
-            as_root,
-            &bindir.join("initdb"),
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-U".as_ref(),
-                "postgres".as_ref(),
-                "-A".as_ref(),
-                "trust".as_ref(),
-                "-E".as_ref(),
-                "UTF8".as_ref(),
-                "--locale=C".as_ref(),
-                "--no-sync".as_ref(),
-            ],
-        )?;
-        // From here on the watchdog stops the server when this process ends.
-        server.watchdog = Some(watchdog(as_root, &bindir, &data, &root)?);
-        server.pg_ctl_start()?;
-        Ok(server)
+        Err(TestError::new(
+            "a throwaway PostgreSQL server needs a Unix-like system (it listens on a Unix socket); \
+             set DATABASE_URL to a server the tests may create databases on",
+        ))
     }
 
-    fn data(&self) -> PathBuf {
-        self.root.join("data")
+    fn config(&self) -> tokio_postgres::Config {
+        tokio_postgres::Config::new()
     }
 
-    /// `pg_ctl start`, waiting until the server accepts connections.
     fn pg_ctl_start(&self) -> Result<(), TestError> {
-        let options = format!(
-            "-c listen_addresses='' -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=200",
-            self.root.display()
-        );
-        run(
-            self.as_root,
-            &self.bindir.join("pg_ctl"),
-            &[
-                "-D".as_ref(),
-                self.data().as_os_str(),
-                "-l".as_ref(),
-                self.root.join("server.log").as_os_str(),
-                "-o".as_ref(),
-                options.as_ref(),
-                "-w".as_ref(),
-                "start".as_ref(),
-            ],
-        )
-        .map_err(|e| {
-            let log = std::fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
-            TestError::new(format!("{e}\nserver log:\n{log}"))
-        })
+        LocalServer::start().map(drop)
     }
 
-    /// `pg_ctl stop -m immediate`, waiting until the server has exited.
     fn pg_ctl_stop_immediately(&self) -> Result<(), TestError> {
-        run(
-            self.as_root,
-            &self.bindir.join("pg_ctl"),
-            &[
-                "-D".as_ref(),
-                self.data().as_os_str(),
-                "-m".as_ref(),
-                "immediate".as_ref(),
-                "-w".as_ref(),
-                "stop".as_ref(),
-            ],
-        )
+        LocalServer::start().map(drop)
     }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        if let Some((mut child, stdin)) = self.watchdog.take() {
-            drop(stdin); // the watchdog sees the end of its input and stops the server
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A process that waits until this one closes its input (by exiting, or by
-/// dropping the server), then stops the server and removes its folder.
-fn watchdog(
-    as_root: bool,
-    bindir: &Path,
-    data: &Path,
-    root: &Path,
-) -> Result<(Child, ChildStdin), TestError> {
-    let script =
-        r#"cat >/dev/null; "$0" -D "$1" -m immediate -w stop >/dev/null 2>&1; rm -rf "$2""#;
-    let mut command = as_postgres(as_root, Path::new("sh"));
-    command
-        .arg("-c")
-        .arg(script)
-        .arg(bindir.join("pg_ctl"))
-        .arg(data)
-        .arg(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = command
-        .spawn()
-        .map_err(|e| TestError::with("cannot start the server's watchdog", e))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| TestError::new("the watchdog has no input pipe"))?;
-    let _ = stdin.flush();
-    Ok((child, stdin))
-}
-
-fn as_postgres(as_root: bool, program: &Path) -> Command {
-    if as_root {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-fn run(as_root: bool, program: &Path, args: &[&std::ffi::OsStr]) -> Result<(), TestError> {
-    let output = as_postgres(as_root, program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| TestError::with(format!("cannot run {}", program.display()), e))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(TestError::new(format!(
-            "{} failed ({}): {}{}",
-            program.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )))
-    }
-}
-
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-fn postgres_user() -> Result<(u32, u32), TestError> {
-    let id = |flag: &str| -> Result<u32, TestError> {
-        let out = Command::new("id")
-            .args([flag, "postgres"])
-            .output()
-            .map_err(|e| TestError::with("cannot run `id`", e))?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| {
-            TestError::new(
-                "running as root, but there is no `postgres` user to run the server as \
-                 (PostgreSQL refuses to run as root); install PostgreSQL's server package or set DATABASE_URL",
-            )
-        })
-    };
-    Ok((id("-u")?, id("-g")?))
-}
-
-/// The folder holding `initdb` and `pg_ctl`.
-fn find_bindir() -> Result<PathBuf, TestError> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(dir) = std::env::var_os(BINDIR_VAR) {
-        let dir = PathBuf::from(dir);
-        return if has_tools(&dir) {
-            Ok(dir)
-        } else {
-            Err(TestError::new(format!(
-                "{BINDIR_VAR}={} holds no initdb and pg_ctl",
-                dir.display()
-            )))
-        };
-    }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .filter_map(|dir| {
-            // Follow a symlinked initdb (as Debian's /usr/bin wrappers are not)
-            // to the folder that also has pg_ctl.
-            let initdb = dir.join("initdb");
-            let real = std::fs::canonicalize(&initdb).ok()?;
-            [dir, real.parent()?.to_path_buf()]
-                .into_iter()
-                .find(|d| has_tools(d))
-        });
-    let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse().ok()?;
-            Some((version, e.path().join("bin")))
-        })
-        .filter(|(_, dir)| has_tools(dir))
-        .collect();
-    versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
-    on_path
-        .chain(versioned.into_iter().map(|(_, dir)| dir))
-        .next()
-        .ok_or_else(|| {
-            TestError::new(
-                "no PostgreSQL server binaries found (initdb and pg_ctl: looked in STOWAGE_PG_BINDIR, PATH \
-                 and /usr/lib/postgresql/*/bin); install them (Debian: apt-get install postgresql) \
-                 or set DATABASE_URL",
-            )
-        })
 }

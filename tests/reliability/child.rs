@@ -1,19 +1,29 @@
 //! Instances of a program that migrates at start-up: this test binary run
 //! again as a child process, with `--exact child_process`, doing one thing
-//! with the fifty migrations over a connection of its own and printing what
-//! came of it.
+//! with the fifty migrations over a connection of its own, through the
+//! driver the parent names, and printing what came of it.
+//!
+//! A child of the blocking driver calls `run`, `resume`, `mark_applied` or
+//! `forget` over a `postgres::Client`; a child of the async driver calls
+//! `run_async` and the like over a `tokio_postgres::Client`, on a
+//! current-thread tokio runtime of its own that drives the connection's
+//! task. Both connect with the same settings and do the same thing.
 
+use crate::common::Driver;
 use postgres::{Config, NoTls};
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use stowage::{Error, Report};
 
 /// What a child does; its presence makes the test binary a child.
 const ACTION_VAR: &str = "STOWAGE_RELIABILITY_ACTION";
 /// The connection settings, as `key='value'` pairs.
 const CONNINFO_VAR: &str = "STOWAGE_RELIABILITY_CONNINFO";
+/// The driver a child migrates through: `sync` or `async`.
+const DRIVER_VAR: &str = "STOWAGE_RELIABILITY_DRIVER";
 /// When set, the child connects, then waits for a line on its input.
 const WAIT_VAR: &str = "STOWAGE_RELIABILITY_WAIT_FOR_START";
 
@@ -21,10 +31,41 @@ const WAIT_VAR: &str = "STOWAGE_RELIABILITY_WAIT_FOR_START";
 const APPLIED: &str = "stowage-child applied:";
 const ERROR_BEGIN: &str = "stowage-child error:";
 const ERROR_END: &str = "stowage-child error ends";
+/// The error as stowage serializes it, its typed parts, on one line.
+const ERROR_JSON: &str = "stowage-child error as json:";
 const REFUSED: &str = "stowage-child refused:";
+
+/// Whether the server can be told to check for dead clients while a query
+/// runs (PostgreSQL 14 and newer).
+const CHECKS_FOR_DEAD_CLIENTS: &str = "SELECT current_setting('server_version_num')::int >= 140000";
+/// The server learns that a client died when it next talks to it (the
+/// default); this pins that, should the server be configured to check
+/// sooner.
+const NO_DEAD_CLIENT_CHECKS: &str = "SET client_connection_check_interval = 0";
 
 /// The longest a child may take to finish once it may.
 pub const FINISH_WITHIN: Duration = Duration::from_secs(120);
+
+/// What a child does with the fifty migrations.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Run,
+    Resume,
+    MarkApplied(i64),
+    Forget(i64),
+}
+
+impl Action {
+    fn parse(action: &str) -> Action {
+        match action.split_once(':') {
+            None if action == "run" => Action::Run,
+            None if action == "resume" => Action::Resume,
+            Some(("mark_applied", v)) => Action::MarkApplied(v.parse().unwrap()),
+            Some(("forget", v)) => Action::Forget(v.parse().unwrap()),
+            _ => panic!("unknown action {action:?}"),
+        }
+    }
+}
 
 /// The child's side: does what the parent asked, when this process is a
 /// child; returns at once otherwise.
@@ -36,43 +77,12 @@ pub fn child_main() {
         refuse_stop();
         return;
     }
+    let action = Action::parse(&action);
     let conninfo = std::env::var(CONNINFO_VAR).expect("the connection settings");
-    let config = Config::from_str(&conninfo).expect("valid connection settings");
-    let mut client = config
-        .connect(NoTls)
-        .expect("a connection to the test database");
-    // The server learns that a client died when it next talks to it (the
-    // default); pin that, should the server be configured to check sooner.
-    let checks: bool = client
-        .query_one(
-            "SELECT current_setting('server_version_num')::int >= 140000",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    if checks {
-        client
-            .batch_execute("SET client_connection_check_interval = 0")
-            .unwrap();
-    }
-    if std::env::var_os(WAIT_VAR).is_some() {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .expect("the start signal");
-    }
-    let runner = crate::FIFTY.runner();
-    let outcome = match action.split_once(':') {
-        None if action == "run" => runner.run(&mut client),
-        None if action == "resume" => runner.resume(&mut client),
-        Some(("mark_applied", v)) => runner
-            .mark_applied(&mut client, v.parse().unwrap())
-            .map(|_| stowage::Report::default()),
-        Some(("forget", v)) => runner
-            .forget(&mut client, v.parse().unwrap())
-            .map(|()| stowage::Report::default()),
-        _ => panic!("unknown action {action:?}"),
+    let outcome = match std::env::var(DRIVER_VAR).as_deref() {
+        Ok("sync") => blocking(&conninfo, action),
+        Ok("async") => nonblocking(&conninfo, action),
+        other => panic!("{DRIVER_VAR} must be sync or async, not {other:?}"),
     };
     match outcome {
         Ok(report) => {
@@ -85,10 +95,94 @@ pub fn child_main() {
             println!("\n{APPLIED} {}", versions.join(" "));
         }
         Err(e) => {
-            println!("\n{ERROR_BEGIN}\n{e}\n{ERROR_END}");
+            let json = serde_json::to_string(&e).expect("the error as JSON");
+            println!("\n{ERROR_BEGIN}\n{e}\n{ERROR_END}\n{ERROR_JSON} {json}");
             panic!("the run failed");
         }
     }
+}
+
+/// With `STOWAGE_RELIABILITY_WAIT_FOR_START`, waits for the parent's
+/// signal; the child is connected and idle meanwhile.
+fn wait_for_start() {
+    if std::env::var_os(WAIT_VAR).is_some() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .expect("the start signal");
+    }
+}
+
+/// Does `action` over a blocking `postgres::Client`.
+fn blocking(conninfo: &str, action: Action) -> Result<Report, Error> {
+    let config = Config::from_str(conninfo).expect("valid connection settings");
+    let mut client = config
+        .connect(NoTls)
+        .expect("a connection to the test database");
+    let checks: bool = client
+        .query_one(CHECKS_FOR_DEAD_CLIENTS, &[])
+        .unwrap()
+        .get(0);
+    if checks {
+        client.batch_execute(NO_DEAD_CLIENT_CHECKS).unwrap();
+    }
+    wait_for_start();
+    let runner = crate::FIFTY.runner();
+    match action {
+        Action::Run => runner.run(&mut client),
+        Action::Resume => runner.resume(&mut client),
+        Action::MarkApplied(v) => runner
+            .mark_applied(&mut client, v)
+            .map(|_| Report::default()),
+        Action::Forget(v) => runner.forget(&mut client, v).map(|()| Report::default()),
+    }
+}
+
+/// Does `action` over an async `tokio_postgres::Client`, on a tokio
+/// runtime of the child's own.
+fn nonblocking(conninfo: &str, action: Action) -> Result<Report, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let config = tokio_postgres::Config::from_str(conninfo).expect("valid connection settings");
+    let mut client = runtime.block_on(async {
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("a connection to the test database");
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                eprintln!("the connection ended: {e}");
+            }
+        });
+        let checks: bool = client
+            .query_one(CHECKS_FOR_DEAD_CLIENTS, &[])
+            .await
+            .unwrap()
+            .get(0);
+        if checks {
+            client.batch_execute(NO_DEAD_CLIENT_CHECKS).await.unwrap();
+        }
+        client
+    });
+    wait_for_start();
+    runtime.block_on(async {
+        let runner = crate::FIFTY.runner();
+        match action {
+            Action::Run => runner.run_async(&mut client).await,
+            Action::Resume => runner.resume_async(&mut client).await,
+            Action::MarkApplied(v) => runner
+                .mark_applied_async(&mut client, v)
+                .await
+                .map(|_| Report::default()),
+            Action::Forget(v) => runner
+                .forget_async(&mut client, v)
+                .await
+                .map(|()| Report::default()),
+        }
+    })
 }
 
 /// Asks the server of `DATABASE_URL` to stop and start, printing both
@@ -148,6 +242,16 @@ impl Outcome {
         Some(error.to_owned())
     }
 
+    /// The error the child's run ended with, as stowage serializes it (its
+    /// kind, typed parts and remedies), if it printed one.
+    pub fn error_json(&self) -> Option<serde_json::Value> {
+        let line = self
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(ERROR_JSON))?;
+        Some(serde_json::from_str(line.trim()).expect("the child's error as JSON"))
+    }
+
     /// The refusals the child printed.
     pub fn refusals(&self) -> Vec<&str> {
         self.stdout
@@ -167,15 +271,28 @@ impl Outcome {
 impl Instance {
     /// Starts a child named `name` (its connection's `application_name`,
     /// by which the server's views show it) that does `action` on the
-    /// database of `config`: `run`, `resume`, `mark_applied:V` or
-    /// `forget:V`. With `wait_for_start`, it connects, then waits for
-    /// [`Instance::go`].
-    pub fn start(config: &Config, name: &str, action: &str, wait_for_start: bool) -> Instance {
-        Instance::start_with(config, name, action, wait_for_start, &[])
+    /// database of `config` through `driver`: `run`, `resume`,
+    /// `mark_applied:V` or `forget:V`. With `wait_for_start`, it connects,
+    /// then waits for [`Instance::go`].
+    pub fn start(
+        config: &Config,
+        driver: Driver,
+        name: &str,
+        action: &str,
+        wait_for_start: bool,
+    ) -> Instance {
+        Instance::start_with(
+            config,
+            name,
+            action,
+            wait_for_start,
+            &[(DRIVER_VAR, driver.name())],
+        )
     }
 
-    /// [`Instance::start`], with more environment variables: `refuse_stop`,
-    /// with `DATABASE_URL`, asks that server to stop.
+    /// A child with the environment variables `env`: [`Instance::start`]
+    /// sets the driver there; `refuse_stop`, with `DATABASE_URL`, asks that
+    /// server to stop and needs no driver.
     pub fn start_with(
         config: &Config,
         name: &str,
@@ -194,6 +311,7 @@ impl Instance {
             ])
             .env(ACTION_VAR, action)
             .env(CONNINFO_VAR, conninfo(config, name))
+            .env_remove(DRIVER_VAR)
             .env_remove(WAIT_VAR)
             .stdin(if wait_for_start {
                 Stdio::piped()

@@ -8,10 +8,10 @@
 //! the statement after them may also have completed (or left an INVALID
 //! index) when the run was interrupted during it, which the dirty row says.
 
-use postgres::Client;
+use crate::common::{self, Conn};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use stowage::testing::{schema, Schema, TestServer};
+use stowage::testing::{self, Schema, TestServer};
 
 /// Where a database stands, as its tracking table says and its schema
 /// confirms.
@@ -89,29 +89,27 @@ fn reference() -> &'static Reference {
         let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
         let db = server.create_database().unwrap();
         let mut client = db.connect().unwrap();
-        let mut after = vec![schema(&mut client).unwrap()];
+        let mut after = vec![testing::schema(&mut client).unwrap()];
         let mut partial = BTreeMap::new();
         for m in crate::FIFTY.iter() {
             let v = m.version();
-            match m.up().statements() {
-                None => {
-                    crate::FIFTY.runner().target(v).run(&mut client).unwrap();
+            if m.up().is_transactional() {
+                crate::FIFTY.runner().target(v).run(&mut client).unwrap();
+            } else {
+                for (i, s) in m.up().statements().iter().enumerate() {
+                    client.batch_execute(s.sql()).unwrap();
+                    partial.insert((v, i + 1), testing::schema(&mut client).unwrap());
                 }
-                Some(statements) => {
-                    for (i, s) in statements.iter().enumerate() {
-                        client.batch_execute(s.sql()).unwrap();
-                        partial.insert((v, i + 1), schema(&mut client).unwrap());
-                    }
-                    assert!(crate::FIFTY.runner().mark_applied(&mut client, v).unwrap());
-                }
+                assert!(crate::FIFTY.runner().mark_applied(&mut client, v).unwrap());
             }
-            after.push(schema(&mut client).unwrap());
+            after.push(testing::schema(&mut client).unwrap());
         }
         Reference { after, partial }
     })
 }
 
-/// A row of the tracking table.
+/// A row of the tracking table, with the progress columns of a
+/// no-transaction migration that `common::tracked` does not read.
 #[derive(Debug)]
 struct Row {
     version: i64,
@@ -122,15 +120,8 @@ struct Row {
     total: Option<i32>,
 }
 
-fn rows(client: &mut Client) -> Vec<Row> {
-    let exists: bool = client
-        .query_one(
-            "SELECT to_regclass('public.stowage_migrations') IS NOT NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    if !exists {
+fn rows(client: &mut Conn) -> Vec<Row> {
+    if !common::table_exists(client, "public.stowage_migrations") {
         return Vec::new();
     }
     client
@@ -152,9 +143,19 @@ fn rows(client: &mut Client) -> Vec<Row> {
         .collect()
 }
 
+/// The schema of the database, read over the blocking connection under
+/// `client`.
+fn schema_of(client: &mut Conn) -> Schema {
+    match client {
+        Conn::Sync(client) => testing::schema(client).unwrap_or_else(|e| panic!("{e}")),
+        Conn::Async(_) => panic!("the state is read over a blocking connection"),
+    }
+}
+
 /// Reads the tracking table, checks that the schema holds exactly what it
-/// says (panicking with the difference if not), and returns it.
-pub fn check(client: &mut Client) -> State {
+/// says (panicking with the difference if not), and returns it. `client`
+/// is a blocking connection ([`Conn::Sync`]).
+pub fn check(client: &mut Conn) -> State {
     let rows = rows(client);
     let reference = reference();
     let mut applied = 0;
@@ -163,8 +164,8 @@ pub fn check(client: &mut Client) -> State {
         let migration = crate::FIFTY
             .get(row.version)
             .unwrap_or_else(|| panic!("a row for unknown migration {}: {rows:#?}", row.version));
-        assert_eq!(row.checksum, migration.checksum(), "{rows:#?}");
-        let total = migration.up().statements().map(<[_]>::len);
+        assert_eq!(row.checksum, migration.up().checksum(), "{rows:#?}");
+        let total = (!migration.up().is_transactional()).then(|| migration.up().statements().len());
         assert_eq!(
             row.total.map(|t| usize::try_from(t).unwrap()),
             total,
@@ -189,7 +190,7 @@ pub fn check(client: &mut Client) -> State {
             dirty = Some((row, total));
         }
     }
-    let actual = schema(client).unwrap();
+    let actual = schema_of(client);
     let Some((row, total)) = dirty else {
         let expected = &reference.after[usize::try_from(applied).unwrap()];
         assert_same(&actual, expected, &format!("migrations 1 to {applied}"));

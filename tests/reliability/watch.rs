@@ -1,11 +1,17 @@
 //! Waiting for the server to reach a state, by watching its views
-//! (`pg_stat_activity`, `pg_locks`), never by sleeping. Every wait is
-//! bounded and panics saying what it waited for and what the sessions of
-//! the database were doing.
+//! (`pg_stat_activity`, `pg_locks`), never by sleeping. Every wait polls
+//! through [`common::wait_until`] (every 10 ms, for at most a minute) and
+//! panics saying what it waited for and what the sessions of the database
+//! were doing.
+//!
+//! The watching connection is a blocking one (`Conn::Sync`): it is not
+//! what is tested. What migrates runs over the test's driver.
 
-use crate::child::Instance;
+use crate::child::{self, Instance};
+use crate::common::{self, Conn, Driver};
 use crate::gate::Gate;
-use postgres::Client;
+use postgres::Config;
+use std::str::FromStr;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -29,8 +35,35 @@ impl Migrator for Instance {
     }
 }
 
+/// A connection named `name` to the database of `config`, over `driver`,
+/// made from the settings a child process is given; an async one lives on
+/// the tests' shared tokio runtime.
+pub fn connect(config: &Config, name: &str, driver: Driver) -> Conn {
+    let conninfo = child::conninfo(config, name);
+    match driver {
+        Driver::Sync => Conn::Sync(
+            Config::from_str(&conninfo)
+                .expect("valid connection settings")
+                .connect(postgres::NoTls)
+                .unwrap_or_else(|e| panic!("{name} cannot connect: {e}")),
+        ),
+        Driver::Async => {
+            let config =
+                tokio_postgres::Config::from_str(&conninfo).expect("valid connection settings");
+            let (client, connection) = common::runtime()
+                .block_on(config.connect(tokio_postgres::NoTls))
+                .unwrap_or_else(|e| panic!("{name} cannot connect: {e}"));
+            common::runtime().spawn(async move {
+                // It ends with an error when the connection is cut.
+                let _ = connection.await;
+            });
+            Conn::Async(client)
+        }
+    }
+}
+
 /// A run of the migrations in a thread of the test, on a connection of
-/// its own named `name`.
+/// its own named `name`, over the test's driver.
 pub struct ThreadRun {
     name: &'static str,
     handle: JoinHandle<()>,
@@ -38,10 +71,13 @@ pub struct ThreadRun {
 }
 
 impl ThreadRun {
-    pub fn start(name: &'static str, mut client: Client) -> ThreadRun {
+    /// Connects to the database of `config` as `name` over `driver`, and
+    /// starts the run.
+    pub fn start(config: &Config, name: &'static str, driver: Driver) -> ThreadRun {
+        let mut conn = connect(config, name, driver);
         let (send, result) = mpsc::channel();
         let handle = std::thread::spawn(move || {
-            let _ = send.send(crate::FIFTY.run(&mut client));
+            let _ = send.send(conn.run(crate::FIFTY.runner()));
         });
         ThreadRun {
             name,
@@ -70,21 +106,24 @@ impl Migrator for ThreadRun {
     }
 }
 
-/// The longest any state is waited for.
+/// The longest any state is waited for: the minute of
+/// [`common::wait_until`].
 const AT_MOST: Duration = Duration::from_secs(60);
 
-/// Asks `probe` until it answers, at most [`AT_MOST`]; gives up at once if
-/// `migrator` ends meanwhile.
+/// Asks `probe` until it answers, pausing between tries, at most
+/// [`AT_MOST`]; gives up at once if `migrator` ends meanwhile.
 pub fn until<T>(
-    client: &mut Client,
+    client: &mut Conn,
     what: &str,
     mut migrator: Option<&mut dyn Migrator>,
-    mut probe: impl FnMut(&mut Client) -> Option<T>,
+    mut probe: impl FnMut(&mut Conn) -> Option<T>,
 ) -> T {
+    // Set before `wait_until` sets its own, so it passes first and the
+    // panic lists the sessions.
     let deadline = Instant::now() + AT_MOST;
-    loop {
+    common::wait_until(what, || {
         if let Some(found) = probe(client) {
-            return found;
+            return Some(found);
         }
         if let Some(migrator) = migrator.as_deref_mut() {
             if let Some(how) = migrator.ended() {
@@ -100,11 +139,12 @@ pub fn until<T>(
             "waited {AT_MOST:?} in vain until {what}; sessions:\n{}",
             activity(client)
         );
-    }
+        None
+    })
 }
 
 /// The sessions of the database, one per line, for a message.
-pub fn activity(client: &mut Client) -> String {
+pub fn activity(client: &mut Conn) -> String {
     client
         .query(
             "SELECT format('%s %s %s %s/%s blocked by %s: %s', pid, application_name, state, \
@@ -123,7 +163,7 @@ pub fn activity(client: &mut Client) -> String {
 
 /// Waits until the session of `migrator` is blocked by `gate` in a query
 /// that holds `part`; returns its server process id.
-pub fn blocked(client: &mut Client, migrator: &mut dyn Migrator, gate: &Gate, part: &str) -> i32 {
+pub fn blocked(client: &mut Conn, migrator: &mut dyn Migrator, gate: &Gate, part: &str) -> i32 {
     let name = migrator.name().to_owned();
     let what = format!("{name} is blocked by the gate {} at {part:?}", gate.what());
     until(client, &what, Some(migrator), |client| {
@@ -142,7 +182,7 @@ pub fn blocked(client: &mut Client, migrator: &mut dyn Migrator, gate: &Gate, pa
 
 /// Waits until the session of `instance` has asked for the migration lock
 /// and been refused, so that it is polling for it; returns its process id.
-pub fn polling_for_lock(client: &mut Client, instance: &mut Instance) -> i32 {
+pub fn polling_for_lock(client: &mut Conn, instance: &mut Instance) -> i32 {
     let name = instance.name().to_owned();
     let what = format!("{name} is waiting for the migration lock");
     until(
@@ -153,7 +193,7 @@ pub fn polling_for_lock(client: &mut Client, instance: &mut Instance) -> i32 {
             client
                 .query_opt(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = $1 AND strpos(query, 'pg_try_advisory_lock(') > 0",
+                     AND application_name = $1 AND strpos(query, 'pg_try_advisory_lock(') > 0",
                     &[&name],
                 )
                 .unwrap()
@@ -164,7 +204,7 @@ pub fn polling_for_lock(client: &mut Client, instance: &mut Instance) -> i32 {
 
 /// Waits until server process `pid` has ended: the server noticed that
 /// its client is gone.
-pub fn gone(client: &mut Client, pid: i32) {
+pub fn gone(client: &mut Conn, pid: i32) {
     until(
         client,
         &format!("server process {pid} has ended"),
@@ -184,7 +224,7 @@ pub fn gone(client: &mut Client, pid: i32) {
 
 /// Waits until `count` sessions whose name starts with `prefix` are
 /// connected and idle.
-pub fn connected(client: &mut Client, prefix: &str, count: i64) {
+pub fn connected(client: &mut Conn, prefix: &str, count: i64) {
     until(
         client,
         &format!("{count} sessions named {prefix}* are connected"),
@@ -203,15 +243,13 @@ pub fn connected(client: &mut Client, prefix: &str, count: i64) {
     );
 }
 
-/// The server processes holding an advisory lock in the database.
-pub fn advisory_lock_holders(client: &mut Client) -> Vec<i32> {
+/// The server processes holding an advisory lock in the database: the
+/// locks [`common::ADVISORY_LOCKS`] counts, by holder.
+pub fn advisory_lock_holders(client: &mut Conn) -> Vec<i32> {
+    let query = common::ADVISORY_LOCKS.replacen("SELECT count(*)", "SELECT pid", 1);
+    assert_ne!(query, common::ADVISORY_LOCKS, "{query}");
     client
-        .query(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-             ORDER BY pid",
-            &[],
-        )
+        .query(&format!("{query} ORDER BY pid"), &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))

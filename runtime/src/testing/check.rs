@@ -4,8 +4,8 @@
 
 use super::schema::{Schema, schema};
 use super::{TestDatabase, TestError, TestServer};
-use crate::migration::{Migration, Migrations};
-use crate::runner::Runner;
+use crate::data::registry::{Migration, Migrations};
+use crate::runner::options::Runner;
 use postgres::Client;
 use std::fmt;
 
@@ -101,7 +101,7 @@ impl Problem {
         Problem {
             kind,
             version: migration.map(Migration::version),
-            path: migration.map(Migration::path),
+            path: migration.map(|m| m.up().path()),
             down_path: migration.and_then(Migration::down).map(|d| d.path()),
             message: message.into(),
             only_before: Vec::new(),
@@ -233,8 +233,11 @@ impl fmt::Display for Problem {
 /// }
 /// ```
 pub fn check_migrations(migrations: &Migrations) -> Result<Checked, TestError> {
-    let server = TestServer::shared()?;
-    Check::new(server, migrations)?.run()
+    let migrations = *migrations;
+    super::off_runtime(move || {
+        let server = TestServer::shared()?;
+        Check::new(server, &migrations)?.run()
+    })
 }
 
 /// [`check_migrations`], panicking with its error's message, which lists
@@ -256,22 +259,22 @@ pub fn assert_migrations(migrations: &Migrations) {
 }
 
 /// The state of one check.
-struct Check<'m> {
+struct Check {
     server: &'static TestServer,
-    migrations: &'m Migrations,
-    runner: Runner<'m>,
+    migrations: Migrations,
+    runner: Runner,
     db: TestDatabase<'static>,
     problems: Vec<Problem>,
     checked: Checked,
 }
 
-impl<'m> Check<'m> {
-    fn new(server: &'static TestServer, migrations: &'m Migrations) -> Result<Self, TestError> {
+impl Check {
+    fn new(server: &'static TestServer, migrations: &Migrations) -> Result<Self, TestError> {
         let runner = migrations.runner();
         let db = fresh_database(server, &runner)?;
         Ok(Check {
             server,
-            migrations,
+            migrations: *migrations,
             runner,
             db,
             problems: Vec::new(),
@@ -515,13 +518,12 @@ impl<'m> Check<'m> {
 /// of every state compared rather than appearing with the first migration.
 fn fresh_database(
     server: &'static TestServer,
-    runner: &Runner<'_>,
+    runner: &Runner,
 ) -> Result<TestDatabase<'static>, TestError> {
     let db = server.create_database()?;
     let mut client = db.connect()?;
     // Under the lock, as a run would, the tracking table is created.
-    runner
-        .locked(&mut client, |_, _, _| Ok(()))
+    crate::conversation::blocking::block_on(crate::operations::mend::prepare(runner, &mut client))
         .map_err(|e| TestError::with("cannot create the tracking table", e))?;
     Ok(db)
 }

@@ -2,8 +2,8 @@
 //! comparing two states of one database.
 
 use super::TestError;
-use crate::DEFAULT_TABLE;
-use crate::history_digest;
+use crate::conversation::sql::{DIGEST_CLEAR, DIGEST_TABLE};
+use crate::rules::table_name::DEFAULT_TABLE;
 use postgres::Client;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -129,7 +129,7 @@ pub fn schema(client: &mut Client) -> Result<Schema, TestError> {
              coalesce(to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))::oid, 0), \
              coalesce(to_regclass(quote_ident(current_schema()) || '.' || quote_ident($2))::oid, 0), \
              coalesce(to_regprocedure(quote_ident(current_schema()) || '.' || quote_ident($3) || '()')::oid, 0)",
-            &[&DEFAULT_TABLE, &history_digest::TABLE, &history_digest::CLEAR],
+            &[&DEFAULT_TABLE, &DIGEST_TABLE, &DIGEST_CLEAR],
         )
         .map_err(|e| TestError::with("cannot read the session's search_path", e))?;
     let search_path: String = row

@@ -8,7 +8,7 @@ fn main() {
     let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version()).collect();
     assert_eq!(versions, vec![1, 2, 3]);
 
-    let paths: Vec<&str> = MIGRATIONS.iter().map(|m| m.path()).collect();
+    let paths: Vec<&str> = MIGRATIONS.iter().map(|m| m.up().path()).collect();
     assert_eq!(
         paths,
         vec![
@@ -19,7 +19,7 @@ fn main() {
     );
 
     let windows = MIGRATIONS.get(3).expect("version 3 is embedded");
-    let sql = windows.sql();
+    let sql = windows.up().sql();
     assert!(!sql.contains('\r'), "CR left in {sql:?}");
     assert!(!sql.starts_with('\u{feff}'), "BOM left in {sql:?}");
     assert_eq!(

@@ -3,6 +3,17 @@
 //! instances are real processes (this test binary run again, see
 //! `child_process`), killed with SIGKILL as `kill -9` does.
 //!
+//! Each test runs twice, once per driver (`sync_driver::…` and
+//! `async_driver::…`, see `both_drivers!` in `tests/common/mod.rs`): what
+//! migrates, a child process or a run in a thread, goes through the
+//! blocking `postgres::Client` or the async `tokio_postgres::Client`, and so
+//! do the operator's runs, resumes, `mark_applied`s and `forget`s after a
+//! kill. A child takes its driver in `STOWAGE_RELIABILITY_DRIVER` (`sync`
+//! or `async`); an async child runs on a tokio runtime of its own. What
+//! watches, gates and checks is a blocking connection: it is not what is
+//! tested. A process killed is killed whatever its driver; the outcomes
+//! asserted here hold for both.
+//!
 //! The migrations are the fifty of `tests/fixtures/reliability_fifty`, the
 //! history of a small shop's schema: tables, indexes, `ALTER`s, functions
 //! with `$$` bodies, triggers, views, and no-transaction migrations that
@@ -12,15 +23,16 @@
 //! at a known point, a *gate* (an open transaction, as an application's
 //! would be) holds a lock the next statement needs, and the test watches
 //! `pg_stat_activity` until the process is blocked by that gate in that
-//! statement. Every wait is bounded and says what it waited for.
+//! statement. Every wait is bounded, polls with a pause, and says what it
+//! waited for.
 //!
 //! After each kill the test checks what an operator would: that the
-//! tracking table agrees with the schema (see `reliability/state.rs`), that
-//! no migration lock is left once the server has ended the dead session,
-//! and that the documented way on (a plain run, `resume`, `mark_applied` or
+//! tracking table agrees with the schema (see `state.rs`), that no
+//! migration lock is left once the server has ended the dead session, and
+//! that the documented way on (a plain run, `resume`, `mark_applied` or
 //! `forget`) completes the migrations.
 //!
-//! The kill points, 23 in all:
+//! The kill points, 24 in all:
 //!
 //! | where the process is killed                                   | test |
 //! |---------------------------------------------------------------|------|
@@ -47,12 +59,12 @@
 //! | in statement 3 of 3, then undone by hand and forgotten        | `kill_in_the_last_statement_then_undo_and_forget` |
 //! | `mark_applied` writing its row                                | `kill_mark_applied_while_it_writes` |
 //! | `forget` deleting the row                                     | `kill_forget_while_it_deletes` |
-//! | writing the history's digest, as the lock is released         | `kill_while_the_digest_is_written` |
+//! | writing the history's digest, in the query that releases the lock | `kill_while_the_digest_is_written` |
 //!
 //! Besides: 32 processes started together on an empty database; a
 //! connection cut (through a proxy) while the server holds a migration's
 //! `COMMIT`; and a server stopped with `pg_ctl stop -m immediate` mid-run
-//! and started again, on a throwaway server of its own.
+//! and started again, on a throwaway server of its own (one per driver).
 //!
 //! What a killed process leaves depends on one fact of PostgreSQL: the
 //! server learns that its client died only when it next reads from or
@@ -64,28 +76,30 @@
 //! the second (which ends with `COMMIT`) leaves the migration applied and
 //! recorded. A no-transaction statement commits on its own: the process
 //! killed during it leaves it completed, and its row saying it was
-//! interrupted during it. (A server can be told to check for dead clients
-//! while a query runs, `client_connection_check_interval`; the children pin
-//! it to its default, off, so that these outcomes hold on any server.)
+//! interrupted during it. The digest of the history is written in the query
+//! that releases the lock: a process killed there leaves the history as it
+//! was, and the lock is released with its session. (A server can be told to
+//! check for dead clients while a query runs,
+//! `client_connection_check_interval`; the children pin it to its default,
+//! off, so that these outcomes hold on any server.)
 
-#[path = "reliability/child.rs"]
 mod child;
-#[path = "reliability/gate.rs"]
 mod gate;
-#[path = "reliability/proxy.rs"]
 mod proxy;
-#[path = "reliability/state.rs"]
 mod state;
-#[path = "reliability/watch.rs"]
 mod watch;
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use child::Instance;
+use common::{Conn, Driver};
 use gate::Gate;
-use postgres::{Client, NoTls};
+use postgres::Config;
 use state::{Dirty, Next, State};
 use std::time::Duration;
 use stowage::testing::{TestDatabase, TestServer};
-use stowage::{Error, Violation};
+use stowage::{Error, Remedy, Stage, Violation};
 use watch::ThreadRun;
 
 static FIFTY: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/reliability_fifty");
@@ -100,28 +114,45 @@ fn child_process() {
     child::child_main();
 }
 
-/// A new database with migrations 1 to `version` applied, and a connection
-/// to it.
-fn database_at(version: i64) -> (TestDatabase<'static>, Client) {
+/// A test's database, and the driver its migrating side goes through.
+struct Db<'s> {
+    db: TestDatabase<'s>,
+    driver: Driver,
+}
+
+impl Db<'_> {
+    fn config(&self) -> &Config {
+        self.db.config()
+    }
+
+    /// A new connection over the test's driver, for a call of stowage's.
+    fn conn(&self) -> Conn {
+        common::connect(&self.db, self.driver)
+    }
+
+    /// Starts a process that runs the migrations through the test's
+    /// driver, as a program does at start-up.
+    fn start(&self, name: &str, action: &str) -> Instance {
+        Instance::start(self.config(), self.driver, name, action, false)
+    }
+}
+
+/// A new database with migrations 1 to `version` applied, whose migrating
+/// side goes through `driver`, and a blocking connection to it that
+/// watches and checks.
+fn database_at(version: i64, driver: Driver) -> (Db<'static>, Conn) {
     let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
-    let mut client = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    let mut client = common::connect(&db, Driver::Sync);
     if version > 0 {
-        FIFTY
-            .runner()
-            .target(version)
-            .run(&mut client)
+        client
+            .run(FIFTY.runner().target(version))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    (db, client)
+    (Db { db, driver }, client)
 }
 
-/// Starts a process that runs the migrations, as a program does at start-up.
-fn start(db: &TestDatabase<'_>, name: &str, action: &str) -> Instance {
-    Instance::start(db.config(), name, action, false)
-}
-
-fn assert_no_lock(client: &mut Client) {
+fn assert_no_lock(client: &mut Conn) {
     assert_eq!(
         watch::advisory_lock_holders(client),
         [] as [i32; 0],
@@ -132,7 +163,7 @@ fn assert_no_lock(client: &mut Client) {
 /// Kills `instance` (blocked as server process `pid`), releases `gate`,
 /// waits until the server has ended the dead session, and checks that no
 /// lock is left.
-fn kill_and_release(client: &mut Client, instance: Instance, gate: Gate, pid: i32) {
+fn kill_and_release(client: &mut Conn, instance: Instance, gate: Gate, pid: i32) {
     instance.kill();
     gate.release();
     watch::gone(client, pid);
@@ -141,48 +172,60 @@ fn kill_and_release(client: &mut Client, instance: Instance, gate: Gate, pid: i3
 
 /// Waits until `instance` is blocked by `gate` at `at`, then
 /// [`kill_and_release`].
-fn kill_at(client: &mut Client, mut instance: Instance, gate: Gate, at: &str) {
+fn kill_at(client: &mut Conn, mut instance: Instance, gate: Gate, at: &str) {
     let pid = watch::blocked(client, &mut instance, &gate, at);
     kill_and_release(client, instance, gate, pid);
 }
 
-/// The operator's last step: a run (or, with `resume`, a resume) that
-/// applies migrations `from` to 50, leaving the schema complete, the
-/// tracking table true, no lock, and nothing for a further run to do.
-fn completes(client: &mut Client, resume: bool, from: i64) {
+/// The operator's last step, through the test's driver: a run (or, with
+/// `resume`, a resume) that applies migrations `from` to 50, leaving the
+/// schema complete, the tracking table true, no lock, and nothing for a
+/// further run to do.
+fn completes(db: &Db<'_>, client: &mut Conn, resume: bool, from: i64) {
     let runner = FIFTY.runner().lock_wait_timeout(Duration::from_secs(60));
+    let mut operator = db.conn();
     let outcome = if resume {
-        runner.resume(client)
+        operator.resume(runner)
     } else {
-        runner.run(client)
+        operator.run(runner)
     };
     let report = outcome.unwrap_or_else(|e| panic!("the run after the kill failed: {e}"));
-    let applied: Vec<i64> = report.applied().iter().map(|a| a.version()).collect();
-    assert_eq!(applied, (from..=50).collect::<Vec<_>>());
+    assert_eq!(common::versions(&report), (from..=50).collect::<Vec<_>>());
     assert_eq!(state::check(client), State::COMPLETE);
-    assert!(FIFTY.run(client).unwrap().is_empty());
+    assert!(operator.run(FIFTY.runner()).unwrap().is_empty());
     assert_no_lock(client);
 }
 
-/// What a plain run says of the dirty migration: it must refuse.
-fn refused_as_dirty(client: &mut Client, version: i64) -> String {
-    match FIFTY.run(client) {
-        Err(Error::History(e)) => {
-            assert!(
-                matches!(e.violations(), [Violation::Dirty { version: v, .. }] if *v == version),
-                "{e}"
-            );
-            e.to_string()
-        }
-        other => panic!("expected a refusal of dirty migration {version}, got {other:?}"),
+/// The violation of migration `version`, interrupted (no error recorded)
+/// after `done` of its `total` statements.
+fn interrupted(version: i64, done: usize, total: usize) -> Violation {
+    Violation::Dirty {
+        version,
+        path: FIFTY.get(version).unwrap().up().path().to_owned(),
+        statements_done: done,
+        statements_total: total,
+        error: None,
     }
 }
 
-fn exists(client: &mut Client, relation: &str) -> bool {
-    client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
-        .unwrap()
-        .get(0)
+/// What a plain run through the test's driver says of the dirty
+/// migration: it must refuse, naming only it, interrupted after `done` of
+/// its `total` statements, and offer to resume it at the statement after.
+fn refused_as_dirty(db: &Db<'_>, version: i64, done: usize, total: usize) {
+    match db.conn().run(FIFTY.runner()) {
+        Err(Error::History(e)) => {
+            assert_eq!(e.violations(), [interrupted(version, done, total)], "{e}");
+            assert_eq!(
+                e.violations()[0].remedies().first(),
+                Some(&Remedy::Resume {
+                    version,
+                    from_statement: done + 1
+                }),
+                "{e}"
+            );
+        }
+        other => panic!("expected a refusal of dirty migration {version}, got {other:?}"),
+    }
 }
 
 fn dirty(version: i64, done: usize, total: usize, next: Next) -> State {
@@ -201,12 +244,11 @@ fn dirty(version: i64, done: usize, total: usize, next: Next) -> State {
 // ---------------------------------------------------------------------------
 // Many processes at once.
 
-#[test]
-fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once() {
-    let (db, mut client) = database_at(0);
+fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once(driver: Driver) {
+    let (db, mut client) = database_at(0, driver);
     let processes = 32;
     let mut crowd: Vec<Instance> = (0..processes)
-        .map(|i| Instance::start(db.config(), &format!("crowd-{i:02}"), "run", true))
+        .map(|i| Instance::start(db.config(), driver, &format!("crowd-{i:02}"), "run", true))
         .collect();
     // All are connected and waiting on their input: let them go at once.
     watch::connected(&mut client, "crowd-", processes);
@@ -228,11 +270,12 @@ fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once() {
         1,
         "the first to take the lock applies all fifty; the others find nothing to do"
     );
-    let rows: i64 = client
-        .query_one("SELECT count(*) FROM stowage_migrations WHERE success", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 50);
+    let rows = common::tracked(&mut client, TRACKING);
+    assert_eq!(rows.len(), 50, "{rows:#?}");
+    assert_eq!(
+        common::applied_versions(&mut client),
+        (1..=50).collect::<Vec<_>>()
+    );
     assert_eq!(state::check(&mut client), State::COMPLETE);
     assert_no_lock(&mut client);
 }
@@ -240,28 +283,26 @@ fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once() {
 // ---------------------------------------------------------------------------
 // Killed before applying anything.
 
-#[test]
-fn kill_in_the_quick_check() {
-    let (db, mut client) = database_at(5);
+fn kill_in_the_quick_check(driver: Driver) {
+    let (db, mut client) = database_at(5, driver);
     let gate = Gate::exclusive(db.config(), DIGEST);
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "stowage_digest");
     assert_no_lock(&mut client); // the quick check runs before the lock is taken
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::at(5));
-    completes(&mut client, false, 6);
+    completes(&db, &mut client, false, 6);
 }
 
-#[test]
-fn kill_while_creating_the_tracking_table() {
-    let (db, mut client) = database_at(0);
+fn kill_while_creating_the_tracking_table(driver: Driver) {
+    let (db, mut client) = database_at(0, driver);
     // Another session is creating a table of that name and has not
     // committed: the run's CREATE TABLE waits to see whether it will.
     let gate = Gate::creating(
         db.config(),
         "CREATE TABLE public.stowage_migrations (version bigint PRIMARY KEY)",
     );
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "CREATE TABLE");
     assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
     migrator.kill();
@@ -269,45 +310,42 @@ fn kill_while_creating_the_tracking_table() {
     watch::gone(&mut client, pid);
     assert_no_lock(&mut client);
     // The dead process's CREATE TABLE went through once the gate rolled back.
-    assert!(exists(&mut client, TRACKING));
+    assert!(common::table_exists(&mut client, TRACKING));
     assert_eq!(state::check(&mut client), State::at(0));
-    completes(&mut client, false, 1);
+    completes(&db, &mut client, false, 1);
 }
 
-#[test]
-fn kill_a_resume_while_it_reads_the_history() {
-    let (db, mut client) = database_at(15);
+fn kill_a_resume_while_it_reads_the_history(driver: Driver) {
+    let (db, mut client) = database_at(15, driver);
     let gate = Gate::exclusive(db.config(), TRACKING);
-    let mut migrator = start(&db, "migrator", "resume");
+    let mut migrator = db.start("migrator", "resume");
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "ORDER BY version");
     assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::at(15));
-    completes(&mut client, false, 16);
+    completes(&db, &mut client, false, 16);
 }
 
-#[test]
-fn kill_while_the_digest_is_written() {
-    let (db, mut client) = database_at(50);
+fn kill_while_the_digest_is_written(driver: Driver) {
+    let (db, mut client) = database_at(50, driver);
     let gate = Gate::blocking_writes(db.config(), DIGEST);
-    let mut migrator = start(&db, "migrator", "resume");
+    let mut migrator = db.start("migrator", "resume");
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "pg_advisory_unlock");
     assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::COMPLETE);
-    completes(&mut client, false, 51);
+    completes(&db, &mut client, false, 51);
 }
 
 // ---------------------------------------------------------------------------
 // Killed around the lock, with two instances.
 
-#[test]
-fn kill_an_instance_waiting_for_the_lock() {
-    let (db, mut client) = database_at(15);
+fn kill_an_instance_waiting_for_the_lock(driver: Driver) {
+    let (db, mut client) = database_at(15, driver);
     let gate = Gate::reading(db.config(), "products");
-    let mut holder = start(&db, "holder", "run");
+    let mut holder = db.start("holder", "run");
     let holder_pid = watch::blocked(&mut client, &mut holder, &gate, "ADD COLUMN sku");
-    let mut waiter = start(&db, "waiter", "run");
+    let mut waiter = db.start("waiter", "run");
     let waiter_pid = watch::polling_for_lock(&mut client, &mut waiter);
     waiter.kill();
     watch::gone(&mut client, waiter_pid);
@@ -319,18 +357,17 @@ fn kill_an_instance_waiting_for_the_lock() {
     assert_no_lock(&mut client);
 }
 
-#[test]
-fn kill_the_lock_holder_while_another_instance_waits() {
-    let (db, mut client) = database_at(8);
+fn kill_the_lock_holder_while_another_instance_waits(driver: Driver) {
+    let (db, mut client) = database_at(8, driver);
     let gate = Gate::writing(db.config(), "orders");
-    let mut holder = start(&db, "holder", "run");
+    let mut holder = db.start("holder", "run");
     let holder_pid = watch::blocked(
         &mut client,
         &mut holder,
         &gate,
         "CREATE TRIGGER orders_audit",
     );
-    let mut waiter = start(&db, "waiter", "run");
+    let mut waiter = db.start("waiter", "run");
     watch::polling_for_lock(&mut client, &mut waiter);
     holder.kill();
     gate.release();
@@ -343,13 +380,12 @@ fn kill_the_lock_holder_while_another_instance_waits() {
     assert_no_lock(&mut client);
 }
 
-#[test]
-fn kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits() {
-    let (db, mut client) = database_at(19);
+fn kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits(driver: Driver) {
+    let (db, mut client) = database_at(19, driver);
     let gate = Gate::writing(db.config(), "orders");
-    let mut holder = start(&db, "holder", "run");
+    let mut holder = db.start("holder", "run");
     let holder_pid = watch::blocked(&mut client, &mut holder, &gate, "orders_placed_at_idx");
-    let mut waiter = start(&db, "waiter", "run");
+    let mut waiter = db.start("waiter", "run");
     watch::polling_for_lock(&mut client, &mut waiter);
     holder.kill();
     gate.release();
@@ -357,51 +393,63 @@ fn kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits() {
     // The waiter takes the lock, finds migration 20 dirty and refuses.
     let outcome = waiter.finish(child::FINISH_WITHIN);
     assert!(!outcome.status.success(), "{}", outcome.describe());
-    let error = outcome.error().expect("the waiter's error");
-    for part in [
-        "migration 20 (index_orders_concurrently) is dirty",
-        "interrupted during statement 2 of 3",
-        "Runner::resume",
-    ] {
-        assert!(error.contains(part), "{part:?} not in {error}");
-    }
+    let error = outcome.error_json().expect("the waiter's error");
+    // Interrupted during statement 2 of 3; resume it from there.
+    let violation = interrupted(20, 1, 3);
+    assert_eq!(error["kind"], "history", "{error:#}");
+    assert_eq!(
+        error["violations"],
+        serde_json::json!([violation]),
+        "{error:#}"
+    );
+    assert_eq!(
+        error["remedies"][0],
+        serde_json::json!(Remedy::Resume {
+            version: 20,
+            from_statement: 2
+        }),
+        "{error:#}"
+    );
+    // The message the operator reads says so.
+    let message = outcome.error().expect("the waiter's error message");
+    assert!(
+        message.contains(&violation.to_string()),
+        "{violation} not in {message}"
+    );
     assert_no_lock(&mut client);
     assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::Completed));
     // Statement 2 is `CREATE INDEX CONCURRENTLY IF NOT EXISTS`: resuming
     // runs it again harmlessly.
-    completes(&mut client, true, 20);
+    completes(&db, &mut client, true, 20);
 }
 
 // ---------------------------------------------------------------------------
 // Killed inside a migration's transaction.
 
-#[test]
-fn kill_at_the_first_statement_of_a_migration() {
-    let (db, mut client) = database_at(1);
+fn kill_at_the_first_statement_of_a_migration(driver: Driver) {
+    let (db, mut client) = database_at(1, driver);
     let gate = Gate::writing(db.config(), "accounts");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "CREATE TABLE users");
     assert_eq!(state::check(&mut client), State::at(1));
-    completes(&mut client, false, 2);
+    completes(&db, &mut client, false, 2);
 }
 
-#[test]
-fn kill_after_some_statements_of_a_migration() {
-    let (db, mut client) = database_at(24);
+fn kill_after_some_statements_of_a_migration(driver: Driver) {
+    let (db, mut client) = database_at(24, driver);
     let gate = Gate::reading(db.config(), "products");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     // Statements 1 and 2 created reviews and its index; 3 waits.
     kill_at(&mut client, migrator, gate, "ADD COLUMN rating_avg");
     assert_eq!(state::check(&mut client), State::at(24));
-    assert!(!exists(&mut client, "public.reviews"));
-    completes(&mut client, false, 25);
+    assert!(!common::table_exists(&mut client, "public.reviews"));
+    completes(&db, &mut client, false, 25);
 }
 
-#[test]
-fn kill_between_a_function_and_its_trigger() {
-    let (db, mut client) = database_at(8);
+fn kill_between_a_function_and_its_trigger(driver: Driver) {
+    let (db, mut client) = database_at(8, driver);
     let gate = Gate::writing(db.config(), "orders");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "CREATE TRIGGER orders_audit");
     assert_eq!(state::check(&mut client), State::at(8));
     let function: bool = client
@@ -409,28 +457,26 @@ fn kill_between_a_function_and_its_trigger() {
         .unwrap()
         .get(0);
     assert!(!function, "the function of the killed migration is left");
-    completes(&mut client, false, 9);
+    completes(&db, &mut client, false, 9);
 }
 
-#[test]
-fn kill_late_in_a_long_run() {
-    let (db, mut client) = database_at(30);
+fn kill_late_in_a_long_run(driver: Driver) {
+    let (db, mut client) = database_at(30, driver);
     let gate = Gate::reading(db.config(), "shipments");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     // The process applies 31 to 44, then waits in 45.
     kill_at(&mut client, migrator, gate, "ADD COLUMN delivered_at");
     assert_eq!(state::check(&mut client), State::at(44));
-    completes(&mut client, false, 45);
+    completes(&db, &mut client, false, 45);
 }
 
-#[test]
-fn kill_in_a_backfill_waiting_for_a_row_lock() {
-    let (db, mut client) = database_at(25);
+fn kill_in_a_backfill_waiting_for_a_row_lock(driver: Driver) {
+    let (db, mut client) = database_at(25, driver);
     client
         .batch_execute("INSERT INTO products (name, price_cents) VALUES ('kettle', 2500)")
         .unwrap();
     let gate = Gate::locking_rows(db.config(), "SELECT id FROM products FOR UPDATE");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "UPDATE products SET sku");
     assert_eq!(state::check(&mut client), State::at(25));
     let sku: Option<String> = client
@@ -438,7 +484,7 @@ fn kill_in_a_backfill_waiting_for_a_row_lock() {
         .unwrap()
         .get(0);
     assert_eq!(sku, None, "the backfill was rolled back");
-    completes(&mut client, false, 26);
+    completes(&db, &mut client, false, 26);
     let sku: Option<String> = client
         .query_one("SELECT sku FROM products", &[])
         .unwrap()
@@ -449,23 +495,21 @@ fn kill_in_a_backfill_waiting_for_a_row_lock() {
 // ---------------------------------------------------------------------------
 // Killed while a migration's tracking row is written.
 
-#[test]
-fn kill_while_the_first_row_of_a_run_is_written() {
-    let (db, mut client) = database_at(42);
+fn kill_while_the_first_row_of_a_run_is_written(driver: Driver) {
+    let (db, mut client) = database_at(42, driver);
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "'user_preferences'");
     // The row and COMMIT were sent in one query before the kill: the
     // server committed the migration with its row.
     assert_eq!(state::check(&mut client), State::at(43));
-    completes(&mut client, false, 44);
+    completes(&db, &mut client, false, 44);
 }
 
-#[test]
-fn kill_while_a_row_mid_run_is_written() {
-    let (db, mut client) = database_at(36);
+fn kill_while_a_row_mid_run_is_written(driver: Driver) {
+    let (db, mut client) = database_at(36, driver);
     let in_migration = Gate::exclusive(db.config(), "products");
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     // The process applied 37 and waits in 38; block writes to the tracking
     // table, then let 38 go on to its row.
     watch::blocked(
@@ -478,60 +522,53 @@ fn kill_while_a_row_mid_run_is_written() {
     in_migration.release();
     kill_at(&mut client, migrator, at_row, "'active_products'");
     assert_eq!(state::check(&mut client), State::at(38));
-    completes(&mut client, false, 39);
+    completes(&db, &mut client, false, 39);
 }
 
 // ---------------------------------------------------------------------------
 // Killed in a no-transaction migration.
 
-#[test]
-fn kill_while_a_no_transaction_migration_records_its_start() {
-    let (db, mut client) = database_at(11);
+fn kill_while_a_no_transaction_migration_records_its_start(driver: Driver) {
+    let (db, mut client) = database_at(11, driver);
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "'index_payments'");
     assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::NotRun));
-    let message = refused_as_dirty(&mut client, 12);
-    assert!(
-        message.contains("interrupted during statement 1 of 2"),
-        "{message}"
-    );
+    // Interrupted during statement 1 of 2.
+    refused_as_dirty(&db, 12, 0, 2);
     // Nothing of it ran: resume.
-    completes(&mut client, true, 12);
+    completes(&db, &mut client, true, 12);
 }
 
-#[test]
-fn kill_in_a_concurrent_index_build() {
-    let (db, mut client) = database_at(11);
+fn kill_in_a_concurrent_index_build(driver: Driver) {
+    let (db, mut client) = database_at(11, driver);
     let gate = Gate::writing(db.config(), "payments");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "payments_order_idx");
     // The build finished after the process died; the row cannot know.
     assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::Completed));
-    refused_as_dirty(&mut client, 12);
+    refused_as_dirty(&db, 12, 0, 2);
     // Statement 1 would fail on the index it built: drop it, then resume.
     client
         .batch_execute("DROP INDEX payments_order_idx")
         .unwrap();
-    completes(&mut client, true, 12);
+    completes(&db, &mut client, true, 12);
 }
 
-#[test]
-fn kill_in_a_statement_written_to_run_again() {
-    let (db, mut client) = database_at(19);
+fn kill_in_a_statement_written_to_run_again(driver: Driver) {
+    let (db, mut client) = database_at(19, driver);
     let gate = Gate::writing(db.config(), "orders");
-    let migrator = start(&db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "orders_placed_at_idx");
     assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::Completed));
     // `IF NOT EXISTS`: resuming at statement 2 is harmless.
-    completes(&mut client, true, 20);
+    completes(&db, &mut client, true, 20);
 }
 
-#[test]
-fn kill_while_progress_is_recorded() {
-    let (db, mut client) = database_at(19);
+fn kill_while_progress_is_recorded(driver: Driver) {
+    let (db, mut client) = database_at(19, driver);
     let in_statement = Gate::writing(db.config(), "order_items");
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     watch::blocked(
         &mut client,
         &mut migrator,
@@ -542,14 +579,13 @@ fn kill_while_progress_is_recorded() {
     in_statement.release();
     kill_at(&mut client, migrator, at_row, "'index_orders_concurrently'");
     assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::NotRun));
-    completes(&mut client, true, 20);
+    completes(&db, &mut client, true, 20);
 }
 
-#[test]
-fn kill_while_the_last_statement_is_recorded_applied() {
-    let (db, mut client) = database_at(32);
+fn kill_while_the_last_statement_is_recorded_applied(driver: Driver) {
+    let (db, mut client) = database_at(32, driver);
     let in_statement = Gate::writing(db.config(), "audit_log");
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     watch::blocked(
         &mut client,
         &mut migrator,
@@ -563,14 +599,13 @@ fn kill_while_the_last_statement_is_recorded_applied() {
     // there is no separate record of that statement's progress to be
     // caught between.
     assert_eq!(state::check(&mut client), State::at(33));
-    completes(&mut client, false, 34);
+    completes(&db, &mut client, false, 34);
 }
 
-#[test]
-fn kill_then_terminate_the_orphaned_index_build() {
-    let (db, mut client) = database_at(29);
+fn kill_then_terminate_the_orphaned_index_build(driver: Driver) {
+    let (db, mut client) = database_at(29, driver);
     let gate = Gate::writing(db.config(), "shipments");
-    let mut migrator = start(&db, "migrator", "run");
+    let mut migrator = db.start("migrator", "run");
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "shipments_tracking_idx");
     migrator.kill();
     // The operator ends the dead process's session before the build goes on.
@@ -587,44 +622,42 @@ fn kill_then_terminate_the_orphaned_index_build() {
     client
         .batch_execute("DROP INDEX shipments_tracking_idx")
         .unwrap();
-    completes(&mut client, true, 30);
+    completes(&db, &mut client, true, 30);
 }
 
 /// Kills a run in migration 24's only statement, which completes after.
-fn killed_in_the_only_statement(db: &TestDatabase<'_>, client: &mut Client) {
+fn killed_in_the_only_statement(db: &Db<'_>, client: &mut Conn) {
     let gate = Gate::writing(db.config(), "products");
-    let migrator = start(db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(client, migrator, gate, "products_sku_lower_idx");
     assert_eq!(state::check(client), dirty(24, 0, 1, Next::Completed));
 }
 
-#[test]
-fn kill_in_the_only_statement_then_mark_applied() {
-    let (db, mut client) = database_at(23);
+fn kill_in_the_only_statement_then_mark_applied(driver: Driver) {
+    let (db, mut client) = database_at(23, driver);
     killed_in_the_only_statement(&db, &mut client);
     // The index is complete and valid: the migration is done.
-    assert!(FIFTY.runner().mark_applied(&mut client, 24).unwrap());
+    assert!(db.conn().mark_applied(FIFTY.runner(), 24).unwrap());
     assert_eq!(state::check(&mut client), State::at(24));
-    completes(&mut client, false, 25);
+    completes(&db, &mut client, false, 25);
 }
 
-#[test]
-fn kill_mark_applied_while_it_writes() {
-    let (db, mut client) = database_at(23);
+fn kill_mark_applied_while_it_writes(driver: Driver) {
+    let (db, mut client) = database_at(23, driver);
     killed_in_the_only_statement(&db, &mut client);
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let operator = start(&db, "operator", "mark_applied:24");
+    let operator = db.start("operator", "mark_applied:24");
     kill_at(&mut client, operator, gate, "'index_products_sku_lower'");
     // Its row was sent before the kill and committed after.
     assert_eq!(state::check(&mut client), State::at(24));
-    completes(&mut client, false, 25);
+    completes(&db, &mut client, false, 25);
 }
 
 /// Kills a run in migration 30's last statement, which completes after,
 /// then undoes the migration by hand.
-fn killed_in_the_last_statement_and_undone(db: &TestDatabase<'_>, client: &mut Client) {
+fn killed_in_the_last_statement_and_undone(db: &Db<'_>, client: &mut Conn) {
     let gate = Gate::writing(db.config(), "shipments");
-    let migrator = start(db, "migrator", "run");
+    let migrator = db.start("migrator", "run");
     kill_at(client, migrator, gate, "shipments_tracking_idx");
     assert_eq!(state::check(client), dirty(30, 2, 3, Next::Completed));
     client
@@ -632,40 +665,35 @@ fn killed_in_the_last_statement_and_undone(db: &TestDatabase<'_>, client: &mut C
         .unwrap();
 }
 
-#[test]
-fn kill_in_the_last_statement_then_undo_and_forget() {
-    let (db, mut client) = database_at(29);
+fn kill_in_the_last_statement_then_undo_and_forget(driver: Driver) {
+    let (db, mut client) = database_at(29, driver);
     killed_in_the_last_statement_and_undone(&db, &mut client);
-    FIFTY.runner().forget(&mut client, 30).unwrap();
+    db.conn().forget(FIFTY.runner(), 30).unwrap();
     assert_eq!(state::check(&mut client), State::at(29));
-    completes(&mut client, false, 30);
+    completes(&db, &mut client, false, 30);
 }
 
-#[test]
-fn kill_forget_while_it_deletes() {
-    let (db, mut client) = database_at(29);
+fn kill_forget_while_it_deletes(driver: Driver) {
+    let (db, mut client) = database_at(29, driver);
     killed_in_the_last_statement_and_undone(&db, &mut client);
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let operator = start(&db, "operator", "forget:30");
+    let operator = db.start("operator", "forget:30");
     kill_at(&mut client, operator, gate, "DELETE FROM");
     assert_eq!(state::check(&mut client), State::at(29));
-    completes(&mut client, false, 30);
+    completes(&db, &mut client, false, 30);
 }
 
 // ---------------------------------------------------------------------------
 // The connection cut, as by the network.
 
-#[test]
-fn a_connection_cut_while_committing_is_not_reported_as_rolled_back() {
-    let (db, mut client) = database_at(42);
+fn a_connection_cut_while_committing_is_not_reported_as_rolled_back(driver: Driver) {
+    let (db, mut client) = database_at(42, driver);
     let Some(proxy) = proxy::Proxy::start(db.config()) else {
         eprintln!("skipped: the proxy needs a server reached through a Unix socket");
         return;
     };
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let mut config = proxy.config(db.config());
-    config.application_name("migrator");
-    let mut migrator = ThreadRun::start("migrator", config.connect(NoTls).unwrap());
+    let mut migrator = ThreadRun::start(&proxy.config(db.config()), "migrator", driver);
     // Migration 43's row and COMMIT are sent; the server waits to write the row.
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "'user_preferences'");
     proxy.cut();
@@ -677,8 +705,10 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back() {
     assert_eq!(state::check(&mut client), State::at(43));
     let error = outcome.expect_err("the run lost its connection");
     let message = error.to_string();
+    // Lost after COMMIT was sent: whether it committed is unknown to the run.
     assert!(
-        matches!(&error, Error::Migration(e) if e.version() == 43),
+        matches!(&error, Error::Migration(e)
+            if e.version() == 43 && *e.stage() == Stage::Commit { down: false }),
         "{error:?}"
     );
     assert!(message.contains("connection"), "{message}");
@@ -686,7 +716,7 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back() {
         !message.contains("rolled back"),
         "the run cannot know that the migration was rolled back, and it was not: {message}"
     );
-    completes(&mut client, false, 44);
+    completes(&db, &mut client, false, 44);
 }
 
 // ---------------------------------------------------------------------------
@@ -696,46 +726,45 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back() {
 /// trusts every local connection and never asks for it); no error may show it.
 const PASSWORD: &str = "s3cret-never-shown";
 
-/// Runs the migrations of `db` (at `version`) in a thread until it is
-/// blocked by the gate `gate` opens at `at`, stops the server immediately,
-/// starts it again, and returns the run's error and a new connection.
+/// Runs the migrations of `db` (at `version`) through `driver` in a thread
+/// until it is blocked by the gate `gate` opens at `at`, stops the server
+/// immediately, starts it again, and returns the run's error and a new
+/// blocking connection.
 fn stopped_mid_run(
     server: &TestServer,
     db: &TestDatabase<'_>,
+    driver: Driver,
     version: i64,
     gate: impl FnOnce() -> Gate,
     at: &str,
-) -> (Error, Client) {
+) -> (Error, Conn) {
     // The throwaway server commits asynchronously; these sessions' commits
     // must survive the stop, as on a production server.
-    let mut client = db.connect().unwrap();
+    let mut client = common::connect(db, Driver::Sync);
     client
         .batch_execute(&format!(
             "ALTER DATABASE \"{}\" SET synchronous_commit = on",
             db.name()
         ))
         .unwrap();
-    let mut client = db.connect().unwrap();
-    FIFTY
-        .runner()
-        .target(version)
-        .run(&mut client)
+    let mut client = common::connect(db, Driver::Sync);
+    client
+        .run(FIFTY.runner().target(version))
         .unwrap_or_else(|e| panic!("{e}"));
     let gate = gate();
     let mut config = db.config().clone();
-    config.application_name("migrator").password(PASSWORD);
-    let mut migrator = ThreadRun::start("migrator", config.connect(NoTls).unwrap());
+    config.password(PASSWORD);
+    let mut migrator = ThreadRun::start(&config, "migrator", driver);
     watch::blocked(&mut client, &mut migrator, &gate, at);
     server.stop_immediately().unwrap_or_else(|e| panic!("{e}"));
     let outcome = migrator.finish();
     let error = outcome.expect_err("the run must fail when the server stops");
     server.start_again().unwrap_or_else(|e| panic!("{e}"));
-    let client = db.connect().unwrap();
+    let client = common::connect(db, Driver::Sync);
     (error, client)
 }
 
-#[test]
-fn a_server_stopped_mid_run_keeps_only_what_committed() {
+fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     if std::env::var("DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
         eprintln!("skipped: stopping the server needs a throwaway one, and DATABASE_URL is set");
         return;
@@ -748,13 +777,14 @@ fn a_server_stopped_mid_run_keeps_only_what_committed() {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
+        driver,
         24,
         || Gate::reading(db.config(), "products"),
         "ADD COLUMN rating_avg",
     );
     let message = error.to_string();
     assert!(
-        matches!(&error, Error::Migration(e) if e.version() == 25),
+        matches!(&error, Error::Migration(e) if e.version() == 25 && *e.stage() == Stage::Up),
         "{error:?}"
     );
     assert!(
@@ -763,7 +793,8 @@ fn a_server_stopped_mid_run_keeps_only_what_committed() {
     );
     assert!(!message.contains(PASSWORD), "{message}");
     assert_eq!(state::check(&mut client), State::at(24));
-    completes(&mut client, false, 25);
+    let db = Db { db, driver };
+    completes(&db, &mut client, false, 25);
     drop(client);
     drop(db);
 
@@ -772,6 +803,7 @@ fn a_server_stopped_mid_run_keeps_only_what_committed() {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
+        driver,
         29,
         || Gate::writing(db.config(), "shipments"),
         "shipments_tracking_idx",
@@ -779,9 +811,9 @@ fn a_server_stopped_mid_run_keeps_only_what_committed() {
     let message = error.to_string();
     match &error {
         Error::Migration(e) => {
-            let statement = e
-                .statement()
-                .expect("a no-transaction migration's statement");
+            let Stage::Statement(statement) = e.stage() else {
+                panic!("expected a no-transaction migration's statement: {error:?}");
+            };
             assert_eq!((e.version(), statement.number, statement.total), (30, 3, 3));
             assert!(e.not_recorded().is_some(), "{message}");
         }
@@ -800,7 +832,8 @@ fn a_server_stopped_mid_run_keeps_only_what_committed() {
     client
         .batch_execute("DROP INDEX shipments_tracking_idx")
         .unwrap();
-    completes(&mut client, true, 30);
+    let db = Db { db, driver };
+    completes(&db, &mut client, true, 30);
 }
 
 #[test]
@@ -837,3 +870,33 @@ fn stopping_the_server_of_database_url_is_refused() {
     let db = server.create_database().unwrap();
     db.connect().unwrap().batch_execute("SELECT 1").unwrap();
 }
+
+both_drivers!(
+    thirty_two_processes_started_together_apply_each_of_fifty_migrations_once,
+    kill_in_the_quick_check,
+    kill_while_creating_the_tracking_table,
+    kill_a_resume_while_it_reads_the_history,
+    kill_while_the_digest_is_written,
+    kill_an_instance_waiting_for_the_lock,
+    kill_the_lock_holder_while_another_instance_waits,
+    kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits,
+    kill_at_the_first_statement_of_a_migration,
+    kill_after_some_statements_of_a_migration,
+    kill_between_a_function_and_its_trigger,
+    kill_late_in_a_long_run,
+    kill_in_a_backfill_waiting_for_a_row_lock,
+    kill_while_the_first_row_of_a_run_is_written,
+    kill_while_a_row_mid_run_is_written,
+    kill_while_a_no_transaction_migration_records_its_start,
+    kill_in_a_concurrent_index_build,
+    kill_in_a_statement_written_to_run_again,
+    kill_while_progress_is_recorded,
+    kill_while_the_last_statement_is_recorded_applied,
+    kill_then_terminate_the_orphaned_index_build,
+    kill_in_the_only_statement_then_mark_applied,
+    kill_mark_applied_while_it_writes,
+    kill_in_the_last_statement_then_undo_and_forget,
+    kill_forget_while_it_deletes,
+    a_connection_cut_while_committing_is_not_reported_as_rolled_back,
+    a_server_stopped_mid_run_keeps_only_what_committed,
+);

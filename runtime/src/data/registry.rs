@@ -1,16 +1,26 @@
-//! The registry `embed_migrations!` expands to.
+//! The registry `embed_migrations!` expands to: the migrations of one
+//! folder, as the build read and checked them.
 
-use crate::LineColumn;
-use crate::error::Error;
-use crate::report::Report;
-use crate::runner::Runner;
+use crate::data::line_column::LineColumn;
 use std::fmt;
 use std::time::Duration;
 
 /// The migrations stowed in the binary, sorted by version.
 ///
-/// Made by [`embed_migrations!`](crate::embed_migrations); run them with
-/// [`run`](Migrations::run) or, with options, [`runner`](Migrations::runner).
+/// Made by [`embed_migrations!`](crate::embed_migrations); apply them with
+/// [`run`](Migrations::run) or, with options, through
+/// [`runner`](Migrations::runner). It is a small `Copy` value pointing at
+/// static data, so it can be passed around and stored freely.
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+///
+/// let first = MIGRATIONS.iter().next().unwrap();
+/// assert_eq!(first.version(), 1);
+/// assert!(first.up().path().ends_with("migrations/0001_create_accounts.sql"));
+/// assert!(MIGRATIONS.get(6).and_then(|m| m.down()).is_some());
+/// ```
+#[derive(Clone, Copy)]
 pub struct Migrations {
     list: &'static [Migration],
     digest: &'static str,
@@ -20,17 +30,6 @@ impl Migrations {
     #[doc(hidden)]
     pub const fn __new(list: &'static [Migration], digest: &'static str) -> Self {
         Migrations { list, digest }
-    }
-
-    /// Applies every pending migration with the default options; see
-    /// [`Runner::run`].
-    pub fn run(&self, client: &mut postgres::Client) -> Result<Report, Error> {
-        self.runner().run(client)
-    }
-
-    /// A runner with the default options, to be changed by its builder methods.
-    pub fn runner(&self) -> Runner<'_> {
-        Runner::new(self)
     }
 
     /// The migrations in version order.
@@ -44,6 +43,11 @@ impl Migrations {
         list.binary_search_by_key(&version, Migration::version)
             .ok()
             .map(|i| &list[i])
+    }
+
+    /// The newest migration (never `None` for a registry the macro made).
+    pub fn newest(&self) -> Option<&'static Migration> {
+        self.list.last()
     }
 
     /// How many migrations there are.
@@ -69,17 +73,34 @@ impl fmt::Debug for Migrations {
     }
 }
 
+impl IntoIterator for Migrations {
+    type Item = &'static Migration;
+    type IntoIter = std::slice::Iter<'static, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
 impl IntoIterator for &Migrations {
     type Item = &'static Migration;
     type IntoIter = std::slice::Iter<'static, Migration>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.iter()
+        self.list.iter()
     }
 }
 
-/// One migration: a version, a name, its SQL and, if it has one, its down
-/// script.
+/// One migration: a version, a name, its up script and, if it has one, its
+/// down script.
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+///
+/// let m = MIGRATIONS.get(6).unwrap();
+/// assert_eq!((m.version(), m.name()), (6, "add_users_last_login"));
+/// assert!(m.up().sql().contains("last_login"));
+/// ```
 pub struct Migration {
     version: i64,
     name: &'static str,
@@ -108,28 +129,7 @@ impl Migration {
         self.name
     }
 
-    /// The file's path relative to the crate root, e.g. `migrations/007_add_users.sql`.
-    pub fn path(&self) -> &'static str {
-        self.up.path
-    }
-
-    /// The SQL, with any BOM removed and CRLF turned into LF.
-    pub fn sql(&self) -> &'static str {
-        self.up.sql
-    }
-
-    /// SHA-256 of [`sql`](Migration::sql), lower-case hex.
-    pub fn checksum(&self) -> &'static str {
-        self.up.checksum
-    }
-
-    /// Whether it runs in a transaction of its own (the default), or
-    /// statement by statement in autocommit (`-- stowage:no-transaction`).
-    pub fn is_transactional(&self) -> bool {
-        self.up.is_transactional()
-    }
-
-    /// The up script.
+    /// The up script: its file, SQL, checksum and how it runs.
     pub fn up(&self) -> &Script {
         &self.up
     }
@@ -145,62 +145,46 @@ impl fmt::Debug for Migration {
         f.debug_struct("Migration")
             .field("version", &self.version)
             .field("name", &self.name)
-            .field("path", &self.up.path)
-            .field("checksum", &self.up.checksum)
-            .field("down", &self.down.as_ref().map(|d| d.path))
+            .field("up", &self.up)
+            .field("down", &self.down)
             .finish()
     }
 }
 
-/// The text of one migration file.
+/// The text of one migration file, and how it runs.
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+///
+/// let up = MIGRATIONS.get(6).unwrap().up();
+/// assert!(up.is_transactional());
+/// assert_eq!(up.checksum().len(), 64);
+/// assert!(MIGRATIONS.get(6).unwrap().down().is_some());
+/// ```
 pub struct Script {
     path: &'static str,
     sql: &'static str,
     checksum: &'static str,
-    statements: Option<&'static [Statement]>,
+    transactional: bool,
     lock_timeout_ms: Option<u64>,
     statement_timeout_ms: Option<u64>,
 }
 
 impl Script {
     #[doc(hidden)]
-    pub const fn __new(path: &'static str, sql: &'static str, checksum: &'static str) -> Self {
-        Script {
-            path,
-            sql,
-            checksum,
-            statements: None,
-            lock_timeout_ms: None,
-            statement_timeout_ms: None,
-        }
-    }
-
-    #[doc(hidden)]
-    pub const fn __no_transaction(
+    pub const fn __new(
         path: &'static str,
         sql: &'static str,
         checksum: &'static str,
-        statements: &'static [Statement],
+        transactional: bool,
     ) -> Self {
         Script {
             path,
             sql,
             checksum,
-            statements: Some(statements),
+            transactional,
             lock_timeout_ms: None,
             statement_timeout_ms: None,
-        }
-    }
-
-    /// Each statement of the script and where it starts, to point at the
-    /// one that failed. Split when asked, by the rules the build checked the
-    /// script with; only the error path needs it, so the binary carries no
-    /// copy of it.
-    pub(crate) fn statement_spans(&self) -> Vec<(&'static str, LineColumn)> {
-        let sql: &'static str = self.sql;
-        match stowage_core::split::split_statements(sql) {
-            Ok(statements) => statements.into_iter().map(|s| (s.text, s.at)).collect(),
-            Err(_) => Vec::new(),
         }
     }
 
@@ -211,7 +195,8 @@ impl Script {
         self
     }
 
-    /// The file's path relative to the crate root.
+    /// The file's path relative to the crate root, e.g.
+    /// `migrations/007_add_users.sql`.
     pub fn path(&self) -> &'static str {
         self.path
     }
@@ -229,7 +214,7 @@ impl Script {
     /// Whether the script runs in a transaction of its own (the default), or
     /// statement by statement in autocommit (`-- stowage:no-transaction`).
     pub fn is_transactional(&self) -> bool {
-        self.statements.is_none()
+        self.transactional
     }
 
     /// Its `-- stowage:lock-timeout`, if it has one.
@@ -242,10 +227,31 @@ impl Script {
         self.statement_timeout_ms.map(Duration::from_millis)
     }
 
-    /// The statements of a no-transaction script, split at build time, in
-    /// order; `None` for a transactional one.
-    pub fn statements(&self) -> Option<&'static [Statement]> {
-        self.statements
+    /// Its statements in order, each with where it starts in the file, cut
+    /// as PostgreSQL's parser would cut them (by the rules the build checked
+    /// the script with). A no-transaction script runs them one at a time.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// let statements = MIGRATIONS.get(1).unwrap().up().statements();
+    /// assert!(statements[0].sql().starts_with("CREATE TABLE"));
+    /// assert_eq!(statements[0].position().line, 2); // after a comment line
+    /// ```
+    pub fn statements(&self) -> Vec<Statement> {
+        let sql: &'static str = self.sql;
+        // The build lexed the text already, so it cannot fail here.
+        stowage_core::split::split_statements(sql)
+            .map(|statements| {
+                statements
+                    .into_iter()
+                    .map(|s| Statement {
+                        sql: s.text,
+                        at: s.at.into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -254,24 +260,19 @@ impl fmt::Debug for Script {
         f.debug_struct("Script")
             .field("path", &self.path)
             .field("checksum", &self.checksum)
-            .field("transactional", &self.is_transactional())
+            .field("transactional", &self.transactional)
             .finish_non_exhaustive()
     }
 }
 
-/// One statement of a no-transaction script.
+/// One statement of a script; see [`Script::statements`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statement {
     sql: &'static str,
-    line: u32,
-    column: u32,
+    at: LineColumn,
 }
 
 impl Statement {
-    #[doc(hidden)]
-    pub const fn __new(sql: &'static str, line: u32, column: u32) -> Self {
-        Statement { sql, line, column }
-    }
-
     /// Its text, without the `;` that ends it.
     pub fn sql(&self) -> &'static str {
         self.sql
@@ -279,18 +280,6 @@ impl Statement {
 
     /// Where it starts in the file.
     pub fn position(&self) -> LineColumn {
-        LineColumn {
-            line: self.line,
-            column: self.column,
-        }
-    }
-}
-
-impl fmt::Debug for Statement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Statement")
-            .field("at", &self.position())
-            .field("sql", &self.sql)
-            .finish()
+        self.at
     }
 }

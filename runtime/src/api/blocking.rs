@@ -1,0 +1,283 @@
+//! The calls over a blocking `postgres::Client`: each drives the engine's
+//! call to its end on the caller's thread.
+
+use crate::conversation::blocking::block_on;
+use crate::data::error::Error;
+use crate::data::plan::Plan;
+use crate::data::registry::Migrations;
+use crate::data::report::Report;
+use crate::data::status::{Health, Status};
+use crate::data::verification::Verification;
+use crate::operations::{mend, rollback, status};
+use crate::rules::classify::Allow;
+use crate::runner::options::Runner;
+use crate::runner::run;
+use postgres::Client;
+use tracing::Instrument;
+
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+impl Migrations {
+    /// Applies every pending migration with the default options; see
+    /// [`Runner::run`].
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let report = MIGRATIONS.run(&mut client)?;
+    /// println!("{report}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run(&self, client: &mut Client) -> Result<Report, Error> {
+        self.runner().run(client)
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+impl Runner {
+    /// Applies every pending migration, each in its own transaction with its
+    /// tracking row, in version order, and stops at the first failure.
+    ///
+    /// Before anything is applied the recorded history is checked against
+    /// the binary, and every disagreement is reported at once
+    /// ([`Error::History`]). A start with nothing to do reads one row (the
+    /// digest of the history, kept in `stowage_digest`) and takes no lock;
+    /// otherwise the run takes the migration lock, reads the history, and
+    /// releases the lock when it ends, however it ends.
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect()?;
+    /// let report = MIGRATIONS.runner().target(2).run(&mut client)?;
+    /// assert_eq!(report.applied().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run(&self, client: &mut Client) -> Result<Report, Error> {
+        let span = tracing::info_span!("stowage_run");
+        block_on(run::run(self, client, self.allow).instrument(span))
+    }
+
+    /// Like [`run`](Runner::run), but a dirty no-transaction migration (one
+    /// that failed or was interrupted part way) is continued at the
+    /// statement where it stopped instead of refused. Fix what made it fail
+    /// first: a failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index
+    /// that must be dropped. With no dirty migration this is a plain run.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let report = MIGRATIONS.runner().resume(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn resume(&self, client: &mut Client) -> Result<Report, Error> {
+        let span = tracing::info_span!("stowage_resume");
+        let allow = Allow {
+            resume: true,
+            ..self.allow
+        };
+        block_on(run::run(self, client, allow).instrument(span))
+    }
+
+    /// Every migration with its state. Reads only: it takes no lock and
+    /// creates nothing, so it works with a read-only role, and reports a
+    /// database without a tracking table as having everything pending.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// print!("{}", MIGRATIONS.runner().status(&mut client)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
+        block_on(status::status(self, client))
+    }
+
+    /// The [`Health`] summary; reads only, like [`status`](Runner::status).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let healthy = MIGRATIONS.runner().health(&mut client)?.ok;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn health(&self, client: &mut Client) -> Result<Health, Error> {
+        block_on(status::health(self, client))
+    }
+
+    /// What [`run`](Runner::run) would do now, with each migration's SQL,
+    /// refusing what it would refuse. Reads only: it takes no lock and
+    /// creates nothing, so another process may change the database between
+    /// the plan and a run.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// print!("{}", MIGRATIONS.runner().plan(&mut client)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn plan(&self, client: &mut Client) -> Result<Plan, Error> {
+        block_on(status::plan(self, client))
+    }
+
+    /// Every way the recorded history disagrees with the binary: failed,
+    /// dirty, divergent, missing and out-of-order migrations, whatever the
+    /// runner's options allow, each with what can be done about it. Pending
+    /// migrations are not a problem: a binary ahead of its database is what
+    /// every deployment looks like before a run. Reads only.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// for problem in MIGRATIONS.runner().verify(&mut client)?.problems() {
+    ///     eprintln!("{problem}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify(&self, client: &mut Client) -> Result<Verification, Error> {
+        block_on(status::verify(self, client))
+    }
+
+    /// Records migration `version` as applied without running it, for a
+    /// failed or dirty migration that was completed by hand. Refused for a
+    /// version the binary does not have or one applied with another
+    /// checksum. Returns whether it recorded anything: `false` for one
+    /// already applied as it is.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let changed = MIGRATIONS.runner().mark_applied(&mut client, 5)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn mark_applied(&self, client: &mut Client, version: i64) -> Result<bool, Error> {
+        block_on(mend::mark_applied(self, client, version))
+    }
+
+    /// Removes the record of a failed or dirty migration, for one that was
+    /// undone by hand: the next run applies it from the start. Refused for a
+    /// migration recorded as applied (forgetting it would make the next run
+    /// apply it twice) or one with no record.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// MIGRATIONS.runner().forget(&mut client, 5)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn forget(&self, client: &mut Client, version: i64) -> Result<(), Error> {
+        block_on(mend::forget(self, client, version))
+    }
+
+    /// Removes the records of failed transactional migrations (they changed
+    /// nothing, and the next run retries them anyway) and returns their
+    /// versions. Dirty no-transaction migrations are left alone: they need
+    /// [`resume`](Runner::resume), [`mark_applied`](Runner::mark_applied) or
+    /// [`forget`](Runner::forget).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let removed = MIGRATIONS.runner().repair(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn repair(&self, client: &mut Client) -> Result<Vec<i64>, Error> {
+        block_on(mend::repair(self, client))
+    }
+
+    /// Records this binary's checksum for applied migration `version`,
+    /// deliberately accepting that its file was edited since it was applied
+    /// (say, a comment fixed). The old and the new checksum are logged and
+    /// kept in the row's `note`. Returns whether it changed anything:
+    /// `false` if they already agree.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// MIGRATIONS.runner().accept_checksum(&mut client, 3)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn accept_checksum(&self, client: &mut Client, version: i64) -> Result<bool, Error> {
+        block_on(mend::accept_checksum(self, client, version))
+    }
+
+    /// Records every migration up to and including `version` as applied
+    /// without running it, for a database that was built by hand or by
+    /// another tool; returns the versions recorded. Refused, changing
+    /// nothing, if it would contradict the recorded history: a migration at
+    /// or below `version` recorded as failed or with another checksum, or
+    /// any migration above it recorded at all.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let recorded = MIGRATIONS.runner().baseline(&mut client, 4)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn baseline(&self, client: &mut Client, version: i64) -> Result<Vec<i64>, Error> {
+        block_on(mend::baseline(self, client, version))
+    }
+
+    /// Undoes every migration applied after `version`, newest first, by its
+    /// down script `{version}_{name}.down.sql`. Each runs in its own
+    /// transaction together with the removal of its tracking row, and the
+    /// rollback stops at the first failure.
+    ///
+    /// Refused up front, changing nothing and listing every reason, if a
+    /// migration to undo has no down script, is dirty or failed, was edited
+    /// since it was applied (unless `allow_divergent`), is unknown to this
+    /// binary, or has a no-transaction down script (not supported yet).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let report = MIGRATIONS.runner().rollback_to(&mut client, 5)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rollback_to(&self, client: &mut Client, version: i64) -> Result<Report, Error> {
+        let span = tracing::info_span!("stowage_rollback", to = version);
+        block_on(rollback::rollback(self, client, Some(version)).instrument(span))
+    }
+
+    /// Undoes every applied migration, the first one included, newest
+    /// first; refused as [`rollback_to`](Runner::rollback_to) is.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let report = MIGRATIONS.runner().rollback_all(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rollback_all(&self, client: &mut Client) -> Result<Report, Error> {
+        let span = tracing::info_span!("stowage_rollback");
+        block_on(rollback::rollback(self, client, None).instrument(span))
+    }
+}

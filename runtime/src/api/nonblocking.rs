@@ -1,0 +1,261 @@
+//! The calls over a `tokio_postgres::Client`, for async programs: the same
+//! engine as the blocking calls, sending the same statements, awaited on
+//! the program's tokio runtime (with its timer enabled, as `#[tokio::main]`
+//! does). Their futures are `Send`, so a call can be spawned.
+
+use crate::data::error::Error;
+use crate::data::plan::Plan;
+use crate::data::registry::Migrations;
+use crate::data::report::Report;
+use crate::data::status::{Health, Status};
+use crate::data::verification::Verification;
+use crate::operations::{mend, rollback, status};
+use crate::rules::classify::Allow;
+use crate::runner::options::Runner;
+use crate::runner::run;
+use tokio_postgres::Client;
+use tracing::Instrument;
+
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+impl Migrations {
+    /// Applies every pending migration with the default options, over a
+    /// `tokio_postgres::Client`; see [`Runner::run_async`].
+    ///
+    /// ```no_run
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let (mut client, connection) =
+    ///         tokio_postgres::connect("host=localhost user=app", tokio_postgres::NoTls).await?;
+    ///     tokio::spawn(connection);
+    ///     let report = MIGRATIONS.run_async(&mut client).await?;
+    ///     println!("{report}");
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn run_async(&self, client: &mut Client) -> Result<Report, Error> {
+        self.runner().run_async(client).await
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+impl Runner {
+    /// Applies every pending migration; the async form of [`run`](Runner::run).
+    ///
+    /// The client may come from a pool; here deadpool-postgres (bb8's
+    /// pooled connections deref to the client likewise):
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(pool: deadpool_postgres::Pool) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut client = pool.get().await?;
+    /// let report = MIGRATIONS.runner().run_async(&mut client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// If the future is dropped before it ends (the task is cancelled, a
+    /// timeout fires), the connection is sent a `ROLLBACK` and the unlock
+    /// ahead of anything it is asked to do next: a migration under way is
+    /// rolled back with its row, and the pool's next user gets a session
+    /// without the lock or an open transaction.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().run_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_async(&self, client: &mut Client) -> Result<Report, Error> {
+        run::run(self, client, self.allow)
+            .instrument(tracing::info_span!("stowage_run"))
+            .await
+    }
+
+    /// Continues a dirty no-transaction migration where it stopped; the async form of [`resume`](Runner::resume).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().resume_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resume_async(&self, client: &mut Client) -> Result<Report, Error> {
+        run::run(
+            self,
+            client,
+            Allow {
+                resume: true,
+                ..self.allow
+            },
+        )
+        .instrument(tracing::info_span!("stowage_resume"))
+        .await
+    }
+
+    /// Every migration with its state; the async form of [`status`](Runner::status).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().status_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn status_async(&self, client: &mut Client) -> Result<Status, Error> {
+        status::status(self, client).await
+    }
+
+    /// The [`Health`] summary; the async form of [`health`](Runner::health).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().health_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn health_async(&self, client: &mut Client) -> Result<Health, Error> {
+        status::health(self, client).await
+    }
+
+    /// What a run would do now; the async form of [`plan`](Runner::plan).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().plan_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn plan_async(&self, client: &mut Client) -> Result<Plan, Error> {
+        status::plan(self, client).await
+    }
+
+    /// Every way the history disagrees with the binary; the async form of [`verify`](Runner::verify).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().verify_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify_async(&self, client: &mut Client) -> Result<Verification, Error> {
+        status::verify(self, client).await
+    }
+
+    /// Records a migration as applied without running it; the async form of [`mark_applied`](Runner::mark_applied).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().mark_applied_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn mark_applied_async(
+        &self,
+        client: &mut Client,
+        version: i64,
+    ) -> Result<bool, Error> {
+        mend::mark_applied(self, client, version).await
+    }
+
+    /// Removes the record of a failed or dirty migration; the async form of [`forget`](Runner::forget).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().forget_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn forget_async(&self, client: &mut Client, version: i64) -> Result<(), Error> {
+        mend::forget(self, client, version).await
+    }
+
+    /// Removes the records of failed transactional migrations; the async form of [`repair`](Runner::repair).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().repair_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn repair_async(&self, client: &mut Client) -> Result<Vec<i64>, Error> {
+        mend::repair(self, client).await
+    }
+
+    /// Accepts an applied migration's edited checksum; the async form of [`accept_checksum`](Runner::accept_checksum).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().accept_checksum_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn accept_checksum_async(
+        &self,
+        client: &mut Client,
+        version: i64,
+    ) -> Result<bool, Error> {
+        mend::accept_checksum(self, client, version).await
+    }
+
+    /// Records every migration up to a version as applied; the async form of [`baseline`](Runner::baseline).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().baseline_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn baseline_async(
+        &self,
+        client: &mut Client,
+        version: i64,
+    ) -> Result<Vec<i64>, Error> {
+        mend::baseline(self, client, version).await
+    }
+
+    /// Undoes the migrations applied after a version; the async form of [`rollback_to`](Runner::rollback_to).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().rollback_to_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn rollback_to_async(
+        &self,
+        client: &mut Client,
+        version: i64,
+    ) -> Result<Report, Error> {
+        rollback::rollback(self, client, Some(version))
+            .instrument(tracing::info_span!("stowage_rollback", to = version))
+            .await
+    }
+
+    /// Undoes every applied migration; the async form of [`rollback_all`](Runner::rollback_all).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let outcome = MIGRATIONS.runner().rollback_all_async(client).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn rollback_all_async(&self, client: &mut Client) -> Result<Report, Error> {
+        rollback::rollback(self, client, None)
+            .instrument(tracing::info_span!("stowage_rollback"))
+            .await
+    }
+}

@@ -1,0 +1,142 @@
+//! The two drivers send the same statements, in the same round trips: the
+//! engine is one, and a driver only carries its queries.
+
+use crate::conversation::connection::Connection;
+use crate::data::error::DbError;
+use crate::rules::classify::Allow;
+use crate::runner::run;
+use crate::testing::TestServer;
+use std::time::Duration;
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::data::registry::{Migration, Migrations, Script};
+
+static LIST: [Migration; 3] = [
+    Migration::__new(
+        1,
+        "accounts",
+        Script::__new(
+            "m/1_accounts.sql",
+            "CREATE TABLE accounts (id int)",
+            "c1",
+            true,
+        ),
+        None,
+    ),
+    Migration::__new(
+        2,
+        "index",
+        Script::__new(
+            "m/2_index.sql",
+            "CREATE INDEX CONCURRENTLY accounts_id ON accounts (id); ANALYZE accounts",
+            "c2",
+            false,
+        ),
+        None,
+    ),
+    Migration::__new(
+        3,
+        "timeouts",
+        Script::__new(
+            "m/3_timeouts.sql",
+            "ALTER TABLE accounts ADD c int",
+            "c3",
+            true,
+        )
+        .__timeouts(Some(5_000), Some(60_000)),
+        None,
+    ),
+];
+/// The registry of [`LIST`], with the digest of its history as the macro
+/// computes it.
+fn migrations() -> Migrations {
+    let digest = stowage_core::checksum::history_digest(
+        LIST.iter().map(|m| (m.version(), m.up().checksum())),
+    );
+    Migrations::__new(&LIST, Box::leak(digest.into_boxed_str()))
+}
+
+/// `sql` with the duration of a migration, written in its row after its
+/// checksum, taken out.
+fn without_durations(sql: &str) -> String {
+    if !sql.starts_with("INSERT INTO") {
+        return sql.to_owned();
+    }
+    let at = sql
+        .match_indices("', ")
+        .map(|(i, _)| i + 3)
+        .find(|&i| sql[i..].starts_with(|c: char| c.is_ascii_digit()));
+    match at {
+        Some(i) => {
+            let rest = sql[i..].trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{}<ms>{rest}", &sql[..i])
+        }
+        None => sql.to_owned(),
+    }
+}
+
+/// A connection that writes down every query it carries.
+struct Recording<C> {
+    inner: C,
+    sent: Vec<String>,
+}
+
+impl<C: Connection> Connection for Recording<C> {
+    async fn simple_query(&mut self, sql: &str) -> Result<Vec<SimpleQueryMessage>, DbError> {
+        self.sent.push(sql.to_owned());
+        self.inner.simple_query(sql).await
+    }
+
+    async fn pause(&mut self, duration: Duration) {
+        self.inner.pause(duration).await;
+    }
+
+    fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    fn send_and_forget(&mut self, sql: &str) {
+        self.sent.push(sql.to_owned());
+        self.inner.send_and_forget(sql);
+    }
+}
+
+#[test]
+fn both_drivers_send_the_same_statements() {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let runner = migrations().runner();
+
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = Recording {
+        inner: db.connect().unwrap_or_else(|e| panic!("{e}")),
+        sent: Vec::new(),
+    };
+    for _ in 0..2 {
+        crate::conversation::blocking::block_on(run::run(&runner, &mut blocking, Allow::default()))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sent = runtime.block_on(async {
+        let mut nonblocking = Recording {
+            inner: db.connect_async().await.unwrap_or_else(|e| panic!("{e}")),
+            sent: Vec::new(),
+        };
+        for _ in 0..2 {
+            run::run(&runner, &mut nonblocking, Allow::default())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        nonblocking.sent
+    });
+    let sent: Vec<String> = sent.iter().map(|s| without_durations(s)).collect();
+    let blocking: Vec<String> = blocking.sent.iter().map(|s| without_durations(s)).collect();
+    assert_eq!(sent, blocking);
+    // The second run, with nothing to do, sent one query: the quick check.
+    assert!(blocking[blocking.len() - 1].contains("FROM stowage_digest"));
+    assert!(blocking[blocking.len() - 2].contains("pg_advisory_unlock"));
+}

@@ -1,0 +1,172 @@
+//! The server's replies to the queries of [`sql`](super::sql), read into
+//! typed values: the only place that knows a boolean comes back as `t`.
+
+use crate::data::history::Row;
+use tokio_postgres::SimpleQueryMessage;
+
+/// The text of every column of every row a query returned, in order.
+pub(crate) fn rows(messages: &[SimpleQueryMessage]) -> Vec<Vec<Option<&str>>> {
+    messages
+        .iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i)).collect()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The columns of the first row, if there is one.
+fn first_row(messages: &[SimpleQueryMessage]) -> Vec<Option<&str>> {
+    rows(messages).into_iter().next().unwrap_or_default()
+}
+
+/// A boolean column.
+fn is_true(value: Option<&str>) -> bool {
+    value == Some("t")
+}
+
+/// The first column of every row, NULLs left out.
+pub(crate) fn first_column(messages: &[SimpleQueryMessage]) -> Vec<String> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| row.first().copied().flatten().map(str::to_owned))
+        .collect()
+}
+
+/// The first column of the first row.
+pub(crate) fn value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    first_column(messages).into_iter().next()
+}
+
+/// A digest row of the quick check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DigestRow {
+    /// The oid of the tracking table the digest is of.
+    pub tracking: Option<String>,
+    /// The schema of that table.
+    pub schema: Option<String>,
+    pub digest: Option<String>,
+    pub current_schema: Option<String>,
+    /// The oid the tracking table's name resolves to now.
+    pub resolved: Option<String>,
+    /// Whether the digest's trigger fires in every session mode.
+    pub trigger_always: bool,
+}
+
+/// The rows of [`sql::quick_check`](super::sql::quick_check).
+pub(crate) fn digest_rows(messages: &[SimpleQueryMessage]) -> Vec<DigestRow> {
+    rows(messages)
+        .into_iter()
+        .map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
+            DigestRow {
+                tracking: column(0),
+                schema: column(1),
+                digest: column(2),
+                current_schema: column(3),
+                resolved: column(4),
+                trigger_always: column(5).as_deref() == Some("A"),
+            }
+        })
+        .collect()
+}
+
+/// The reply of [`sql::computed_quick_check`](super::sql::computed_quick_check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ComputedDigest {
+    /// The table is in the current schema, or its schema was named.
+    pub in_place: bool,
+    pub digest: Option<String>,
+    pub all_successful: bool,
+    pub schema: Option<String>,
+    pub may_write_digest: bool,
+}
+
+pub(crate) fn computed_digest(messages: &[SimpleQueryMessage]) -> Option<ComputedDigest> {
+    let rows = rows(messages);
+    let row = rows.first()?;
+    let column = |i: usize| row.get(i).copied().flatten();
+    Some(ComputedDigest {
+        in_place: is_true(column(0)),
+        digest: column(1).map(str::to_owned),
+        all_successful: is_true(column(2)),
+        schema: column(3).map(str::to_owned),
+        may_write_digest: is_true(column(4)),
+    })
+}
+
+/// The reply of [`sql::try_lock`](super::sql::try_lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LockAttempt {
+    pub taken: bool,
+    /// The server process holding the lock, if another does.
+    pub holder: Option<i32>,
+}
+
+pub(crate) fn lock_attempt(messages: &[SimpleQueryMessage]) -> LockAttempt {
+    let row = first_row(messages);
+    LockAttempt {
+        taken: is_true(row.first().copied().flatten()),
+        holder: row
+            .get(1)
+            .copied()
+            .flatten()
+            .and_then(|pid| pid.parse().ok()),
+    }
+}
+
+/// The reply of [`sql::find_tracking_objects`](super::sql::find_tracking_objects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TrackingObjects {
+    pub schema: bool,
+    pub table: bool,
+    pub digest_table: bool,
+    pub trigger: bool,
+    /// The trigger fires in every session mode.
+    pub trigger_always: bool,
+}
+
+pub(crate) fn tracking_objects(messages: &[SimpleQueryMessage]) -> TrackingObjects {
+    let row = first_row(messages);
+    let column = |i: usize| row.get(i).copied().flatten();
+    TrackingObjects {
+        schema: is_true(column(0)),
+        table: is_true(column(1)),
+        digest_table: is_true(column(2)),
+        trigger: column(3).is_some(),
+        trigger_always: column(3) == Some("A"),
+    }
+}
+
+/// The rows of [`sql::read_history`](super::sql::read_history).
+pub(crate) fn history(messages: &[SimpleQueryMessage]) -> Vec<Row> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten();
+            let count = |i: usize| column(i).and_then(|v| v.parse::<usize>().ok());
+            let text = |i: usize| column(i).map(str::to_owned);
+            Some(Row {
+                version: column(0)?.parse().ok()?,
+                name: text(1)?,
+                checksum: text(2)?,
+                success: is_true(column(3)),
+                error: text(4),
+                statements_done: count(5),
+                statements_total: count(6),
+                applied_at: column(7).and_then(|t| humantime::parse_rfc3339(t).ok()),
+                applied_by: text(8),
+                execution_ms: column(9).and_then(|v| v.parse().ok()),
+                note: text(10),
+            })
+        })
+        .collect()
+}
+
+/// The session's timeouts as [`sql::set_session_timeouts`](super::sql::set_session_timeouts)
+/// read them before changing them.
+pub(crate) fn session_timeouts(messages: &[SimpleQueryMessage]) -> (String, String) {
+    let row = first_row(messages);
+    let value = |i: usize| row.get(i).copied().flatten().unwrap_or("0").to_owned();
+    (value(0), value(1))
+}

@@ -1,0 +1,455 @@
+//! Every SQL text stowage sends of its own. Names are always quoted and
+//! values always escaped, never trusted; the replies are read in
+//! [`reply`](super::reply).
+
+use crate::data::history::Record;
+use crate::rules::table_name::TableName;
+use crate::rules::timeouts::Timeouts;
+use crate::rules::tracking_table::TrackingTable;
+use postgres_protocol::escape::{escape_identifier as ident, escape_literal as literal};
+
+/// The table of history digests, one per schema that holds a tracking table.
+pub(crate) const DIGEST_TABLE: &str = "stowage_digest";
+
+/// The trigger function that deletes a tracking table's digest, and the
+/// trigger that calls it (trigger names belong to their table).
+pub(crate) const DIGEST_CLEAR: &str = "stowage_digest_clear";
+
+/// The digest of a tracking table's successful rows, as an SQL aggregate
+/// over it: SHA-256 over `"{version} {checksum}"` lines in version order, the
+/// same text as the binary's digest.
+const DIGEST: &str = "encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
+     ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex')";
+
+pub(crate) const COMMIT: &str = "COMMIT";
+pub(crate) const ROLLBACK: &str = "ROLLBACK";
+pub(crate) const CURRENT_SCHEMA: &str = "SELECT current_schema()";
+
+// ---------------------------------------------------------------- quick check
+
+/// The quick check of a start with nothing to do: each digest row of the
+/// schema, the session's current schema, the oid that the tracking table's
+/// name resolves to now, and the state of the trigger that keeps the digest
+/// true. Its size depends only on the names.
+pub(crate) fn quick_check(name: &TableName) -> String {
+    let (digests, tracking) = match &name.schema {
+        Some(schema) => (
+            format!("{}.{DIGEST_TABLE}", ident(schema)),
+            format!("{}.{}", ident(schema), ident(&name.table)),
+        ),
+        None => (DIGEST_TABLE.to_owned(), ident(&name.table)),
+    };
+    let tracking = literal(&tracking);
+    format!(
+        "SELECT tracking, schema, digest, current_schema(), to_regclass({tracking})::oid, \
+         (SELECT tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass({tracking}) \
+         AND tgname = {}) FROM {digests}",
+        literal(DIGEST_CLEAR)
+    )
+}
+
+/// The quick check where there is no digest row to read: computes the
+/// digest over the tracking table itself, and says whether the session may
+/// write the digest (the digest table's rows, and the lock that keeps
+/// writers of the tracking table out). Columns: the table is in the current
+/// schema (or one was named), digest, all rows successful, the schema, may
+/// write.
+pub(crate) fn computed_quick_check(name: &TableName) -> String {
+    let all_ok = "coalesce(bool_and(success), true)";
+    let may_write = |digests: &str, tracking: &str| {
+        format!(
+            "coalesce(has_table_privilege(to_regclass({digests}), 'INSERT') \
+             AND has_table_privilege(to_regclass({digests}), 'DELETE') \
+             AND has_table_privilege({tracking}, 'INSERT'), false)"
+        )
+    };
+    match &name.schema {
+        Some(schema) => {
+            let table = format!("{}.{}", ident(schema), ident(&name.table));
+            format!(
+                "SELECT true, {DIGEST}, {all_ok}, {}, {} FROM {table}",
+                literal(schema),
+                may_write(
+                    &literal(&format!("{}.{DIGEST_TABLE}", ident(schema))),
+                    &literal(&table)
+                )
+            )
+        }
+        None => {
+            let table = ident(&name.table);
+            format!(
+                "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
+                 h.digest, h.all_ok, current_schema(), {} \
+                 FROM (SELECT {DIGEST} AS digest, {all_ok} AS all_ok FROM {table}) h, \
+                 pg_catalog.pg_class c WHERE c.oid = {}::regclass",
+                may_write(
+                    &format!(
+                        "quote_ident(current_schema()) || {}",
+                        literal(&format!(".{DIGEST_TABLE}"))
+                    ),
+                    "c.oid"
+                ),
+                literal(&table)
+            )
+        }
+    }
+}
+
+/// Writes the digest row of `table`, if every row of the table is
+/// successful. The table is locked against writes meanwhile (and against
+/// another session writing its digest), so that a change by hand commits
+/// either before the digest is computed or after it is written, and its
+/// trigger then deletes it; that makes it safe without the migration lock.
+/// The lock is not waited for: while someone is writing the table, nothing
+/// is written, and a later start writes it.
+pub(crate) fn write_digest(table: &TrackingTable) -> String {
+    let digests = format!("{}.{DIGEST_TABLE}", ident(table.schema()));
+    let tracking = table.qualified();
+    let oid = literal(tracking);
+    format!(
+        "BEGIN;
+LOCK TABLE {tracking} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+DELETE FROM {digests} WHERE tracking = {oid}::regclass;
+INSERT INTO {digests} (tracking, schema, digest)
+    SELECT {oid}::regclass, {schema}, {DIGEST} FROM {tracking} HAVING coalesce(bool_and(success), true);
+COMMIT",
+        schema = literal(table.schema()),
+    )
+}
+
+// ----------------------------------------------------------------------- lock
+
+/// Tries the migration lock of `table`, without waiting, and names the
+/// server process holding it if another does. pg_locks shows a bigint
+/// advisory key as its high and low 32 bits.
+pub(crate) fn try_lock(table: &TrackingTable) -> String {
+    let key = table.lock_key();
+    format!(
+        "SELECT pg_try_advisory_lock({key}), (SELECT min(pid) FROM pg_catalog.pg_locks \
+         WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid())",
+        lock_key_matches(key)
+    )
+}
+
+/// Releases the migration lock of `table`.
+pub(crate) fn unlock(table: &TrackingTable) -> String {
+    format!("SELECT pg_advisory_unlock({})", table.lock_key())
+}
+
+/// Releases the migration lock of `table` if this session holds it, without
+/// a warning if it does not: for cleaning up after a run that was dropped.
+pub(crate) fn unlock_if_held(table: &TrackingTable) -> String {
+    let key = table.lock_key();
+    format!(
+        "SELECT pg_advisory_unlock({key}) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' \
+         AND granted AND pid = pg_backend_pid() AND {}",
+        lock_key_matches(key)
+    )
+}
+
+fn lock_key_matches(key: i64) -> String {
+    format!(
+        "classid = {} AND objid = {} AND objsubid = 1",
+        (key as u64) >> 32,
+        (key as u64) & 0xffff_ffff
+    )
+}
+
+/// A condition that is true while this session holds the migration lock of
+/// `table`, and otherwise raises an error naming `version`: every write to
+/// the tracking table carries it, so that a write after the lock was lost
+/// fails, and the migration's transaction fails with it.
+fn lock_still_held(table: &TrackingTable, version: Option<i64>) -> String {
+    let key = table.lock_key();
+    let what = match version {
+        Some(v) => format!("{LOCK_LOST} during migration {v}"),
+        None => LOCK_LOST.to_owned(),
+    };
+    format!(
+        "(CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted \
+         AND pid = pg_catalog.pg_backend_pid() AND {}) THEN 'true' ELSE {} END)::boolean",
+        lock_key_matches(key),
+        literal(&what)
+    )
+}
+
+/// The words of the error a write raises when the session lost the lock.
+pub(crate) const LOCK_LOST: &str = "stowage: the migration lock was released";
+
+// ------------------------------------------------------------ tracking table
+
+/// Whether the tracking table's schema, the table, its digest table and the
+/// digest's trigger exist, and the trigger's state (`A` when it fires in
+/// every session mode).
+pub(crate) fn find_tracking_objects(table: &TrackingTable) -> String {
+    let tracking = literal(table.qualified());
+    format!(
+        "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
+         to_regclass({}) IS NOT NULL, (SELECT tgenabled FROM pg_catalog.pg_trigger \
+         WHERE tgrelid = to_regclass({tracking}) AND tgname = {})",
+        literal(&ident(table.schema())),
+        literal(&format!("{}.{DIGEST_TABLE}", ident(table.schema()))),
+        literal(DIGEST_CLEAR),
+    )
+}
+
+/// Creates the tracking table, and its schema first when `create_schema`.
+pub(crate) fn create_tracking_table(table: &TrackingTable, create_schema: bool) -> String {
+    let mut ddl = String::new();
+    if create_schema {
+        ddl.push_str(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {};\n",
+            ident(table.schema())
+        ));
+    }
+    ddl.push_str(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (
+    version bigint PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text NOT NULL DEFAULT current_user,
+    execution_ms bigint NOT NULL,
+    success boolean NOT NULL,
+    error text,
+    statements_done integer,
+    statements_total integer,
+    note text
+)",
+        table.qualified()
+    ));
+    ddl
+}
+
+/// Creates the digest table (unless `digest_table_exists`), the trigger
+/// function and the trigger on `table`, enabled in every session mode, and
+/// drops any digest row of it, in one transaction: for a new tracking
+/// table, one whose digest objects were dropped, or one whose trigger was
+/// disabled or created by an earlier version. Quietly: no notice for what
+/// is not there to drop.
+///
+/// The function runs with its owner's rights, so that a role that may write
+/// the tracking table need not be granted the digest table. Its body names
+/// only the schema-qualified digest table and `pg_catalog`'s operator, so
+/// the caller's `search_path` cannot change what it does.
+pub(crate) fn create_digest_objects(table: &TrackingTable, digest_table_exists: bool) -> String {
+    let schema = ident(table.schema());
+    let digests = format!("{schema}.{DIGEST_TABLE}");
+    let function = format!("{schema}.{DIGEST_CLEAR}");
+    let tracking = table.qualified();
+    let (create, clear) = if digest_table_exists {
+        (
+            String::new(),
+            format!(
+                "DELETE FROM {digests} WHERE tracking = {}::regclass;\n",
+                literal(tracking)
+            ),
+        )
+    } else {
+        (
+            format!(
+                "CREATE TABLE {digests} (tracking oid NOT NULL, schema name NOT NULL, digest text NOT NULL);
+COMMENT ON TABLE {digests} IS 'The digest of each tracking table of stowage migrations in this schema, for a quick check at start; a trigger on the tracking table deletes its row when the table changes.';\n"
+            ),
+            String::new(),
+        )
+    };
+    let body = format!(
+        "BEGIN DELETE FROM {digests} WHERE tracking OPERATOR(pg_catalog.=) TG_RELID; RETURN NULL; END"
+    );
+    format!(
+        "BEGIN;
+SET LOCAL client_min_messages = warning;
+{create}CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS {body};
+DROP TRIGGER IF EXISTS {DIGEST_CLEAR} ON {tracking};
+CREATE TRIGGER {DIGEST_CLEAR} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {tracking}
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+ALTER TABLE {tracking} ENABLE ALWAYS TRIGGER {DIGEST_CLEAR};
+{clear}COMMIT",
+        body = literal(&body),
+    )
+}
+
+/// Every row of the tracking table, in version order; `applied_at` as RFC
+/// 3339 in UTC.
+pub(crate) fn read_history(table: &TrackingTable) -> String {
+    format!(
+        "SELECT version, name, checksum, success, error, statements_done, statements_total, \
+         to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), applied_by, \
+         execution_ms, note FROM {} ORDER BY version",
+        table.qualified()
+    )
+}
+
+/// Writes a migration's row, if this session still holds the lock. A
+/// failure never replaces a success: a failed or unfinished run's row is not
+/// written over the row of a run that succeeded.
+pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String {
+    let (done, total) = match record.progress {
+        Some((done, total)) => (done.to_string(), total.to_string()),
+        None => ("NULL".to_owned(), "NULL".to_owned()),
+    };
+    let text = |value: Option<&str>| value.map_or_else(|| "NULL".to_owned(), literal);
+    let keep_success = if record.success {
+        ""
+    } else {
+        " WHERE NOT r.success"
+    };
+    format!(
+        "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, error, \
+         statements_done, statements_total, note) \
+         SELECT {version}, {name}, {checksum}, {ms}, {success}, {error}, {done}, {total}, {note} \
+         WHERE {held} \
+         ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, \
+         applied_at = now(), applied_by = current_user, execution_ms = excluded.execution_ms, \
+         success = excluded.success, error = excluded.error, \
+         statements_done = excluded.statements_done, statements_total = excluded.statements_total, \
+         note = excluded.note{keep_success}",
+        table = table.qualified(),
+        version = record.version,
+        name = literal(record.name),
+        checksum = literal(record.checksum),
+        ms = record.execution_ms,
+        success = record.success,
+        error = text(record.error),
+        note = text(record.note),
+        held = lock_still_held(table, Some(record.version)),
+    )
+}
+
+/// Several migrations' rows in one transaction.
+pub(crate) fn write_records(table: &TrackingTable, records: &[Record<'_>]) -> String {
+    let mut sql = String::from("BEGIN;\n");
+    for record in records {
+        sql.push_str(&write_record(table, record));
+        sql.push_str(";\n");
+    }
+    sql.push_str(COMMIT);
+    sql
+}
+
+/// Removes the rows of `versions`, if this session still holds the lock.
+pub(crate) fn delete_records(table: &TrackingTable, versions: &[i64]) -> String {
+    let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+    format!(
+        "DELETE FROM {} WHERE version IN ({}) AND {}",
+        table.qualified(),
+        list.join(", "),
+        lock_still_held(table, None)
+    )
+}
+
+/// Records an operator's acceptance of an applied migration's new checksum,
+/// if this session still holds the lock.
+pub(crate) fn accept_checksum(
+    table: &TrackingTable,
+    version: i64,
+    checksum: &str,
+    note: &str,
+) -> String {
+    format!(
+        "UPDATE {} SET checksum = {}, note = {} WHERE version = {version} AND {}",
+        table.qualified(),
+        literal(checksum),
+        literal(note),
+        lock_still_held(table, None)
+    )
+}
+
+// ----------------------------------------------------------------- migrations
+
+/// Opens a transaction for a migration's script, with its timeouts: sent in
+/// front of the script, in the same query.
+pub(crate) fn begin_with(timeouts: Timeouts) -> String {
+    let mut sql = String::from("BEGIN;");
+    for (name, ms) in timeouts.settings() {
+        sql.push_str(&format!(" SET LOCAL {name} = '{ms}ms';"));
+    }
+    sql.push('\n');
+    sql
+}
+
+/// Sets the timeouts for the session, for a migration run in autocommit,
+/// and reads what they were, to be restored after it.
+pub(crate) fn set_session_timeouts(timeouts: Timeouts) -> String {
+    let mut sql = String::from(
+        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+    );
+    for (name, ms) in timeouts.settings() {
+        sql.push_str(&format!("; SET {name} = '{ms}ms'"));
+    }
+    sql
+}
+
+/// Puts the session's timeouts back as they were.
+pub(crate) fn restore_session_timeouts(lock: &str, statement: &str) -> String {
+    format!(
+        "SET lock_timeout = {}; SET statement_timeout = {}",
+        literal(lock),
+        literal(statement)
+    )
+}
+
+/// The indexes that are INVALID right now, schema-qualified.
+pub(crate) const INVALID_INDEXES: &str = "SELECT format('%I.%I', n.nspname, c.relname) \
+     FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values_are_quoted_not_injected() {
+        let table = TrackingTable::new("s".into(), r#"a"; drop table x; --"#.into(), false);
+        let record = Record {
+            version: 1,
+            name: "it's",
+            checksum: r"c\",
+            execution_ms: 0,
+            success: true,
+            error: None,
+            progress: None,
+            note: None,
+        };
+        let sql = write_record(&table, &record);
+        assert!(
+            sql.contains(r#"INSERT INTO "s"."a""; drop table x; --" AS r"#),
+            "{sql}"
+        );
+        assert!(sql.contains("'it''s'"), "{sql}");
+        assert!(sql.contains(r" E'c\\'"), "{sql}");
+    }
+
+    #[test]
+    fn a_failure_never_replaces_a_success_and_every_write_checks_the_lock() {
+        let table = TrackingTable::new("public".into(), "t".into(), false);
+        let failure = Record {
+            version: 2,
+            name: "b",
+            checksum: "c",
+            execution_ms: 1,
+            success: false,
+            error: Some("ERROR"),
+            progress: None,
+            note: None,
+        };
+        let sql = write_record(&table, &failure);
+        assert!(sql.ends_with(" WHERE NOT r.success"), "{sql}");
+        assert!(sql.contains("during migration 2"), "{sql}");
+        let success = write_record(
+            &table,
+            &Record {
+                success: true,
+                ..failure
+            },
+        );
+        assert!(!success.contains("NOT r.success"), "{success}");
+        for sql in [
+            delete_records(&table, &[1, 2]),
+            accept_checksum(&table, 1, "c", "n"),
+        ] {
+            assert!(sql.contains(LOCK_LOST), "{sql}");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! What `verify` found: the history's disagreements with the binary.
+
+use crate::data::remedy::Words;
+use crate::data::violation::Violation;
+use std::fmt;
+
+/// The outcome of [`Runner::verify`](crate::Runner::verify): every way the
+/// recorded history disagrees with the binary, and what is merely pending.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # let server = stowage::testing::TestServer::shared()?;
+/// # let db = server.create_database()?;
+/// # let mut client = db.connect()?;
+/// MIGRATIONS.runner().target(2).run(&mut client)?;
+/// let verified = MIGRATIONS.runner().verify(&mut client)?;
+/// assert!(verified.is_ok(), "{verified}");
+/// assert_eq!(verified.pending().len(), MIGRATIONS.len() - 2);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Verification {
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    pub(crate) current_version: Option<i64>,
+    pub(crate) ok: bool,
+    pub(crate) problems: Vec<Violation>,
+    pub(crate) pending: Vec<i64>,
+}
+
+impl Verification {
+    /// Whether the history agrees with the binary: no migration is failed,
+    /// dirty, divergent, missing or out of order. Pending ones are fine.
+    pub fn is_ok(&self) -> bool {
+        self.ok
+    }
+
+    /// Every disagreement, in version order, each with its remedies.
+    pub fn problems(&self) -> &[Violation] {
+        &self.problems
+    }
+
+    /// The versions a run would apply, none applied above them.
+    pub fn pending(&self) -> &[i64] {
+        &self.pending
+    }
+
+    /// The highest version applied.
+    pub fn current_version(&self) -> Option<i64> {
+        self.current_version
+    }
+
+    /// The tracking table's schema and name.
+    pub fn table(&self) -> (&str, &str) {
+        (&self.schema, &self.table)
+    }
+
+    pub(crate) fn render(&self, words: Words, f: &mut dyn fmt::Write) -> fmt::Result {
+        let table = format!(
+            "{}.{}",
+            postgres_protocol::escape::escape_identifier(&self.schema),
+            postgres_protocol::escape::escape_identifier(&self.table)
+        );
+        let current = match self.current_version {
+            Some(v) => format!("current version {v}"),
+            None => "nothing applied".to_owned(),
+        };
+        if self.problems.is_empty() {
+            writeln!(
+                f,
+                "ok: the history in {table} agrees with this binary ({current})"
+            )?;
+        } else {
+            writeln!(
+                f,
+                "the history in {table} disagrees with this binary ({current}):"
+            )?;
+            for p in &self.problems {
+                f.write_str("  - ")?;
+                p.render(words, f)?;
+                writeln!(f)?;
+            }
+        }
+        if !self.pending.is_empty() {
+            let versions: Vec<String> = self.pending.iter().map(i64::to_string).collect();
+            let next = match words {
+                Words::Api => "run",
+                Words::Cli => "`migrate`",
+            };
+            writeln!(
+                f,
+                "{} migration(s) pending, applied by the next {next}: {}",
+                self.pending.len(),
+                versions.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.render(Words::Api, f)
+    }
+}

@@ -1,0 +1,8 @@
+//! Everything a runner does besides a run, written once over the
+//! connection seam: reading (status, health, plan, verify), mending
+//! (mark applied, forget, repair, accept a checksum, baseline) and
+//! rolling back.
+
+pub(crate) mod mend;
+pub(crate) mod rollback;
+pub(crate) mod status;

@@ -1,0 +1,86 @@
+//! Reading what the database has applied, without the lock: status, health,
+//! plan and verify.
+
+use crate::conversation::connection::Connection;
+use crate::data::error::Error;
+use crate::data::history::Row;
+use crate::data::plan::{Plan, Step};
+use crate::data::status::{Health, State, Status};
+use crate::data::verification::Verification;
+use crate::rules::classify::classify;
+use crate::rules::tracking_table::TrackingTable;
+use crate::runner::options::Runner;
+use crate::steps::tracking;
+
+/// The tracking table and its rows, read without the lock and creating
+/// nothing; a missing table reads as an empty history.
+async fn read<C: Connection>(
+    runner: &Runner,
+    conn: &mut C,
+) -> Result<(TrackingTable, Vec<Row>), Error> {
+    let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
+    let rows = tracking::read_if_exists(conn, &table).await?;
+    Ok((table, rows))
+}
+
+/// Every migration with its state.
+pub(crate) async fn status<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Status, Error> {
+    let (table, rows) = read(runner, conn).await?;
+    let entries = classify(runner.migrations, &rows).status_entries();
+    Ok(Status::new(
+        table.schema().to_owned(),
+        table.table().to_owned(),
+        entries,
+    ))
+}
+
+/// The summary of [`status`].
+pub(crate) async fn health<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Health, Error> {
+    status(runner, conn).await.map(|s| Health::from(&s))
+}
+
+/// What a run would do now, refusing what it would refuse.
+pub(crate) async fn plan<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Plan, Error> {
+    runner.check_target()?;
+    let (table, rows) = read(runner, conn).await?;
+    let decision = classify(runner.migrations, &rows).decide(runner.allow, runner.target);
+    if !decision.refused.is_empty() {
+        return Err(Error::History(crate::data::error::HistoryError {
+            table: table.qualified().to_owned(),
+            violations: decision.refused,
+        }));
+    }
+    let steps = decision
+        .apply
+        .into_iter()
+        .map(|p| Step {
+            migration: p.migration,
+            start_at: p.start_at,
+        })
+        .collect();
+    Ok(Plan { steps })
+}
+
+/// Every way the history disagrees with the binary, whatever a run would
+/// allow; pending migrations are not among them.
+pub(crate) async fn verify<C: Connection>(
+    runner: &Runner,
+    conn: &mut C,
+) -> Result<Verification, Error> {
+    let (table, rows) = read(runner, conn).await?;
+    let history = classify(runner.migrations, &rows);
+    let problems = history.violations();
+    Ok(Verification {
+        schema: table.schema().to_owned(),
+        table: table.table().to_owned(),
+        current_version: history.highest_applied,
+        ok: problems.is_empty(),
+        problems,
+        pending: history
+            .entries
+            .iter()
+            .filter(|e| e.state == State::Pending)
+            .map(|e| e.version)
+            .collect(),
+    })
+}

@@ -1,0 +1,8 @@
+//! The decisions that need no server: which state each migration is in and
+//! what a run does about it, what a tracking table may be named, and which
+//! timeouts a migration runs with. Pure functions, tested beside them.
+
+pub(crate) mod classify;
+pub(crate) mod table_name;
+pub(crate) mod timeouts;
+pub(crate) mod tracking_table;

@@ -1,0 +1,175 @@
+//! The runner: the migrations with the options of a call.
+
+use crate::data::error::{Error, Refusal};
+use crate::data::registry::Migrations;
+use crate::rules::classify::Allow;
+use crate::rules::table_name::TableName;
+use crate::rules::timeouts::Timeouts;
+use std::time::Duration;
+
+/// How long a run waits for another process's migration lock by default.
+pub const DEFAULT_LOCK_WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Applies, inspects and mends with options; made by [`Migrations::runner`].
+///
+/// The builder methods set options; the calls take a client. Each call has
+/// a blocking form over a `postgres::Client` (feature `postgres`, on by
+/// default) and an async form over a `tokio_postgres::Client` (feature
+/// `tokio-postgres`), named with `_async`: `run` and `run_async`, `status`
+/// and `status_async`, and so on. Both send the same statements.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # let server = stowage::testing::TestServer::shared()?;
+/// # let db = server.create_database()?;
+/// # let mut client = db.connect()?;
+/// let report = MIGRATIONS
+///     .runner()
+///     .table("ops.schema_history")
+///     .lock_timeout(std::time::Duration::from_secs(5))
+///     .run(&mut client)?;
+/// println!("{report}");
+/// assert_eq!(report.applied().len(), MIGRATIONS.len());
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The same from an async program:
+///
+/// ```
+/// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = stowage::testing::TestServer::shared()?;
+/// # let db = server.create_database()?;
+/// let mut client = db.connect_async().await?; // a tokio_postgres::Client
+/// let report = MIGRATIONS.runner().table("ops.schema_history").run_async(&mut client).await?;
+/// assert_eq!(report.applied().len(), MIGRATIONS.len());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a runner does nothing until one of its calls is made"]
+pub struct Runner {
+    pub(crate) migrations: Migrations,
+    table: Option<String>,
+    pub(crate) allow: Allow,
+    pub(crate) lock_wait_timeout: Duration,
+    pub(crate) target: Option<i64>,
+    lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
+}
+
+impl Migrations {
+    /// A runner with the default options, to be changed by its builder
+    /// methods.
+    pub fn runner(&self) -> Runner {
+        Runner {
+            migrations: *self,
+            table: None,
+            allow: Allow::default(),
+            lock_wait_timeout: DEFAULT_LOCK_WAIT_TIMEOUT,
+            target: None,
+            lock_timeout: None,
+            statement_timeout: None,
+        }
+    }
+}
+
+impl Runner {
+    /// The tracking table: `table`, in the connection's current schema, or
+    /// `schema.table` (the part before the first `.` is the schema, created
+    /// if missing). Names are used as written, case included, and always
+    /// quoted; each part is at most 63 bytes. Default:
+    /// [`DEFAULT_TABLE`](crate::DEFAULT_TABLE).
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = Some(name.into());
+        self
+    }
+
+    /// Goes on when migrations applied earlier were edited since (their
+    /// checksums differ), logging a warning for each; they are not run
+    /// again. Default: refuse.
+    pub fn allow_divergent(mut self, allow: bool) -> Self {
+        self.allow.divergent = allow;
+        self
+    }
+
+    /// Goes on when the database has applied migrations this binary does not
+    /// have (say, a newer release ran first). Default: refuse.
+    pub fn allow_missing(mut self, allow: bool) -> Self {
+        self.allow.missing = allow;
+        self
+    }
+
+    /// Applies pending migrations whose version is lower than the highest
+    /// one applied (say, from a branch merged late). Default: refuse.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow.out_of_order = allow;
+        self
+    }
+
+    /// How long to wait for the migration lock while another process holds
+    /// it before giving up with [`Error::LockTimeout`]. Default: 5 minutes.
+    pub fn lock_wait_timeout(mut self, wait: Duration) -> Self {
+        self.lock_wait_timeout = wait;
+        self
+    }
+
+    /// PostgreSQL's `lock_timeout` while each migration runs: a migration
+    /// that waits longer for a lock another session holds fails (and is
+    /// rolled back and recorded) instead of queueing that table's other
+    /// queries behind its wait. A migration's `-- stowage:lock-timeout`
+    /// directive wins. Rounded up to whole milliseconds, at least one;
+    /// above PostgreSQL's maximum (2,147,483,647 ms) a call refuses to run.
+    /// Default: the session's own setting.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// PostgreSQL's `statement_timeout` while each migration runs; a
+    /// migration's `-- stowage:statement-timeout` directive wins. Rounded
+    /// and bounded as [`lock_timeout`](Runner::lock_timeout). Default: the
+    /// session's own setting.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Applies pending migrations only up to and including `version`, which
+    /// the binary must have. Default: all of them.
+    pub fn target(mut self, version: i64) -> Self {
+        self.target = Some(version);
+        self
+    }
+
+    /// The migrations it runs.
+    pub fn migrations(&self) -> Migrations {
+        self.migrations
+    }
+
+    /// The tracking table's name, checked.
+    pub(crate) fn table_name(&self) -> Result<TableName, Error> {
+        match &self.table {
+            Some(name) => TableName::parse(name),
+            None => Ok(TableName::default()),
+        }
+    }
+
+    /// The timeouts, checked.
+    pub(crate) fn timeouts(&self) -> Result<Timeouts, Error> {
+        Timeouts::from_runner(self.lock_timeout, self.statement_timeout)
+    }
+
+    /// Refuses a target the binary does not have.
+    pub(crate) fn check_target(&self) -> Result<(), Error> {
+        match self.target {
+            Some(version) if self.migrations.get(version).is_none() => {
+                Err(Error::Refused(Refusal::UnknownVersion { version }))
+            }
+            _ => Ok(()),
+        }
+    }
+}

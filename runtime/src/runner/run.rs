@@ -1,0 +1,127 @@
+//! A run: what a program does at start to bring its database up to date.
+
+use crate::conversation::connection::Connection;
+use crate::data::error::{Error, HistoryError};
+use crate::data::report::{Applied, Report, TargetBelow};
+use crate::rules::classify::{Allow, Pending, classify};
+use crate::rules::timeouts::Timeouts;
+use crate::runner::held::Held;
+use crate::runner::options::Runner;
+use crate::steps::apply::apply;
+use crate::steps::lock::Locked;
+use crate::steps::quick_check::{Found, quick_check};
+use crate::steps::tracking;
+
+/// Applies every pending migration, each in its own transaction with its
+/// tracking row, in version order, and stops at the first failure; with
+/// `allow.resume`, continues dirty ones where they stopped.
+pub(crate) async fn run<C: Connection>(
+    runner: &Runner,
+    conn: &mut C,
+    allow: Allow,
+) -> Result<Report, Error> {
+    let name = runner.table_name()?;
+    let timeouts = runner.timeouts()?;
+    runner.check_target()?;
+
+    // One query, no lock, when there is nothing to do. An operator's
+    // resume always takes the lock, so that it makes what is missing of
+    // the tracking table's digest objects.
+    let current_schema = if allow.resume {
+        None
+    } else {
+        match quick_check(conn, &name, runner.migrations).await? {
+            Found::UpToDate => return Ok(up_to_date(runner)),
+            Found::Unknown { current_schema } => current_schema,
+        }
+    };
+
+    // The lock; the tracking table made sure of; the history read.
+    let table = tracking::resolve(conn, &name, current_schema).await?;
+    let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
+
+    let outcome = async {
+        // Each migration's state, and what a run does about it.
+        let history = classify(runner.migrations, &held.rows);
+        let decision = history.decide(allow, runner.target);
+        for allowed in &decision.allowed {
+            tracing::warn!(version = allowed.version(), "going on although {allowed}");
+        }
+        for version in &decision.resumed_changed {
+            tracing::warn!(
+                version,
+                "migration {version} changed since it stopped; resuming it with the file as it is now"
+            );
+        }
+        if !decision.refused.is_empty() {
+            return Err(Error::History(HistoryError {
+                table: held.locked.table().qualified().to_owned(),
+                violations: decision.refused,
+            }));
+        }
+        let mut report = apply_all(&mut held.locked, decision.apply, timeouts).await?;
+        report.target_below = target_below(runner, history.highest_applied, &report);
+        Ok(report)
+    }
+    .await;
+
+    // The digest written, if all went well, and the lock released.
+    held.finish(outcome).await
+}
+
+/// Applies `pending` in order, stopping at the first failure; the error
+/// names what the run applied before it.
+async fn apply_all<C: Connection>(
+    locked: &mut Locked<'_, C>,
+    pending: Vec<Pending>,
+    timeouts: Timeouts,
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    for step in pending {
+        let m = step.migration;
+        match apply(locked, step, timeouts).await {
+            Ok(duration) => {
+                tracing::info!(
+                    version = m.version(),
+                    name = m.name(),
+                    path = m.up().path(),
+                    duration_ms = duration.as_millis(),
+                    "applied migration"
+                );
+                report.applied.push(Applied {
+                    version: m.version(),
+                    name: m.name(),
+                    path: m.up().path(),
+                    duration,
+                });
+            }
+            Err(Error::Migration(mut failure)) => {
+                failure.applied_before = std::mem::take(&mut report.applied);
+                return Err(Error::Migration(failure));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(report)
+}
+
+/// The report of a run that found nothing to do.
+fn up_to_date(runner: &Runner) -> Report {
+    tracing::debug!("the database is up to date");
+    let newest = runner.migrations.newest().map(|m| m.version());
+    Report {
+        target_below: target_below(runner, newest, &Report::default()),
+        ..Report::default()
+    }
+}
+
+/// When a run with a target applied nothing because the database is past
+/// the target already, the two versions.
+fn target_below(runner: &Runner, current: Option<i64>, report: &Report) -> Option<TargetBelow> {
+    match (runner.target, current) {
+        (Some(target), Some(current)) if report.is_empty() && target < current => {
+            Some(TargetBelow { target, current })
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,10 @@
+//! The steps a call is made of, each one conversation with the server: the
+//! quick check, the lock, the tracking table, one migration applied, a
+//! script in a transaction, and finding where a script failed.
+
+pub(crate) mod apply;
+pub(crate) mod locate;
+pub(crate) mod lock;
+pub(crate) mod quick_check;
+pub(crate) mod tracking;
+pub(crate) mod transaction;

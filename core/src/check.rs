@@ -151,13 +151,10 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 /// script's directives put it: the directives, and the statements.
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
     let unterminated = |e: LexError| {
-        let at = position::after(&sql[..e.start]);
-        vec![Problem::new(
-            format!("{display}:{}", at.line),
-            format!(
-                "{}: it starts at line {}, column {} and is never closed",
-                e.kind, at.line, at.column
-            ),
+        vec![Problem::at(
+            display,
+            position::after(&sql[..e.start]),
+            format!("{}: it starts here and is never closed", e.kind),
             "close it; PostgreSQL would refuse the file",
         )]
     };
@@ -178,11 +175,11 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
         // Its tokens: those that start within its text.
         let first = tokens.partition_point(|t| t.start < statement.start);
         let last = tokens.partition_point(|t| t.start < statement.start + statement.text.len());
-        let subject = || format!("{display}:{}", statement.at.line);
         match placement(&tokens[first..last]) {
             Placement::Anywhere => {}
-            Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::new(
-                subject(),
+            Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::at(
+                display,
+                statement.at,
                 format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
                 format!(
                     "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
@@ -191,14 +188,16 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                 ),
             )),
             Placement::OutsideTransaction(_) => {}
-            Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::new(
-                subject(),
+            Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::at(
+                display,
+                statement.at,
                 format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
                 "remove it: stowage begins the migration's transaction and commits it together with the \
                  migration's row in the tracking table",
             )),
-            Placement::TransactionControl(what) => problems.push(Problem::new(
-                subject(),
+            Placement::TransactionControl(what) => problems.push(Problem::at(
+                display,
+                statement.at,
                 format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
                 "remove it: each statement runs on its own, in autocommit; put statements that must commit \
                  together in a migration of their own, without the directive",

@@ -66,9 +66,7 @@ pub fn directives(
             continue;
         };
         let at = position::after(&sql[..token.start]);
-        let problem = |message: String, help: String| {
-            Problem::new(format!("{display}:{}", at.line), message, help)
-        };
+        let problem = |message: String, help: String| Problem::at(display, at, message, help);
         let directive = directive.trim();
         let (name, value) = directive
             .split_once(char::is_whitespace)
@@ -192,12 +190,12 @@ mod tests {
         let problems = |sql| read(sql).expect_err(sql);
         assert!(
             problems("-- stowage:no-transactions\nselect 1;")[0]
-                .contains("m.sql:1: `stowage:no-transactions` is not")
+                .contains("m.sql:1:1: `stowage:no-transactions` is not")
         );
         assert!(problems("-- Stowage:notx\nselect 1;")[0].contains("is not a stowage directive"));
         assert!(
             problems("select 1;\n-- stowage:no-transaction\n")[0]
-                .contains("m.sql:2: the directive")
+                .contains("m.sql:2:1: the directive")
         );
         assert!(problems("/* stowage:no-transaction */ select 1;")[0].contains("block comment"));
         assert!(

@@ -1,5 +1,6 @@
 //! A problem found in the migrations folder, reported at build time.
 
+use crate::position::LineColumn;
 use std::fmt;
 
 /// One broken rule: which file(s), what is wrong, and how to fix it.
@@ -25,6 +26,17 @@ impl Problem {
             message: message.into(),
             help: help.into(),
         }
+    }
+
+    /// A problem at a place in the file shown as `display`: its subject
+    /// reads `file:line:column`.
+    pub fn at(
+        display: &str,
+        at: LineColumn,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Problem::new(format!("{display}:{at}"), message, help)
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod check;
 pub mod checksum;
 pub mod directive;
+pub mod duration;
 pub mod lexer;
 pub mod name;
 pub mod placement;

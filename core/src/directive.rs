@@ -1,5 +1,6 @@
 //! Directives: comment lines `-- stowage:NAME [VALUE]` that come before a
-//! migration's first statement and change how it runs.
+//! migration's first statement (a `;` alone is an empty statement, which
+//! does not count) and change how it runs.
 //!
 //! - `-- stowage:no-transaction`: run the statements one at a time in
 //!   autocommit instead of in one transaction.
@@ -53,13 +54,16 @@ pub fn directives(
     let mut found = Directives::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut problems = Vec::new();
-    let mut before_first_statement = true;
+    // Where the first statement starts; a `;` alone is an empty statement,
+    // which runs nothing.
+    let mut first_statement = None;
     for token in tokens {
         let body = match token.kind {
             TokenKind::LineComment => token.text.trim_start_matches('-'),
             TokenKind::BlockComment => token.text.trim_start_matches("/*").trim_end_matches("*/"),
+            TokenKind::Semicolon => continue,
             _ => {
-                before_first_statement = false;
+                first_statement.get_or_insert(token.start);
                 continue;
             }
         };
@@ -90,11 +94,18 @@ pub fn directives(
             ));
             continue;
         }
-        if !before_first_statement {
+        if let Some(start) = first_statement {
+            let first = position::after(&sql[..start]);
             problems.push(problem(
-                format!("the directive `-- stowage:{name}` comes after the first statement"),
-                "move it above the first statement; directives apply to the whole migration"
-                    .to_owned(),
+                format!(
+                    "the directive `-- stowage:{name}` comes after the first statement, which starts at \
+                     line {}, column {}",
+                    first.line, first.column
+                ),
+                format!(
+                    "move it above line {}; directives apply to the whole migration",
+                    first.line
+                ),
             ));
             continue;
         }
@@ -204,6 +215,10 @@ mod tests {
             read("\n-- a comment\n\n--stowage:no-transaction\nselect 1;"),
             on
         );
+        // Empty statements run nothing, so the first statement is still to
+        // come.
+        assert_eq!(read(";\n-- stowage:no-transaction\nselect 1;"), on);
+        assert_eq!(read(";; -- stowage:no-transaction\nselect 1;"), on);
     }
 
     #[test]
@@ -214,9 +229,11 @@ mod tests {
                 .contains("m.sql:1:1: `stowage:no-transactions` is not")
         );
         assert!(problems("-- Stowage:notx\nselect 1;")[0].contains("is not a stowage directive"));
-        assert!(
-            problems("select 1;\n-- stowage:no-transaction\n")[0]
-                .contains("m.sql:2:1: the directive")
+        assert_eq!(
+            problems("\n  select 1;\n;\n-- stowage:no-transaction\n")[0],
+            "m.sql:4:1: the directive `-- stowage:no-transaction` comes after the first statement, \
+             which starts at line 2, column 3\n  help: move it above line 2; directives apply to the \
+             whole migration"
         );
         assert!(problems("/* stowage:no-transaction */ select 1;")[0].contains("block comment"));
         assert!(

@@ -123,16 +123,7 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
 }
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
-    let text = text::normalize(&file.bytes).map_err(|e| {
-        vec![Problem::new(
-            &file.display,
-            format!(
-                "is not valid UTF-8: the first bad byte is at line {}, column {} (byte offset {})",
-                e.at.line, e.at.column, e.byte_offset
-            ),
-            "save the file as UTF-8",
-        )]
-    })?;
+    let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
     let (directives, statements) = statements(&text.sql, &file.display)?;
     Ok(Script {
         path: file.path.clone(),

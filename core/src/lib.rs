@@ -17,6 +17,7 @@ pub mod directive;
 pub mod duration;
 pub mod lexer;
 pub mod name;
+pub mod options;
 pub mod placement;
 pub mod position;
 pub mod problem;

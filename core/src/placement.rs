@@ -4,6 +4,7 @@
 //! and identifiers (`CREATE TABLE vacuum_log`) never look like keywords.
 
 use crate::lexer::{Token, TokenKind};
+use crate::options::{self, OptionList, Setting};
 
 /// What a statement needs of its surroundings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,19 +17,25 @@ pub enum Placement {
     TransactionControl(&'static str),
 }
 
-/// A statement's tokens as placement reads them: unquoted words upper-cased,
-/// each with the parenthesis depth it stands at; comments left out.
-struct Words {
+/// A statement's tokens as placement reads them: comments left out, and
+/// beside each token its text, upper-cased for an unquoted word, and the
+/// parenthesis depth it stands at.
+struct Words<'a> {
+    tokens: Vec<Token<'a>>,
     words: Vec<(String, usize)>,
 }
 
-impl Words {
-    fn new(tokens: &[Token<'_>]) -> Words {
+impl<'a> Words<'a> {
+    fn new(all: &[Token<'a>]) -> Words<'a> {
+        let tokens: Vec<_> = all
+            .iter()
+            .filter(|t| !t.kind.is_comment())
+            .copied()
+            .collect();
         let mut depth = 0usize;
         let mut words = Vec::new();
-        for token in tokens {
+        for token in &tokens {
             match token.kind {
-                TokenKind::LineComment | TokenKind::BlockComment => {}
                 TokenKind::OpenParen => {
                     words.push(("(".to_owned(), depth));
                     depth += 1;
@@ -41,7 +48,7 @@ impl Words {
                 _ => words.push((token.text.to_owned(), depth)),
             }
         }
-        Words { words }
+        Words { tokens, words }
     }
 
     /// The `i`th token, or "" past the end.
@@ -59,29 +66,28 @@ impl Words {
         self.words.iter().any(|(w, d)| *d == 0 && w == word)
     }
 
-    /// Whether an option `name = value` (in a `WITH (...)` list) is set to
-    /// one of PostgreSQL's spellings of false.
-    fn option_is_false(&self, name: &str) -> bool {
-        self.words.windows(3).any(|w| {
-            w[0].0 == name
-                && w[1].0 == "="
-                && matches!(
-                    w[2].0.to_ascii_lowercase().as_str(),
-                    "false" | "off" | "0" | "'false'" | "'off'"
-                )
-        })
+    /// The option list in parentheses at `i`, if there is one, and the
+    /// index after it.
+    fn options(&self, i: usize) -> Option<(OptionList<'a>, usize)> {
+        let (list, len) = options::read(self.tokens.get(i..)?)?;
+        Some((list, i + len))
     }
 
-    /// The index after a parenthesized option list at `i`, or `i`.
+    /// The index after an option list at `i`, or `i` where there is none.
     fn skip_options(&self, i: usize) -> usize {
-        if self.at(i) != "(" {
-            return i;
-        }
-        let depth = self.words[i].1;
-        self.words[i + 1..]
+        self.options(i).map_or(i, |(_, end)| end)
+    }
+
+    /// The definition list of a top-level `WITH (...)`; an empty list where
+    /// there is none.
+    fn with_options(&self) -> OptionList<'a> {
+        self.words
             .iter()
-            .position(|(w, d)| w == ")" && *d == depth)
-            .map_or(self.words.len(), |close| i + close + 2)
+            .enumerate()
+            .filter(|(_, (w, d))| *d == 0 && w == "WITH")
+            .find_map(|(i, _)| self.options(i + 1))
+            .map(|(list, _)| list)
+            .unwrap_or_default()
     }
 }
 
@@ -124,9 +130,22 @@ pub fn placement(tokens: &[Token<'_>]) -> Placement {
         }
         "ALTER" if w.starts(&["ALTER", "SUBSCRIPTION"]) => match (w.at(3), w.at(4)) {
             ("REFRESH", "PUBLICATION") => Outside("ALTER SUBSCRIPTION ... REFRESH PUBLICATION"),
-            ("SET" | "ADD" | "DROP", "PUBLICATION") if !w.option_is_false("REFRESH") => {
+            ("SET" | "ADD" | "DROP", "PUBLICATION")
+                if w.with_options().boolean("refresh").or(Setting::True) == Setting::True =>
+            {
                 Outside("ALTER SUBSCRIPTION ... PUBLICATION with refresh")
             }
+            // From PostgreSQL 17, failover; from 18, two_phase turned off:
+            // both change the replication slot, which no rollback undoes.
+            ("SET", "(") => match w.options(4) {
+                Some((set, _)) if set.has("failover") => {
+                    Outside("ALTER SUBSCRIPTION ... SET (failover)")
+                }
+                Some((set, _)) if set.boolean("two_phase") == Setting::False => {
+                    Outside("ALTER SUBSCRIPTION ... SET (two_phase = false)")
+                }
+                _ => Anywhere,
+            },
             _ => Anywhere,
         },
         "CREATE" | "DROP" => {
@@ -153,21 +172,38 @@ pub fn placement(tokens: &[Token<'_>]) -> Placement {
                         Outside("DROP TABLESPACE")
                     }
                 }
-                "SUBSCRIPTION" if w.at(0) == "CREATE" && !w.option_is_false("CREATE_SLOT") => {
+                "SUBSCRIPTION" if w.at(0) == "CREATE" && creates_slot(&w.with_options()) => {
                     Outside("CREATE SUBSCRIPTION (it creates a replication slot)")
                 }
                 _ => Anywhere,
             }
         }
         "REINDEX" => {
-            let kind = w.skip_options(1);
+            let (options, kind) = w.options(1).unwrap_or((OptionList::default(), 1));
             match w.at(kind) {
                 "SCHEMA" | "DATABASE" | "SYSTEM" => Outside("REINDEX SCHEMA, DATABASE or SYSTEM"),
+                // The keyword wins over the option: the server adds it to
+                // the list last.
                 _ if w.at(kind + 1) == "CONCURRENTLY" => Outside("REINDEX ... CONCURRENTLY"),
+                _ if options.boolean("concurrently") == Setting::True => {
+                    Outside("REINDEX (CONCURRENTLY)")
+                }
                 _ => Anywhere,
             }
         }
         _ => Anywhere,
+    }
+}
+
+/// Whether `CREATE SUBSCRIPTION ... WITH (options)` creates a replication
+/// slot: `create_slot` is true by default, and false by default with
+/// `connect = false`, which the server refuses with `create_slot = true`.
+fn creates_slot(options: &OptionList<'_>) -> bool {
+    let connect = options.boolean("connect").or(Setting::True);
+    let create_slot = options.boolean("create_slot");
+    match (connect, create_slot) {
+        (Setting::False, Setting::True) => false,
+        (connect, create_slot) => create_slot.or(connect) == Setting::True,
     }
 }
 
@@ -231,9 +267,101 @@ mod tests {
                 "alter subscription s refresh publication",
                 "ALTER SUBSCRIPTION ... REFRESH PUBLICATION",
             ),
+            (
+                "alter subscription s set publication p",
+                "ALTER SUBSCRIPTION ... PUBLICATION with refresh",
+            ),
+            (
+                "alter subscription s add publication p with (copy_data = false)",
+                "ALTER SUBSCRIPTION ... PUBLICATION with refresh",
+            ),
+            (
+                "alter subscription s set publication p with (refresh)",
+                "ALTER SUBSCRIPTION ... PUBLICATION with refresh",
+            ),
+            (
+                "alter subscription s set (failover = false)",
+                "ALTER SUBSCRIPTION ... SET (failover)",
+            ),
+            (
+                "alter subscription s set (two_phase = off)",
+                "ALTER SUBSCRIPTION ... SET (two_phase = false)",
+            ),
         ];
         for (sql, what) in cases {
             assert_eq!(of(sql), Outside(what), "{sql}");
+        }
+    }
+
+    #[test]
+    fn reads_option_lists() {
+        let outside = [
+            ("REINDEX (CONCURRENTLY) TABLE t", "REINDEX (CONCURRENTLY)"),
+            (
+                "REINDEX (VERBOSE, CONCURRENTLY true) INDEX i",
+                "REINDEX (CONCURRENTLY)",
+            ),
+            ("reindex (concurrently 1) index i", "REINDEX (CONCURRENTLY)"),
+            (
+                "reindex (\"concurrently\" 'on') index i",
+                "REINDEX (CONCURRENTLY)",
+            ),
+            (
+                "reindex (tablespace pg_default, concurrently) table t",
+                "REINDEX (CONCURRENTLY)",
+            ),
+            (
+                "reindex (concurrently false, concurrently) table t",
+                "REINDEX (CONCURRENTLY)",
+            ),
+            (
+                "reindex (concurrently false) table concurrently t",
+                "REINDEX ... CONCURRENTLY",
+            ),
+            (
+                "reindex (concurrently false) schema s",
+                "REINDEX SCHEMA, DATABASE or SYSTEM",
+            ),
+            (
+                "create subscription s connection 'c' publication p with (create_slot)",
+                "CREATE SUBSCRIPTION (it creates a replication slot)",
+            ),
+            (
+                "create subscription s connection 'c' publication p with (connect = true, slot_name = 'x')",
+                "CREATE SUBSCRIPTION (it creates a replication slot)",
+            ),
+            ("vacuum (analyze false, full false) t", "VACUUM"),
+            ("cluster (verbose false)", "CLUSTER without a table"),
+        ];
+        for (sql, what) in outside {
+            assert_eq!(of(sql), Outside(what), "{sql}");
+        }
+        for sql in [
+            "REINDEX (CONCURRENTLY false) TABLE t",
+            "reindex (concurrently off) table t",
+            "reindex (concurrently 0) table t",
+            "reindex (concurrently -0) table t",
+            "reindex (concurrently 'false') table t",
+            "reindex (concurrently \"FALSE\") table t",
+            "reindex (concurrently true, concurrently false) table t",
+            "reindex (verbose) table t",
+            "reindex (\"CONCURRENTLY\") table t",
+            "reindex (concurrently 2) table t",
+            "create subscription s connection 'c' publication p with (connect = false)",
+            "create subscription s connection 'c' publication p with (CONNECT = 'off', slot_name = NONE)",
+            "create subscription s connection 'c' publication p with (connect = false, create_slot = true)",
+            "create subscription s connection 'c' publication p with (create_slot = 0)",
+            "create subscription s connection 'c' publication p with (create_slot = maybe)",
+            "alter subscription s set publication p with (refresh = off)",
+            "alter subscription s add publication p with (refresh = 0, copy_data = false)",
+            "alter subscription s set (slot_name = none)",
+            "alter subscription s set (two_phase = true)",
+            "alter subscription s connection 'c'",
+            "analyze (verbose) t",
+            "analyze",
+            "cluster (verbose) t using i",
+        ] {
+            assert_eq!(of(sql), Anywhere, "{sql}");
         }
     }
 

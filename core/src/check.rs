@@ -179,6 +179,19 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                 ),
             )),
             Placement::OutsideTransaction(_) => {}
+            Placement::InsideTransaction(what) if directives.no_transaction => problems.push(Problem::at(
+                display,
+                statement.at,
+                format!(
+                    "`{what}` only works inside a transaction block, and in a no-transaction migration each \
+                     statement runs on its own, outside one"
+                ),
+                format!(
+                    "move it, with the statements it is for, into a migration without \
+                     `-- stowage:{NO_TRANSACTION}`"
+                ),
+            )),
+            Placement::InsideTransaction(_) => {}
             Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::at(
                 display,
                 statement.at,

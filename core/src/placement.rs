@@ -1,7 +1,8 @@
 //! Where a statement can run: some statements PostgreSQL refuses inside a
-//! transaction block, and transaction control would end the transaction a
-//! migration runs in. Statements are read as tokens, so strings, comments
-//! and identifiers (`CREATE TABLE vacuum_log`) never look like keywords.
+//! transaction block, others work only inside one, and transaction control
+//! would end the transaction a migration runs in. Statements are read as
+//! tokens, so strings, comments and identifiers (`CREATE TABLE vacuum_log`)
+//! never look like keywords; option lists are read with [`options`].
 
 use crate::lexer::{Token, TokenKind};
 use crate::options::{self, OptionList, Setting};
@@ -13,6 +14,10 @@ pub enum Placement {
     Anywhere,
     /// PostgreSQL refuses it inside a transaction block; the text names it.
     OutsideTransaction(&'static str),
+    /// It works only inside a transaction block: outside one, PostgreSQL
+    /// refuses it (`LOCK TABLE`) or ignores it with a warning (`SET
+    /// LOCAL`); the text names it.
+    InsideTransaction(&'static str),
     /// It begins or ends a transaction; the text names it.
     TransactionControl(&'static str),
 }
@@ -66,6 +71,18 @@ impl<'a> Words<'a> {
         self.words.iter().any(|(w, d)| *d == 0 && w == word)
     }
 
+    /// Whether `WITH HOLD` comes before the top-level `FOR` (in `DECLARE`).
+    fn holds_cursor(&self) -> bool {
+        let head = self
+            .words
+            .iter()
+            .position(|(w, d)| *d == 0 && w == "FOR")
+            .unwrap_or(self.words.len());
+        self.words[..head]
+            .windows(2)
+            .any(|pair| pair[0].0 == "WITH" && pair[1].0 == "HOLD")
+    }
+
     /// The option list in parentheses at `i`, if there is one, and the
     /// index after it.
     fn options(&self, i: usize) -> Option<(OptionList<'a>, usize)> {
@@ -93,7 +110,10 @@ impl<'a> Words<'a> {
 
 /// Where the statement made of `tokens` can run.
 pub fn placement(tokens: &[Token<'_>]) -> Placement {
-    use Placement::{Anywhere, OutsideTransaction as Outside, TransactionControl as Control};
+    use Placement::{
+        Anywhere, InsideTransaction as Inside, OutsideTransaction as Outside,
+        TransactionControl as Control,
+    };
     let w = Words::new(tokens);
     match w.at(0) {
         "BEGIN" => Control("BEGIN"),
@@ -101,7 +121,19 @@ pub fn placement(tokens: &[Token<'_>]) -> Placement {
         "COMMIT" if w.at(1) == "PREPARED" => Outside("COMMIT PREPARED"),
         "COMMIT" | "END" => Control("COMMIT"),
         "ROLLBACK" if w.at(1) == "PREPARED" => Outside("ROLLBACK PREPARED"),
-        "ROLLBACK" | "ABORT" if w.at(1) != "TO" && w.at(2) != "TO" => Control("ROLLBACK"),
+        "ROLLBACK" if w.at(1) == "TO" || w.at(2) == "TO" => Inside("ROLLBACK TO SAVEPOINT"),
+        "ROLLBACK" | "ABORT" => Control("ROLLBACK"),
+        "SAVEPOINT" => Inside("SAVEPOINT"),
+        "RELEASE" => Inside("RELEASE SAVEPOINT"),
+        "LOCK" => Inside("LOCK TABLE"),
+        "SET" => match w.at(1) {
+            "LOCAL" => Inside("SET LOCAL"),
+            "TRANSACTION" => Inside("SET TRANSACTION"),
+            "CONSTRAINTS" => Inside("SET CONSTRAINTS"),
+            _ => Anywhere,
+        },
+        // A cursor without `WITH HOLD` ends with its transaction.
+        "DECLARE" if !w.holds_cursor() => Inside("DECLARE CURSOR without WITH HOLD"),
         "PREPARE" if w.at(1) == "TRANSACTION" => Control("PREPARE TRANSACTION"),
         "VACUUM" => Outside("VACUUM"),
         // `CLUSTER`, `CLUSTER VERBOSE` and `CLUSTER (VERBOSE)`: no table.
@@ -211,7 +243,10 @@ fn creates_slot(options: &OptionList<'_>) -> bool {
 mod tests {
     use super::*;
     use crate::lexer::tokens;
-    use Placement::{Anywhere, OutsideTransaction as Outside, TransactionControl as Control};
+    use Placement::{
+        Anywhere, InsideTransaction as Inside, OutsideTransaction as Outside,
+        TransactionControl as Control,
+    };
 
     fn of(sql: &str) -> Placement {
         let tokens: Vec<_> = tokens(sql).collect::<Result<_, _>>().expect("lexes");
@@ -382,6 +417,44 @@ mod tests {
     }
 
     #[test]
+    fn finds_what_works_only_in_a_transaction() {
+        for (sql, what) in [
+            ("lock table t", "LOCK TABLE"),
+            ("LOCK t IN SHARE MODE", "LOCK TABLE"),
+            ("savepoint s", "SAVEPOINT"),
+            ("release savepoint s", "RELEASE SAVEPOINT"),
+            ("release s", "RELEASE SAVEPOINT"),
+            ("rollback to savepoint s", "ROLLBACK TO SAVEPOINT"),
+            ("rollback work to s", "ROLLBACK TO SAVEPOINT"),
+            ("set local lock_timeout = '1s'", "SET LOCAL"),
+            (
+                "set transaction isolation level serializable",
+                "SET TRANSACTION",
+            ),
+            ("set constraints all deferred", "SET CONSTRAINTS"),
+            (
+                "declare c cursor for select 1",
+                "DECLARE CURSOR without WITH HOLD",
+            ),
+            (
+                "declare c no scroll cursor without hold for select 'with hold'",
+                "DECLARE CURSOR without WITH HOLD",
+            ),
+        ] {
+            assert_eq!(of(sql), Inside(what), "{sql}");
+        }
+        for sql in [
+            "declare c cursor with hold for select 1",
+            "set lock_timeout = '1s'",
+            "set session characteristics as transaction read only",
+            "set session authorization default",
+            "select 1 as savepoint",
+        ] {
+            assert_eq!(of(sql), Anywhere, "{sql}");
+        }
+    }
+
+    #[test]
     fn is_not_fooled_by_names_strings_and_comments() {
         for sql in [
             "create table vacuum_log (id int)",
@@ -391,9 +464,6 @@ mod tests {
             "-- vacuum\nselect 1",
             "create table \"vacuum\" (concurrently int)",
             "insert into t values ('begin')",
-            "rollback to savepoint s",
-            "rollback work to s",
-            "savepoint s",
             "cluster t using i",
             "cluster verbose t",
             "cluster (verbose) t using i",

@@ -3,13 +3,13 @@
 
 use crate::checksum::checksum;
 use crate::directive::{self, Directives, NO_TRANSACTION};
-use crate::lexer::{self, LexError};
+use crate::lexer::{self, Token, TokenKind};
 use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
-use crate::position::{self, LineColumn};
+use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
 use crate::scan::{self, SqlFile};
-use crate::split::split_tokens;
+use crate::split::{self, split_tokens};
 use crate::text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -138,88 +138,129 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     })
 }
 
-/// Splits a script into statements and checks each can run where the
-/// script's directives put it: the directives, and the statements.
+/// Splits a script into statements and checks them: the directives, and
+/// where each statement can run.
+/// Where the text is left unterminated, what comes before is checked all
+/// the same.
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
-    let unterminated = |e: LexError| {
-        vec![Problem::at(
-            display,
-            position::after(&sql[..e.start]),
-            format!("{}: it starts here and is never closed", e.kind),
-            "close it; PostgreSQL would refuse the file",
-        )]
-    };
-    let tokens: Vec<_> = lexer::tokens(sql)
-        .collect::<Result<_, _>>()
-        .map_err(unterminated)?;
-    let split = split_tokens(sql, &tokens);
-    if split.is_empty() {
-        return Err(vec![Problem::new(
-            display,
-            "is empty: it holds no SQL statement, only whitespace or comments",
-            "write the migration's SQL in it, or delete the file",
-        )]);
+    let mut tokens = Vec::new();
+    let mut unterminated = None;
+    for token in lexer::tokens(sql) {
+        match token {
+            Ok(token) => tokens.push(token),
+            Err(e) => unterminated = Some(e),
+        }
     }
-    let directives = directive::directives(sql, &tokens, display)?;
     let mut problems = Vec::new();
+    let mut split = split_tokens(sql, &tokens);
+    match unterminated {
+        // The statement that holds the unterminated part is cut short.
+        Some(_) if !ends_with_semicolon(&tokens) => {
+            split.pop();
+        }
+        Some(_) => {}
+        None if split.is_empty() => {
+            return Err(vec![Problem::new(
+                display,
+                "is empty: it holds no SQL statement, only whitespace or comments",
+                "write the migration's SQL in it, or delete the file",
+            )]);
+        }
+        None => {}
+    }
+    let directives = directive::directives(sql, &tokens, display)
+        .map_err(|mut p| problems.append(&mut p))
+        .ok();
+    let mut cursor = Cursor::new(sql);
     for statement in &split {
         // Its tokens: those that start within its text.
         let first = tokens.partition_point(|t| t.start < statement.start);
         let last = tokens.partition_point(|t| t.start < statement.start + statement.text.len());
-        match placement(&tokens[first..last]) {
-            Placement::Anywhere => {}
-            Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::at(
+        let tokens = &tokens[first..last];
+        if let Some(directives) = &directives {
+            problems.extend(placed(
                 display,
-                statement.at,
-                format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
-                format!(
-                    "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
-                     one at a time, outside a transaction (keep statements that must commit together in a \
-                     migration of their own)"
-                ),
-            )),
-            Placement::OutsideTransaction(_) => {}
-            Placement::InsideTransaction(what) if directives.no_transaction => problems.push(Problem::at(
-                display,
-                statement.at,
-                format!(
-                    "`{what}` only works inside a transaction block, and in a no-transaction migration each \
-                     statement runs on its own, outside one"
-                ),
-                format!(
-                    "move it, with the statements it is for, into a migration without \
-                     `-- stowage:{NO_TRANSACTION}`"
-                ),
-            )),
-            Placement::InsideTransaction(_) => {}
-            Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::at(
-                display,
-                statement.at,
-                format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
-                "remove it: stowage begins the migration's transaction and commits it together with the \
-                 migration's row in the tracking table",
-            )),
-            Placement::TransactionControl(what) => problems.push(Problem::at(
-                display,
-                statement.at,
-                format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
-                "remove it: each statement runs on its own, in autocommit; put statements that must commit \
-                 together in a migration of their own, without the directive",
-            )),
+                statement,
+                placement(tokens),
+                directives.no_transaction,
+            ));
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    if let Some(e) = unterminated {
+        problems.push(Problem::at(
+            display,
+            cursor.at(e.start),
+            format!("{}: it starts here and is never closed", e.kind),
+            "close it; PostgreSQL would refuse the file",
+        ));
     }
-    let statements = split
+    match directives {
+        Some(directives) if problems.is_empty() => {
+            let statements = split
+                .iter()
+                .map(|s| Statement {
+                    sql: s.text.to_owned(),
+                    start: s.start,
+                    at: s.at,
+                })
+                .collect();
+            Ok((directives, statements))
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Whether the last token that is not a comment is a `;`.
+fn ends_with_semicolon(tokens: &[Token<'_>]) -> bool {
+    tokens
         .iter()
-        .map(|s| Statement {
-            sql: s.text.to_owned(),
-            start: s.start,
-            at: s.at,
-        })
-        .collect();
-    Ok((directives, statements))
+        .rev()
+        .find(|t| !t.kind.is_comment())
+        .is_some_and(|t| t.kind == TokenKind::Semicolon)
+}
+
+/// The problem with a statement's placement in a migration that runs in a
+/// transaction or, with `no_transaction`, does not.
+fn placed(
+    display: &str,
+    statement: &split::Statement<'_>,
+    placement: Placement,
+    no_transaction: bool,
+) -> Option<Problem> {
+    let at =
+        |message: String, help: String| Some(Problem::at(display, statement.at, message, help));
+    match placement {
+        Placement::Anywhere => None,
+        Placement::OutsideTransaction(what) if !no_transaction => at(
+            format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
+            format!(
+                "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
+                 one at a time, outside a transaction (keep statements that must commit together in a \
+                 migration of their own)"
+            ),
+        ),
+        Placement::OutsideTransaction(_) => None,
+        Placement::InsideTransaction(what) if no_transaction => at(
+            format!(
+                "`{what}` only works inside a transaction block, and in a no-transaction migration each \
+                 statement runs on its own, outside one"
+            ),
+            format!("move it, with the statements it is for, into a migration without `-- stowage:{NO_TRANSACTION}`"),
+        ),
+        Placement::InsideTransaction(_) => None,
+        Placement::TransactionControl(what) if !no_transaction => at(
+            format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
+            "remove it: stowage begins the migration's transaction and commits it together with the \
+             migration's row in the tracking table"
+                .to_owned(),
+        ),
+        Placement::TransactionControl(what) => at(
+            format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
+            "remove it: each statement runs on its own, in autocommit; put statements that must commit \
+             together in a migration of their own, without the directive"
+                .to_owned(),
+        ),
+    }
 }
 
 /// Pairs the files of one version into a migration.

@@ -3,6 +3,7 @@
 
 use crate::checksum::checksum;
 use crate::directive::{self, Directives, NO_TRANSACTION};
+use crate::forbidden::forbidden;
 use crate::lexer::{self, Token, TokenKind};
 use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
@@ -139,7 +140,7 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 }
 
 /// Splits a script into statements and checks them: the directives, and
-/// where each statement can run.
+/// each statement, for what no migration may hold and for where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
@@ -177,6 +178,14 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
         let first = tokens.partition_point(|t| t.start < statement.start);
         let last = tokens.partition_point(|t| t.start < statement.start + statement.text.len());
         let tokens = &tokens[first..last];
+        if let Some((what, start)) = forbidden(tokens) {
+            problems.push(Problem::at(
+                display,
+                cursor.at(start),
+                what.message(),
+                what.help(),
+            ));
+        }
         if let Some(directives) = &directives {
             problems.extend(placed(
                 display,

@@ -15,6 +15,7 @@ pub mod check;
 pub mod checksum;
 pub mod directive;
 pub mod duration;
+pub mod forbidden;
 pub mod lexer;
 pub mod name;
 pub mod options;

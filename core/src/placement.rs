@@ -145,7 +145,6 @@ pub fn placement(tokens: &[Token<'_>]) -> Placement {
         {
             Outside("CLUSTER without a table")
         }
-        "DISCARD" if w.at(1) == "ALL" => Outside("DISCARD ALL"),
         "ALTER" if w.at(1) == "SYSTEM" => Outside("ALTER SYSTEM"),
         "ALTER"
             if w.starts(&["ALTER", "DATABASE"]) && w.at(3) == "SET" && w.at(4) == "TABLESPACE" =>
@@ -292,7 +291,6 @@ mod tests {
             ("cluster", "CLUSTER without a table"),
             ("cluster verbose", "CLUSTER without a table"),
             ("CLUSTER (VERBOSE)", "CLUSTER without a table"),
-            ("discard all", "DISCARD ALL"),
             ("commit prepared 'x'", "COMMIT PREPARED"),
             (
                 "create subscription s connection 'c' publication p",

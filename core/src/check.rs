@@ -9,6 +9,7 @@ use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
 use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
+use crate::psql;
 use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::text;
@@ -139,8 +140,9 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     })
 }
 
-/// Splits a script into statements and checks them: the directives, and
-/// each statement, for what no migration may hold and for where it can run.
+/// Splits a script into statements and checks them: text for psql, the
+/// directives, and each statement, for what no migration may hold and for
+/// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
@@ -152,7 +154,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
             Err(e) => unterminated = Some(e),
         }
     }
-    let mut problems = Vec::new();
+    let mut problems = psql::meta_commands(sql, &tokens, display);
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.

@@ -22,6 +22,7 @@ pub mod options;
 pub mod placement;
 pub mod position;
 pub mod problem;
+pub mod psql;
 pub mod scan;
 pub mod split;
 pub mod text;

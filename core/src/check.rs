@@ -4,6 +4,7 @@
 use crate::checksum::checksum;
 use crate::directive::{self, Directives, NO_TRANSACTION};
 use crate::forbidden::forbidden;
+use crate::invisible;
 use crate::lexer::{self, Token, TokenKind};
 use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
@@ -140,8 +141,8 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     })
 }
 
-/// Splits a script into statements and checks them: text for psql, the
-/// directives, and each statement, for what no migration may hold and for
+/// Splits a script into statements and checks them: text for psql,
+/// invisible characters, the directives, and each statement, for what no migration may hold and for
 /// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
@@ -155,6 +156,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
         }
     }
     let mut problems = psql::meta_commands(sql, &tokens, display);
+    problems.extend(invisible::characters(sql, &tokens, display));
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.

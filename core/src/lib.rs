@@ -16,6 +16,7 @@ pub mod checksum;
 pub mod directive;
 pub mod duration;
 pub mod forbidden;
+pub mod invisible;
 pub mod lexer;
 pub mod name;
 pub mod options;

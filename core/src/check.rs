@@ -13,6 +13,7 @@ use crate::problem::Problem;
 use crate::psql;
 use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
+use crate::template;
 use crate::text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -142,7 +143,7 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 }
 
 /// Splits a script into statements and checks them: text for psql,
-/// invisible characters, the directives, and each statement, for what no migration may hold and for
+/// invisible characters, template markers, the directives, and each statement, for what no migration may hold and for
 /// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
@@ -157,6 +158,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     }
     let mut problems = psql::meta_commands(sql, &tokens, display);
     problems.extend(invisible::characters(sql, &tokens, display));
+    problems.extend(template::markers(sql, &tokens, display));
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.

@@ -26,6 +26,7 @@ pub mod problem;
 pub mod psql;
 pub mod scan;
 pub mod split;
+pub mod template;
 pub mod text;
 
 pub use check::{Folder, Migration, Script, Statement};

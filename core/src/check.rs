@@ -341,3 +341,78 @@ fn version_of(up: &Script) -> &str {
     let file = up.display.rsplit('/').next().unwrap_or(&up.display);
     file.split('_').next().unwrap_or(file)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that `sql`, as one migration, has the problems `expected`:
+    /// each a subject and the start of its message.
+    fn assert_problems(sql: &str, expected: &[(&str, &str)]) {
+        let problems = statements(sql, "m.sql").map_or_else(|ps| ps, |_| Vec::new());
+        let found: Vec<_> = problems
+            .iter()
+            .map(|p| (p.subject.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for ((subject, message), (want_subject, want_start)) in found.iter().zip(expected) {
+            assert_eq!(subject, want_subject, "{found:#?}");
+            assert!(message.starts_with(want_start), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn checks_what_comes_before_an_unterminated_string() {
+        assert_problems(
+            "COPY t FROM stdin;\nCI\tC\u{f4}te d'Ivoire\n\\.\n",
+            &[
+                ("m.sql:1:1", "`COPY ... FROM STDIN`"),
+                ("m.sql:2:10", "unterminated quoted string"),
+            ],
+        );
+        // The statement the string is in is cut short, and not checked.
+        assert_problems(
+            "VACUUM; CREATE SUBSCRIPTION s CONNECTION 'c' PUBLICATION p \
+             WITH (connect = false, slot_name = 'x",
+            &[
+                ("m.sql:1:1", "`VACUUM` cannot run"),
+                ("m.sql:1:95", "unterminated quoted string"),
+            ],
+        );
+    }
+
+    #[test]
+    fn checks_the_statements_when_a_directive_is_wrong() {
+        assert_problems(
+            "-- stowage:lock-timeout soon\nDISCARD ALL;\nVACUUM;",
+            &[
+                ("m.sql:1:1", "the directive `-- stowage:lock-timeout`"),
+                ("m.sql:2:1", "`DISCARD ALL` releases"),
+            ],
+        );
+    }
+
+    #[test]
+    fn reports_text_for_other_tools_with_the_statements() {
+        assert_problems(
+            "\\set x 1\nSELECT {{ x }}\u{a0};",
+            &[
+                ("m.sql:1:1", "`\\set` is a psql meta-command"),
+                ("m.sql:2:15", "U+00A0 NO-BREAK SPACE"),
+                ("m.sql:2:8", "`{{ x }}` is a template marker"),
+            ],
+        );
+    }
+
+    #[test]
+    fn gives_the_statements_of_a_sound_migration() {
+        let (directives, statements) = statements(
+            "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
+            "m.sql",
+        )
+        .expect("sound");
+        assert!(directives.no_transaction);
+        let texts: Vec<_> = statements.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(texts, ["SELECT 1", "SELECT '\\'"]);
+    }
+}

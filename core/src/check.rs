@@ -209,6 +209,8 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
             "close it; PostgreSQL would refuse the file",
         ));
     }
+    // In the order of their places; the sort is stable.
+    problems.sort_by_key(|p| p.at);
     match directives {
         Some(directives) if problems.is_empty() => {
             let statements = split
@@ -393,13 +395,13 @@ mod tests {
     }
 
     #[test]
-    fn reports_text_for_other_tools_with_the_statements() {
+    fn reports_text_for_other_tools_with_the_statements_in_order() {
         assert_problems(
             "\\set x 1\nSELECT {{ x }}\u{a0};",
             &[
                 ("m.sql:1:1", "`\\set` is a psql meta-command"),
-                ("m.sql:2:15", "U+00A0 NO-BREAK SPACE"),
                 ("m.sql:2:8", "`{{ x }}` is a template marker"),
+                ("m.sql:2:15", "U+00A0 NO-BREAK SPACE"),
             ],
         );
     }

@@ -12,6 +12,8 @@ pub struct Problem {
     pub message: String,
     /// How to put it right, with an example where one helps.
     pub help: String,
+    /// Where in the file it is, for a problem at a place in one.
+    pub at: Option<LineColumn>,
 }
 
 impl Problem {
@@ -25,6 +27,7 @@ impl Problem {
             subject: subject.into(),
             message: message.into(),
             help: help.into(),
+            at: None,
         }
     }
 
@@ -36,7 +39,10 @@ impl Problem {
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Self {
-        Problem::new(format!("{display}:{at}"), message, help)
+        Problem {
+            at: Some(at),
+            ..Problem::new(format!("{display}:{at}"), message, help)
+        }
     }
 }
 

@@ -3,13 +3,17 @@
 
 use crate::checksum::checksum;
 use crate::directive::{self, Directives, NO_TRANSACTION};
-use crate::lexer::{self, LexError};
+use crate::forbidden::forbidden;
+use crate::invisible;
+use crate::lexer::{self, Token, TokenKind};
 use crate::name::{self, Direction, FileName};
 use crate::placement::{Placement, placement};
-use crate::position::{self, LineColumn};
+use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
+use crate::psql;
 use crate::scan::{self, SqlFile};
-use crate::split::split_tokens;
+use crate::split::{self, split_tokens};
+use crate::template;
 use crate::text;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -123,16 +127,7 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
 }
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
-    let text = text::normalize(&file.bytes).map_err(|e| {
-        vec![Problem::new(
-            &file.display,
-            format!(
-                "is not valid UTF-8: the first bad byte is at line {}, column {} (byte offset {})",
-                e.at.line, e.at.column, e.byte_offset
-            ),
-            "save the file as UTF-8",
-        )]
-    })?;
+    let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
     let (directives, statements) = statements(&text.sql, &file.display)?;
     Ok(Script {
         path: file.path.clone(),
@@ -147,76 +142,142 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     })
 }
 
-/// Splits a script into statements and checks each can run where the
-/// script's directives put it: the directives, and the statements.
+/// Splits a script into statements and checks them: text for psql,
+/// invisible characters, template markers, the directives, and each statement, for what no migration may hold and for
+/// where it can run.
+/// Where the text is left unterminated, what comes before is checked all
+/// the same.
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
-    let unterminated = |e: LexError| {
-        let at = position::after(&sql[..e.start]);
-        vec![Problem::new(
-            format!("{display}:{}", at.line),
-            format!(
-                "{}: it starts at line {}, column {} and is never closed",
-                e.kind, at.line, at.column
-            ),
-            "close it; PostgreSQL would refuse the file",
-        )]
-    };
-    let tokens: Vec<_> = lexer::tokens(sql)
-        .collect::<Result<_, _>>()
-        .map_err(unterminated)?;
-    let split = split_tokens(sql, &tokens);
-    if split.is_empty() {
-        return Err(vec![Problem::new(
-            display,
-            "is empty: it holds no SQL statement, only whitespace or comments",
-            "write the migration's SQL in it, or delete the file",
-        )]);
+    let mut tokens = Vec::new();
+    let mut unterminated = None;
+    for token in lexer::tokens(sql) {
+        match token {
+            Ok(token) => tokens.push(token),
+            Err(e) => unterminated = Some(e),
+        }
     }
-    let directives = directive::directives(sql, &tokens, display)?;
-    let mut problems = Vec::new();
+    let mut problems = psql::meta_commands(sql, &tokens, display);
+    problems.extend(invisible::characters(sql, &tokens, display));
+    problems.extend(template::markers(sql, &tokens, display));
+    let mut split = split_tokens(sql, &tokens);
+    match unterminated {
+        // The statement that holds the unterminated part is cut short.
+        Some(_) if !ends_with_semicolon(&tokens) => {
+            split.pop();
+        }
+        Some(_) => {}
+        None if split.is_empty() => {
+            return Err(vec![Problem::new(
+                display,
+                "is empty: it holds no SQL statement, only whitespace or comments",
+                "write the migration's SQL in it, or delete the file",
+            )]);
+        }
+        None => {}
+    }
+    let directives = directive::directives(sql, &tokens, display)
+        .map_err(|mut p| problems.append(&mut p))
+        .ok();
+    let mut cursor = Cursor::new(sql);
     for statement in &split {
         // Its tokens: those that start within its text.
         let first = tokens.partition_point(|t| t.start < statement.start);
         let last = tokens.partition_point(|t| t.start < statement.start + statement.text.len());
-        let subject = || format!("{display}:{}", statement.at.line);
-        match placement(&tokens[first..last]) {
-            Placement::Anywhere => {}
-            Placement::OutsideTransaction(what) if !directives.no_transaction => problems.push(Problem::new(
-                subject(),
-                format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
-                format!(
-                    "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
-                     one at a time, outside a transaction (keep statements that must commit together in a \
-                     migration of their own)"
-                ),
-            )),
-            Placement::OutsideTransaction(_) => {}
-            Placement::TransactionControl(what) if !directives.no_transaction => problems.push(Problem::new(
-                subject(),
-                format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
-                "remove it: stowage begins the migration's transaction and commits it together with the \
-                 migration's row in the tracking table",
-            )),
-            Placement::TransactionControl(what) => problems.push(Problem::new(
-                subject(),
-                format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
-                "remove it: each statement runs on its own, in autocommit; put statements that must commit \
-                 together in a migration of their own, without the directive",
-            )),
+        let tokens = &tokens[first..last];
+        if let Some((what, start)) = forbidden(tokens) {
+            problems.push(Problem::at(
+                display,
+                cursor.at(start),
+                what.message(),
+                what.help(),
+            ));
+        }
+        if let Some(directives) = &directives {
+            problems.extend(placed(
+                display,
+                statement,
+                placement(tokens),
+                directives.no_transaction,
+            ));
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    if let Some(e) = unterminated {
+        problems.push(Problem::at(
+            display,
+            cursor.at(e.start),
+            format!("{}: it starts here and is never closed", e.kind),
+            "close it; PostgreSQL would refuse the file",
+        ));
     }
-    let statements = split
+    // In the order of their places; the sort is stable.
+    problems.sort_by_key(|p| p.at);
+    match directives {
+        Some(directives) if problems.is_empty() => {
+            let statements = split
+                .iter()
+                .map(|s| Statement {
+                    sql: s.text.to_owned(),
+                    start: s.start,
+                    at: s.at,
+                })
+                .collect();
+            Ok((directives, statements))
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Whether the last token that is not a comment is a `;`.
+fn ends_with_semicolon(tokens: &[Token<'_>]) -> bool {
+    tokens
         .iter()
-        .map(|s| Statement {
-            sql: s.text.to_owned(),
-            start: s.start,
-            at: s.at,
-        })
-        .collect();
-    Ok((directives, statements))
+        .rev()
+        .find(|t| !t.kind.is_comment())
+        .is_some_and(|t| t.kind == TokenKind::Semicolon)
+}
+
+/// The problem with a statement's placement in a migration that runs in a
+/// transaction or, with `no_transaction`, does not.
+fn placed(
+    display: &str,
+    statement: &split::Statement<'_>,
+    placement: Placement,
+    no_transaction: bool,
+) -> Option<Problem> {
+    let at =
+        |message: String, help: String| Some(Problem::at(display, statement.at, message, help));
+    match placement {
+        Placement::Anywhere => None,
+        Placement::OutsideTransaction(what) if !no_transaction => at(
+            format!("`{what}` cannot run inside a transaction block, and this migration runs in one"),
+            format!(
+                "add the line `-- stowage:{NO_TRANSACTION}` above the first statement: the statements then run \
+                 one at a time, outside a transaction (keep statements that must commit together in a \
+                 migration of their own)"
+            ),
+        ),
+        Placement::OutsideTransaction(_) => None,
+        Placement::InsideTransaction(what) if no_transaction => at(
+            format!(
+                "`{what}` only works inside a transaction block, and in a no-transaction migration each \
+                 statement runs on its own, outside one"
+            ),
+            format!("move it, with the statements it is for, into a migration without `-- stowage:{NO_TRANSACTION}`"),
+        ),
+        Placement::InsideTransaction(_) => None,
+        Placement::TransactionControl(what) if !no_transaction => at(
+            format!("`{what}` controls the transaction, and this migration already runs in one of its own"),
+            "remove it: stowage begins the migration's transaction and commits it together with the \
+             migration's row in the tracking table"
+                .to_owned(),
+        ),
+        Placement::TransactionControl(what) => at(
+            format!("`{what}` controls a transaction, and a no-transaction migration does not use one"),
+            "remove it: each statement runs on its own, in autocommit; put statements that must commit \
+             together in a migration of their own, without the directive"
+                .to_owned(),
+        ),
+    }
 }
 
 /// Pairs the files of one version into a migration.
@@ -281,4 +342,79 @@ fn pair(version: i64, scripts: Vec<(FileName, Script)>) -> Result<Migration, Vec
 fn version_of(up: &Script) -> &str {
     let file = up.display.rsplit('/').next().unwrap_or(&up.display);
     file.split('_').next().unwrap_or(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks that `sql`, as one migration, has the problems `expected`:
+    /// each a subject and the start of its message.
+    fn assert_problems(sql: &str, expected: &[(&str, &str)]) {
+        let problems = statements(sql, "m.sql").map_or_else(|ps| ps, |_| Vec::new());
+        let found: Vec<_> = problems
+            .iter()
+            .map(|p| (p.subject.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for ((subject, message), (want_subject, want_start)) in found.iter().zip(expected) {
+            assert_eq!(subject, want_subject, "{found:#?}");
+            assert!(message.starts_with(want_start), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn checks_what_comes_before_an_unterminated_string() {
+        assert_problems(
+            "COPY t FROM stdin;\nCI\tC\u{f4}te d'Ivoire\n\\.\n",
+            &[
+                ("m.sql:1:1", "`COPY ... FROM STDIN`"),
+                ("m.sql:2:10", "unterminated quoted string"),
+            ],
+        );
+        // The statement the string is in is cut short, and not checked.
+        assert_problems(
+            "VACUUM; CREATE SUBSCRIPTION s CONNECTION 'c' PUBLICATION p \
+             WITH (connect = false, slot_name = 'x",
+            &[
+                ("m.sql:1:1", "`VACUUM` cannot run"),
+                ("m.sql:1:95", "unterminated quoted string"),
+            ],
+        );
+    }
+
+    #[test]
+    fn checks_the_statements_when_a_directive_is_wrong() {
+        assert_problems(
+            "-- stowage:lock-timeout soon\nDISCARD ALL;\nVACUUM;",
+            &[
+                ("m.sql:1:1", "the directive `-- stowage:lock-timeout`"),
+                ("m.sql:2:1", "`DISCARD ALL` releases"),
+            ],
+        );
+    }
+
+    #[test]
+    fn reports_text_for_other_tools_with_the_statements_in_order() {
+        assert_problems(
+            "\\set x 1\nSELECT {{ x }}\u{a0};",
+            &[
+                ("m.sql:1:1", "`\\set` is a psql meta-command"),
+                ("m.sql:2:8", "`{{ x }}` is a template marker"),
+                ("m.sql:2:15", "U+00A0 NO-BREAK SPACE"),
+            ],
+        );
+    }
+
+    #[test]
+    fn gives_the_statements_of_a_sound_migration() {
+        let (directives, statements) = statements(
+            "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
+            "m.sql",
+        )
+        .expect("sound");
+        assert!(directives.no_transaction);
+        let texts: Vec<_> = statements.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(texts, ["SELECT 1", "SELECT '\\'"]);
+    }
 }

@@ -1,5 +1,6 @@
 //! Directives: comment lines `-- stowage:NAME [VALUE]` that come before a
-//! migration's first statement and change how it runs.
+//! migration's first statement (a `;` alone is an empty statement, which
+//! does not count) and change how it runs.
 //!
 //! - `-- stowage:no-transaction`: run the statements one at a time in
 //!   autocommit instead of in one transaction.
@@ -9,11 +10,13 @@
 //! - `-- stowage:statement-timeout 10min`: cancel any statement that runs
 //!   longer (PostgreSQL's `statement_timeout`).
 //!
-//! Durations are a whole number with a unit: `ms`, `s`, `min`, `h` or `d`.
-//! A comment that starts with `stowage:` but is not a known directive, has
+//! A timeout is a [`duration`] such as `250ms`, `1.5s` or `10min`, or `0`
+//! to turn it off, and at most PostgreSQL's limit for a timeout,
+//! 2,147,483,647 ms (about 24.8 days). A comment that starts with `stowage:` but is not a known directive, has
 //! a bad value, or is placed after the first statement is a build error: a
 //! misspelled directive must never be silently ignored.
 
+use crate::duration::{self, InvalidDuration};
 use crate::lexer::{Token, TokenKind};
 use crate::position;
 use crate::problem::Problem;
@@ -51,13 +54,16 @@ pub fn directives(
     let mut found = Directives::default();
     let mut seen: Vec<&str> = Vec::new();
     let mut problems = Vec::new();
-    let mut before_first_statement = true;
+    // Where the first statement starts; a `;` alone is an empty statement,
+    // which runs nothing.
+    let mut first_statement = None;
     for token in tokens {
         let body = match token.kind {
             TokenKind::LineComment => token.text.trim_start_matches('-'),
             TokenKind::BlockComment => token.text.trim_start_matches("/*").trim_end_matches("*/"),
+            TokenKind::Semicolon => continue,
             _ => {
-                before_first_statement = false;
+                first_statement.get_or_insert(token.start);
                 continue;
             }
         };
@@ -66,9 +72,7 @@ pub fn directives(
             continue;
         };
         let at = position::after(&sql[..token.start]);
-        let problem = |message: String, help: String| {
-            Problem::new(format!("{display}:{}", at.line), message, help)
-        };
+        let problem = |message: String, help: String| Problem::at(display, at, message, help);
         let directive = directive.trim();
         let (name, value) = directive
             .split_once(char::is_whitespace)
@@ -90,11 +94,18 @@ pub fn directives(
             ));
             continue;
         }
-        if !before_first_statement {
+        if let Some(start) = first_statement {
+            let first = position::after(&sql[..start]);
             problems.push(problem(
-                format!("the directive `-- stowage:{name}` comes after the first statement"),
-                "move it above the first statement; directives apply to the whole migration"
-                    .to_owned(),
+                format!(
+                    "the directive `-- stowage:{name}` comes after the first statement, which starts at \
+                     line {}, column {}",
+                    first.line, first.column
+                ),
+                format!(
+                    "move it above line {}; directives apply to the whole migration",
+                    first.line
+                ),
             ));
             continue;
         }
@@ -112,14 +123,26 @@ pub fn directives(
                 format!("the directive `-- stowage:{NO_TRANSACTION}` takes no value, but has `{value}`"),
                 format!("write it alone: `-- stowage:{NO_TRANSACTION}`"),
             )),
-            _ => match milliseconds(value) {
-                Some(ms) if name == LOCK_TIMEOUT => found.lock_timeout_ms = Some(ms),
-                Some(ms) => found.statement_timeout_ms = Some(ms),
-                None => problems.push(problem(
-                    format!("the directive `-- stowage:{name}` needs a duration, but has `{value}`"),
+            _ => match timeout(value) {
+                Ok(ms) if name == LOCK_TIMEOUT => found.lock_timeout_ms = Some(ms),
+                Ok(ms) => found.statement_timeout_ms = Some(ms),
+                Err(TimeoutError::NotADuration(e)) => problems.push(problem(
+                    if value.is_empty() {
+                        format!("the directive `-- stowage:{name}` needs a duration, but has none")
+                    } else {
+                        format!("the directive `-- stowage:{name}` needs a duration, but has `{value}`")
+                    },
+                    format!("{e}, which turns the timeout off"),
+                )),
+                Err(TimeoutError::AboveLimit(_)) => problems.push(problem(
                     format!(
-                        "give a whole number with a unit (ms, s, min, h or d), e.g. `-- stowage:{name} 5s`; \
-                         0 turns the timeout off"
+                        "`{value}` is longer than PostgreSQL allows for `{}`: its limit is 2,147,483,647 ms \
+                         (about 24.8 days)",
+                        name.replace('-', "_")
+                    ),
+                    format!(
+                        "give at most `{TIMEOUT_LIMIT_MS}ms`, e.g. `-- stowage:{name} 24d`, or `0` to turn the \
+                         timeout off"
                     ),
                 )),
             },
@@ -132,25 +155,32 @@ pub fn directives(
     }
 }
 
-/// A duration such as `250ms`, `5s`, `10min`, `2h` or `1d`, in milliseconds
-/// (at most PostgreSQL's limit for a timeout, `i32::MAX` ms).
+/// The longest timeout PostgreSQL takes, in milliseconds: `lock_timeout`
+/// and `statement_timeout` are 32-bit integer settings.
+pub const TIMEOUT_LIMIT_MS: u64 = i32::MAX as u64;
+
+/// Why a value is not a timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeoutError {
+    /// It is not a [`duration`].
+    NotADuration(InvalidDuration),
+    /// It is longer than [`TIMEOUT_LIMIT_MS`]; the milliseconds it asks for.
+    AboveLimit(u64),
+}
+
+/// A timeout directive's value in milliseconds: a [`duration`] of at most
+/// [`TIMEOUT_LIMIT_MS`].
+pub fn timeout(value: &str) -> Result<u64, TimeoutError> {
+    match duration::milliseconds(value) {
+        Ok(ms) if ms > TIMEOUT_LIMIT_MS => Err(TimeoutError::AboveLimit(ms)),
+        Ok(ms) => Ok(ms),
+        Err(e) => Err(TimeoutError::NotADuration(e)),
+    }
+}
+
+/// [`timeout`], without the reason it fails.
 pub fn milliseconds(value: &str) -> Option<u64> {
-    let digits = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(digits);
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "ms" => 1,
-        "s" => 1_000,
-        "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return None,
-    };
-    number
-        .checked_mul(factor)
-        .filter(|ms| *ms <= i32::MAX as u64)
+    timeout(value).ok()
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -185,6 +215,10 @@ mod tests {
             read("\n-- a comment\n\n--stowage:no-transaction\nselect 1;"),
             on
         );
+        // Empty statements run nothing, so the first statement is still to
+        // come.
+        assert_eq!(read(";\n-- stowage:no-transaction\nselect 1;"), on);
+        assert_eq!(read(";; -- stowage:no-transaction\nselect 1;"), on);
     }
 
     #[test]
@@ -192,12 +226,14 @@ mod tests {
         let problems = |sql| read(sql).expect_err(sql);
         assert!(
             problems("-- stowage:no-transactions\nselect 1;")[0]
-                .contains("m.sql:1: `stowage:no-transactions` is not")
+                .contains("m.sql:1:1: `stowage:no-transactions` is not")
         );
         assert!(problems("-- Stowage:notx\nselect 1;")[0].contains("is not a stowage directive"));
-        assert!(
-            problems("select 1;\n-- stowage:no-transaction\n")[0]
-                .contains("m.sql:2: the directive")
+        assert_eq!(
+            problems("\n  select 1;\n;\n-- stowage:no-transaction\n")[0],
+            "m.sql:4:1: the directive `-- stowage:no-transaction` comes after the first statement, \
+             which starts at line 2, column 3\n  help: move it above line 2; directives apply to the \
+             whole migration"
         );
         assert!(problems("/* stowage:no-transaction */ select 1;")[0].contains("block comment"));
         assert!(
@@ -225,7 +261,13 @@ mod tests {
                 .lock_timeout_ms,
             Some(0)
         );
-        for bad in ["", "5", "5 sec", "-1s", "1.5s", "99999999h"] {
+        assert_eq!(
+            read("-- stowage:statement-timeout 1.5s\nselect 1;")
+                .unwrap()
+                .statement_timeout_ms,
+            Some(1_500)
+        );
+        for bad in ["", "5", "-1s", "soon", "5 parsecs"] {
             let sql = format!("-- stowage:lock-timeout {bad}\nselect 1;");
             let problems = read(&sql).expect_err(&sql);
             assert!(problems[0].contains("needs a duration"), "{problems:?}");
@@ -233,6 +275,47 @@ mod tests {
         assert!(
             read("-- stowage:no-transaction yes\nselect 1;").expect_err("value")[0]
                 .contains("takes no value")
+        );
+    }
+
+    #[test]
+    fn zero_without_a_unit_turns_a_timeout_off() {
+        let found = read("-- stowage:lock-timeout 0\n-- stowage:statement-timeout 0\nselect 1;");
+        assert_eq!(
+            found.map(|d| (d.lock_timeout_ms, d.statement_timeout_ms)),
+            Ok((Some(0), Some(0)))
+        );
+    }
+
+    #[test]
+    fn refuses_a_timeout_above_the_servers_limit() {
+        let limit = read("-- stowage:lock-timeout 2147483647ms\nselect 1;");
+        assert_eq!(limit.unwrap().lock_timeout_ms, Some(2_147_483_647));
+        let problems = read("-- stowage:statement-timeout 30d\nselect 1;").expect_err("30d");
+        assert!(
+            problems[0].starts_with(
+                "m.sql:1:1: `30d` is longer than PostgreSQL allows for `statement_timeout`: \
+                 its limit is 2,147,483,647 ms"
+            ),
+            "{problems:?}"
+        );
+        assert_eq!(
+            timeout("2147483648ms"),
+            Err(TimeoutError::AboveLimit(2_147_483_648))
+        );
+        assert_eq!(milliseconds("2147483648ms"), None);
+        assert_eq!(milliseconds("24d"), Some(2_073_600_000));
+        assert_eq!(milliseconds("1.5s"), Some(1_500));
+    }
+
+    #[test]
+    fn says_what_a_duration_is() {
+        let problems = read("-- stowage:lock-timeout\nselect 1;").expect_err("none");
+        assert_eq!(
+            problems[0],
+            "m.sql:1:1: the directive `-- stowage:lock-timeout` needs a duration, but has none\n  \
+             help: there is no duration: write a number and a unit (ms, s, min, h or d), such as \
+             `250ms`, `1.5s` or `10min`, or just `0`, which turns the timeout off"
         );
     }
 

@@ -14,13 +14,19 @@
 pub mod check;
 pub mod checksum;
 pub mod directive;
+pub mod duration;
+pub mod forbidden;
+pub mod invisible;
 pub mod lexer;
 pub mod name;
+pub mod options;
 pub mod placement;
 pub mod position;
 pub mod problem;
+pub mod psql;
 pub mod scan;
 pub mod split;
+pub mod template;
 pub mod text;
 
 pub use check::{Folder, Migration, Script, Statement};

@@ -59,6 +59,38 @@ pub fn within(start: LineColumn, inner: LineColumn) -> LineColumn {
     }
 }
 
+/// The places of offsets in one text, asked in increasing order: each is
+/// worked out from the last, so going through a whole file stays linear.
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    text: &'a str,
+    offset: usize,
+    at: LineColumn,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at the start of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Cursor {
+            text,
+            offset: 0,
+            at: LineColumn { line: 1, column: 1 },
+        }
+    }
+
+    /// The place of the character at byte `offset` of the text. An offset
+    /// before the last one asked for is worked out from the start again.
+    pub fn at(&mut self, offset: usize) -> LineColumn {
+        if offset < self.offset {
+            *self = Cursor::new(self.text);
+        }
+        let skipped = self.text.get(self.offset..offset).unwrap_or_default();
+        self.at = within(self.at, after(skipped));
+        self.offset = offset;
+        self.at
+    }
+}
+
 fn saturate(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -84,6 +116,17 @@ mod tests {
         assert_eq!(within(lc(3, 5), lc(1, 1)), lc(3, 5));
         assert_eq!(within(lc(3, 5), lc(1, 4)), lc(3, 8));
         assert_eq!(within(lc(3, 5), lc(2, 4)), lc(4, 4));
+    }
+
+    #[test]
+    fn a_cursor_agrees_with_after() {
+        let text = "ab\ncé\n\nd";
+        let mut cursor = Cursor::new(text);
+        for (offset, _) in text.char_indices() {
+            assert_eq!(cursor.at(offset), after(&text[..offset]), "{offset}");
+        }
+        assert_eq!(cursor.at(text.len()), after(text));
+        assert_eq!(cursor.at(1), lc(1, 2), "going back starts over");
     }
 
     #[test]

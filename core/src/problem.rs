@@ -1,5 +1,6 @@
 //! A problem found in the migrations folder, reported at build time.
 
+use crate::position::LineColumn;
 use std::fmt;
 
 /// One broken rule: which file(s), what is wrong, and how to fix it.
@@ -11,6 +12,8 @@ pub struct Problem {
     pub message: String,
     /// How to put it right, with an example where one helps.
     pub help: String,
+    /// Where in the file it is, for a problem at a place in one.
+    pub at: Option<LineColumn>,
 }
 
 impl Problem {
@@ -24,6 +27,21 @@ impl Problem {
             subject: subject.into(),
             message: message.into(),
             help: help.into(),
+            at: None,
+        }
+    }
+
+    /// A problem at a place in the file shown as `display`: its subject
+    /// reads `file:line:column`.
+    pub fn at(
+        display: &str,
+        at: LineColumn,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Problem {
+            at: Some(at),
+            ..Problem::new(format!("{display}:{at}"), message, help)
         }
     }
 }

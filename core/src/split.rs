@@ -20,7 +20,7 @@
 //! splitting is a heuristic and can differ.
 
 use crate::lexer::{self, LexError, Token, TokenKind};
-use crate::position::{self, LineColumn};
+use crate::position::{Cursor, LineColumn};
 
 /// One statement of a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn split_tokens<'a>(sql: &'a str, tokens: &[Token<'a>]) -> Vec<Statement<'a>
     // The statement being read, as the offsets of its first token and of the
     // end of its last.
     let mut current: Option<(usize, usize)> = None;
-    let mut place = Place::default();
+    let mut cursor = Cursor::new(sql);
     // The outermost level is the migration; each level above it is the body
     // of a `BEGIN ATOMIC` in the level below.
     let mut levels = vec![Level::default()];
@@ -64,7 +64,7 @@ pub fn split_tokens<'a>(sql: &'a str, tokens: &[Token<'a>]) -> Vec<Statement<'a>
         };
         if token.kind == TokenKind::Semicolon && level.depth == 0 {
             if outermost && let Some((start, end)) = current.take() {
-                statements.push(place.statement(sql, start, end));
+                statements.push(statement(sql, &mut cursor, start, end));
             }
             *level = Level::default();
             continue;
@@ -82,7 +82,7 @@ pub fn split_tokens<'a>(sql: &'a str, tokens: &[Token<'a>]) -> Vec<Statement<'a>
         }
     }
     if let Some((start, end)) = current {
-        statements.push(place.statement(sql, start, end));
+        statements.push(statement(sql, &mut cursor, start, end));
     }
     statements
 }
@@ -138,34 +138,12 @@ impl Level {
     }
 }
 
-/// The line and column of an offset, worked out from the last one so that
-/// splitting stays linear.
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    offset: usize,
-    at: LineColumn,
-}
-
-impl Default for Place {
-    fn default() -> Self {
-        Place {
-            offset: 0,
-            at: LineColumn { line: 1, column: 1 },
-        }
-    }
-}
-
-impl Place {
-    /// The statement at `start..end`, which come after every earlier one.
-    fn statement<'a>(&mut self, sql: &'a str, start: usize, end: usize) -> Statement<'a> {
-        let skipped = sql.get(self.offset..start).unwrap_or_default();
-        self.at = position::within(self.at, position::after(skipped));
-        self.offset = start;
-        Statement {
-            text: sql.get(start..end).unwrap_or_default(),
-            start,
-            at: self.at,
-        }
+/// The statement at `start..end`, which comes after every earlier one.
+fn statement<'a>(sql: &'a str, cursor: &mut Cursor<'_>, start: usize, end: usize) -> Statement<'a> {
+    Statement {
+        text: sql.get(start..end).unwrap_or_default(),
+        start,
+        at: cursor.at(start),
     }
 }
 

@@ -253,13 +253,13 @@ struct RunOptions {
     lock_wait_timeout: Option<Duration>,
 }
 
-/// A duration as the directives write it: `250ms`, `1.5s`, `10min`, `2h`.
+/// A duration as the directives write it: `250ms`, `1.5s`, `5sec`, `2min`,
+/// `1h` (see `stowage_core::duration`). Whether PostgreSQL takes it is the
+/// runner's to say, naming the option.
 fn duration(value: &str) -> Result<Duration, String> {
-    stowage_core::directive::milliseconds(value)
+    stowage_core::duration::milliseconds(value)
         .map(Duration::from_millis)
-        .ok_or_else(|| {
-            format!("`{value}` is not a duration: write a number with a unit (ms, s, min, h or d)")
-        })
+        .map_err(|e| e.to_string())
 }
 
 impl RunOptions {

@@ -8,8 +8,8 @@ use crate::data::registry::Script;
 use std::time::Duration;
 
 /// The largest value PostgreSQL takes for `lock_timeout` and
-/// `statement_timeout`, in milliseconds (`INT_MAX`).
-pub(crate) const MAX_MILLISECONDS: u64 = 2_147_483_647;
+/// `statement_timeout`, in milliseconds: the build's rule for directives.
+pub(crate) const MAX_MILLISECONDS: u64 = stowage_core::directive::TIMEOUT_LIMIT_MS;
 
 /// The timeouts one migration runs with, in whole milliseconds; `None`
 /// keeps the session's own.

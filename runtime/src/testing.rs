@@ -60,6 +60,14 @@ pub const BINDIR_VAR: &str = "STOWAGE_PG_BINDIR";
 
 /// Why a test server or database could not be had, or what
 /// [`check_migrations`] found wrong with a set of migrations.
+///
+/// ```
+/// static BROKEN: stowage::Migrations = stowage::embed_migrations!("../tests/fixtures/downs_broken");
+///
+/// let error = stowage::testing::check_migrations(&BROKEN).unwrap_err();
+/// assert!(!error.problems().is_empty());
+/// println!("{error}"); // every problem, with the schema lines that differ
+/// ```
 #[derive(Debug)]
 pub struct TestError {
     message: String,
@@ -112,6 +120,15 @@ impl std::error::Error for TestError {
 
 /// A PostgreSQL server for tests: the one `DATABASE_URL` names, or a
 /// throwaway one.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = stowage::testing::TestServer::shared()?;
+/// println!("testing against {server}");
+/// let db = server.create_database()?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct TestServer {
     config: Config,
     async_config: tokio_postgres::Config,
@@ -286,7 +303,17 @@ impl Drop for TestServer {
     }
 }
 
-/// An empty database of its own for one test.
+/// An empty database of its own for one test, dropped with this value.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = stowage::testing::TestServer::shared()?.create_database()?;
+/// let mut client = db.connect()?;
+/// let count: i64 = client.query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])?.get(0);
+/// assert_eq!(count, 0, "{} is empty", db.name());
+/// # Ok(())
+/// # }
+/// ```
 pub struct TestDatabase<'s> {
     server: &'s TestServer,
     name: String,

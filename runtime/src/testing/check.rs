@@ -10,6 +10,13 @@ use postgres::Client;
 use std::fmt;
 
 /// What [`check_migrations`] checked, when it found nothing wrong.
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+///
+/// let checked = stowage::testing::check_migrations(&MIGRATIONS).unwrap();
+/// assert_eq!(checked.downs(), [6]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Checked {
     applied: Vec<i64>,
@@ -63,7 +70,8 @@ impl fmt::Display for Checked {
     }
 }
 
-/// What went wrong with a migration in [`check_migrations`].
+/// What went wrong with a migration in [`check_migrations`]; see
+/// [`Problem`] for an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProblemKind {
@@ -85,6 +93,16 @@ pub enum ProblemKind {
 }
 
 /// One thing [`check_migrations`] found wrong.
+///
+/// ```
+/// use stowage::testing::ProblemKind;
+/// static BROKEN: stowage::Migrations = stowage::embed_migrations!("../tests/fixtures/downs_broken");
+///
+/// let error = stowage::testing::check_migrations(&BROKEN).unwrap_err();
+/// let first = &error.problems()[0];
+/// assert_eq!(first.kind(), ProblemKind::DownFailed);
+/// println!("{:?}: {:?}", first.version(), first.only_before());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     kind: ProblemKind,

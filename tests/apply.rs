@@ -186,7 +186,29 @@ fn a_run_makes_the_server_say_nothing() {
     assert_eq!(*notices.lock().unwrap(), Vec::<String>::new());
 }
 
+/// PostgreSQL cuts names longer than 63 bytes short, so two such tracking
+/// table names could be one table with two locks: refused before anything
+/// runs, a name of 63 bytes taken.
+fn a_tracking_table_name_longer_than_postgres_keeps_is_refused(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    for name in [
+        format!("{}x", "t".repeat(63)),
+        format!("{}é", "t".repeat(62)),
+        format!("{}.t", "s".repeat(64)),
+    ] {
+        match client.run(BASE.runner().table(name.as_str())) {
+            Err(stowage::Error::InvalidTable { name: refused, .. }) => assert_eq!(refused, name),
+            other => panic!("{name}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert!(!table_exists(&mut client, "public.a"), "nothing ran");
+    let longest = "t".repeat(63);
+    client.run(BASE.runner().table(longest.as_str())).unwrap();
+    assert_eq!(tracked(&mut client, &format!("public.{longest}")).len(), 3);
+}
+
 both_drivers!(
+    a_tracking_table_name_longer_than_postgres_keeps_is_refused,
     a_fresh_database_gets_every_migration_once_and_a_true_tracking_table,
     a_second_run_applies_nothing_and_changes_nothing,
     the_example_migrations_apply,

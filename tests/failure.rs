@@ -109,7 +109,159 @@ fn an_error_without_a_server_position_still_points_at_its_statement(driver: Driv
     assert_eq!(rows, 0, "finding the statement changed nothing");
 }
 
+static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
+static EDITED: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/edited");
+static DIRTY: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/dirty");
+static FAILING_DOWN: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/failing_down");
+static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
+static LOCK_RELEASED: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/lock_released");
+static TRACKING_DROPPED: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/tracking_dropped");
+
+/// After any failure, on every path, the session is left as it was found:
+/// out of any transaction, without the migration lock, answering.
+fn every_error_path_leaves_the_session_clean(driver: Driver) {
+    type Scenario = (
+        &'static str,
+        fn(&mut common::Conn) -> Option<stowage::Error>,
+    );
+    let scenarios: [Scenario; 14] = [
+        ("a transactional migration fails", |c| {
+            c.run(FAILING.runner()).err()
+        }),
+        (
+            "a failure without a position, found by running the script again",
+            |c| c.run(NO_POSITION.runner()).err(),
+        ),
+        ("a no-transaction statement fails", |c| {
+            c.run(DIRTY.runner()).err()
+        }),
+        ("a dirty migration is refused", |c| {
+            c.run(DIRTY.runner()).err();
+            c.run(DIRTY.runner()).err()
+        }),
+        ("the history disagrees", |c| {
+            c.run(BASE.runner()).unwrap();
+            c.run(EDITED.runner()).err()
+        }),
+        ("an operator's call is refused", |c| {
+            c.run(BASE.runner()).unwrap();
+            c.forget(BASE.runner(), 2).err()
+        }),
+        ("mark_applied is refused", |c| {
+            c.run(BASE.runner()).unwrap();
+            c.mark_applied(EDITED.runner(), 2).err()
+        }),
+        ("a baseline is refused", |c| {
+            c.run(BASE.runner()).unwrap();
+            c.baseline(BASE.runner(), 1).err()
+        }),
+        ("a rollback is refused", |c| {
+            c.run(BASE.runner()).unwrap();
+            c.rollback_to(BASE.runner(), 0).err()
+        }),
+        ("a down script fails", |c| {
+            c.run(FAILING_DOWN.runner()).unwrap();
+            c.rollback_to(FAILING_DOWN.runner(), 1).err()
+        }),
+        ("a migration releases the lock", |c| {
+            c.run(LOCK_RELEASED.runner()).err()
+        }),
+        ("a migration drops the tracking table, then fails", |c| {
+            c.run(TRACKING_DROPPED.runner()).err()
+        }),
+        ("an option PostgreSQL cannot take", |c| {
+            c.run(
+                BASE.runner()
+                    .lock_timeout(std::time::Duration::from_secs(40 * 86_400)),
+            )
+            .err()
+        }),
+        ("a tracking table name PostgreSQL would cut short", |c| {
+            c.run(BASE.runner().table("t".repeat(64))).err()
+        }),
+    ];
+    for (what, scenario) in scenarios {
+        let (db, mut client) = database(driver);
+        let error = scenario(&mut client);
+        assert!(error.is_some(), "{what}: no error");
+        assert_eq!(advisory_locks(&mut client), 0, "{what}: {error:?}");
+        assert!(
+            common::answers_outside_a_transaction(&db, &mut client),
+            "{what}: the session is not idle: {error:?}"
+        );
+    }
+}
+
+/// The digest written at the end of a run cannot be written while another
+/// session writes the tracking table: the run ends well all the same, the
+/// lock released and no transaction left open.
+fn a_digest_that_cannot_be_written_leaves_the_session_clean(driver: Driver) {
+    let (db, mut client) = database(driver);
+    client.run(BASE.runner().target(1)).unwrap();
+    let mut writer = db.connect().unwrap();
+    let mut busy = writer.transaction().unwrap();
+    busy.batch_execute("LOCK TABLE stowage_migrations IN ROW EXCLUSIVE MODE")
+        .unwrap();
+    assert_eq!(versions(&client.run(BASE.runner()).unwrap()), [2, 3]);
+    busy.commit().unwrap();
+    assert_eq!(advisory_locks(&mut client), 0);
+    assert!(common::answers_outside_a_transaction(&db, &mut client));
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
+}
+
+/// A role that may not create the tracking table gets the server's error,
+/// and leaves nothing held.
+fn a_tracking_table_that_cannot_be_created_leaves_the_session_clean(driver: Driver) {
+    let (db, mut client) = database(driver);
+    let role = format!("reader_{}", db.name());
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\"; REVOKE CREATE ON SCHEMA public FROM PUBLIC; SET ROLE \"{role}\""
+        ))
+        .unwrap();
+    match client.run(BASE.runner()) {
+        Err(e @ stowage::Error::Database { .. }) => {
+            assert_eq!(e.code(), Some("42501"), "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with("creating the tracking table: ERROR 42501"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a database error, got {other:?}"),
+    }
+    assert_eq!(advisory_locks(&mut client), 0);
+    assert!(common::answers_outside_a_transaction(&db, &mut client));
+    client
+        .batch_execute(&format!("RESET ROLE; DROP ROLE \"{role}\""))
+        .unwrap();
+}
+
+/// A run that waits for the lock another process holds, and gives up,
+/// holds nothing afterwards either.
+fn a_lock_wait_that_gives_up_leaves_the_session_clean(driver: Driver) {
+    let (db, _client) = database(driver);
+    let report = common::while_a_run_holds_the_lock(&db, driver, GATE.runner(), |waiter, _| {
+        let waited = waiter.run(GATE.runner().lock_wait_timeout(std::time::Duration::ZERO));
+        assert!(
+            matches!(waited, Err(stowage::Error::LockTimeout { .. })),
+            "{waited:?}"
+        );
+        assert!(common::answers_outside_a_transaction(&db, waiter));
+    });
+    report.unwrap();
+    let mut observer = common::connect(&db, driver);
+    assert_eq!(advisory_locks(&mut observer), 0);
+}
+
 both_drivers!(
+    every_error_path_leaves_the_session_clean,
+    a_digest_that_cannot_be_written_leaves_the_session_clean,
+    a_tracking_table_that_cannot_be_created_leaves_the_session_clean,
+    a_lock_wait_that_gives_up_leaves_the_session_clean,
     a_failing_migration_is_rolled_back_recorded_and_retried,
     the_error_keeps_the_server_error_as_its_source,
     an_error_without_a_server_position_still_points_at_its_statement,

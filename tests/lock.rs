@@ -188,7 +188,105 @@ fn eight_tasks_on_one_runtime_apply_each_migration_exactly_once() {
     assert_eq!(advisory_locks(&mut client), 0);
 }
 
+static LOCK_RELEASED: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/lock_released");
+static LOCK_RELEASED_NO_TRANSACTION: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/lock_released_no_transaction");
+static LOCK_STOLEN: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/lock_stolen");
+static LOCK_THIEF: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/lock_thief");
+
+fn lock_lost(result: Result<stowage::Report, Error>) -> (String, Option<(i64, &'static str)>) {
+    match result {
+        Err(Error::LockLost { table, migration }) => (table, migration),
+        other => panic!("expected the lock found lost, got {other:?}"),
+    }
+}
+
+/// A migration that releases the run's lock (here inside a function body,
+/// where the build cannot see it) is rolled back with its row: the write of
+/// the row finds the lock gone and fails, so its transaction fails.
+fn a_migration_that_releases_the_lock_is_rolled_back_and_the_run_stops(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    let result = client.run(LOCK_RELEASED.runner());
+    let message = match &result {
+        Err(e) => e.to_string(),
+        Ok(_) => String::new(),
+    };
+    let (table, migration) = lock_lost(result);
+    assert_eq!(table, r#""public"."stowage_migrations""#);
+    assert_eq!(
+        migration,
+        Some((2, "tests/fixtures/lock_released/2_releases.sql"))
+    );
+    assert!(
+        message.contains("the migration lock on \"public\".\"stowage_migrations\" was released during migration 2"),
+        "{message}"
+    );
+    assert!(!common::table_exists(&mut client, "public.released"));
+    assert_eq!(applied_versions(&mut client), [1]);
+    assert_eq!(tracked(&mut client, "public.stowage_migrations").len(), 1);
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
+/// In a no-transaction migration, the statement that released the lock
+/// stays done, but the write of its progress fails: the row says how far
+/// the migration got for sure, and the run stops.
+fn a_no_transaction_statement_that_releases_the_lock_stops_the_run(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    let (_, migration) = lock_lost(client.run(LOCK_RELEASED_NO_TRANSACTION.runner()));
+    assert_eq!(migration.map(|(v, _)| v), Some(1));
+    assert!(common::table_exists(&mut client, "public.before_release"));
+    assert!(!common::table_exists(&mut client, "public.after_release"));
+    let row = client
+        .query_one(
+            "SELECT success, statements_done, statements_total FROM stowage_migrations WHERE version = 1",
+            &[],
+        )
+        .unwrap();
+    let (success, done, total): (bool, i32, i32) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((success, done, total), (false, 1, 3));
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
+/// The race that lost a success record: a migration releases the lock and
+/// then waits; another process takes the free lock and applies its own
+/// migration 2. When the first goes on, its row may not be written over the
+/// other's: its migration is rolled back, and the other's row stays.
+fn another_process_that_takes_a_released_lock_keeps_its_record(driver: Driver) {
+    let (db, mut client) = database(driver);
+    let mut gatekeeper = db.connect().unwrap();
+    gatekeeper
+        .batch_execute("CREATE TABLE gate (id int)")
+        .unwrap();
+    let mut gate = gatekeeper.transaction().unwrap();
+    gate.batch_execute("LOCK TABLE gate IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let (first, second) = std::thread::scope(|s| {
+        let mut first_client = connect(&db, driver);
+        let first = s.spawn(move || first_client.run(LOCK_STOLEN.runner()));
+        let mut watcher = connect(&db, driver);
+        common::wait_for_blocked_session(&mut watcher);
+        // The lock is free: the other process applies its migration 2.
+        let second = watcher.run(LOCK_THIEF.runner());
+        gate.commit().unwrap();
+        (first.join().unwrap(), second)
+    });
+    assert_eq!(versions(&second.unwrap()), [2]);
+    let (_, migration) = lock_lost(first);
+    assert_eq!(migration.map(|(v, _)| v), Some(2));
+    let rows = tracked(&mut client, "public.stowage_migrations");
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1].success, "{rows:?}");
+    assert_eq!(rows[1].checksum, LOCK_THIEF.get(2).unwrap().up().checksum());
+    assert!(!common::table_exists(&mut client, "public.stolen"));
+    assert!(common::table_exists(&mut client, "public.thief"));
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
 both_drivers!(
+    a_migration_that_releases_the_lock_is_rolled_back_and_the_run_stops,
+    a_no_transaction_statement_that_releases_the_lock_stops_the_run,
+    another_process_that_takes_a_released_lock_keeps_its_record,
     eight_instances_started_together_apply_each_migration_exactly_once,
     a_waiting_instance_gives_up_after_its_timeout_naming_the_holder,
     instances_waiting_for_the_lock_do_not_block_a_concurrent_index_build,

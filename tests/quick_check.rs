@@ -168,7 +168,81 @@ fn a_role_granted_only_the_tracking_table_applies_and_checks_without_the_lock(dr
         .unwrap();
 }
 
+/// The state of the digest's trigger: `A` when it fires in every session
+/// mode.
+fn trigger_state(client: &mut Conn) -> String {
+    let state: i8 = client
+        .query_one(
+            "SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'stowage_migrations'::regclass \
+             AND tgname = 'stowage_digest_clear'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    char::from(u8::try_from(state).unwrap()).to_string()
+}
+
+/// Replication and restore tooling run with `session_replication_role =
+/// replica`, which silences ordinary triggers: an edit made so is still
+/// seen by the next start.
+fn an_edit_in_replica_mode_is_seen_by_the_next_start(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    assert_eq!(trigger_state(&mut client), "A");
+    client
+        .batch_execute(
+            "SET session_replication_role = replica; \
+             UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1; \
+             RESET session_replication_role",
+        )
+        .unwrap();
+    refused_as_edited(client.run(BASE.runner()), 1);
+    assert!(!client.verify(BASE.runner()).unwrap().is_ok());
+}
+
+/// A digest whose trigger was disabled is not trusted: an edit made while
+/// it was is seen, and the next locked call enables it again.
+fn a_digest_whose_trigger_is_disabled_is_not_trusted(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    client
+        .batch_execute(
+            "ALTER TABLE stowage_migrations DISABLE TRIGGER stowage_digest_clear; \
+             UPDATE stowage_migrations SET checksum = 'edited' WHERE version = 1",
+        )
+        .unwrap();
+    assert_eq!(
+        digests(&mut client, "public"),
+        1,
+        "the trigger did not fire"
+    );
+    refused_as_edited(client.run(BASE.runner()), 1);
+    assert_eq!(
+        trigger_state(&mut client),
+        "A",
+        "the refused run's lock mended it"
+    );
+}
+
+/// A database set up when the trigger fired only in the default session
+/// mode gets it made to fire always by its next start, which then writes
+/// the digest: the start after reads one row.
+fn a_trigger_in_the_default_state_is_made_to_fire_always(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client.run(BASE.runner()).unwrap();
+    client
+        .batch_execute("ALTER TABLE stowage_migrations ENABLE TRIGGER stowage_digest_clear")
+        .unwrap();
+    assert_eq!(trigger_state(&mut client), "O");
+    assert!(client.run(BASE.runner()).unwrap().is_empty());
+    assert_eq!(trigger_state(&mut client), "A");
+    assert_eq!(digests(&mut client, "public"), 1);
+}
+
 both_drivers!(
+    an_edit_in_replica_mode_is_seen_by_the_next_start,
+    a_digest_whose_trigger_is_disabled_is_not_trusted,
+    a_trigger_in_the_default_state_is_made_to_fire_always,
     a_checksum_edited_by_hand_is_seen_by_the_next_start,
     a_start_that_finds_no_digest_writes_it_for_the_next,
     a_row_deleted_by_hand_is_applied_again,

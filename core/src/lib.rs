@@ -15,6 +15,7 @@ pub mod check;
 pub mod checksum;
 pub mod directive;
 pub mod duration;
+pub mod effect;
 pub mod forbidden;
 pub mod invisible;
 pub mod lexer;

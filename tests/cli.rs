@@ -492,6 +492,7 @@ fn plan_and_dry_run_show_the_sql_and_change_nothing(driver: Driver) {
             "path",
             "transactional",
             "from_statement",
+            "drop_first",
             "sql"
         ]),
         "{json:#}"
@@ -909,7 +910,7 @@ fn a_dirty_migration_is_shown_then_resumed(driver: Driver) {
     assert!(
         run.out.contains(
             "migration 2 (tests/fixtures/dirty/2_backfill.sql) is dirty: it runs outside a transaction \
-             and statement 3 of 5 failed (ERROR 42P01"
+             and statement 3 of 5 (line 4) failed (ERROR 42P01"
         ),
         "{}",
         run.out

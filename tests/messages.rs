@@ -48,7 +48,7 @@ fn a_dirty_migration_and_the_refusal_that_follows() {
         "the history in \"public\".\"stowage_migrations\" disagrees with the migrations in this binary; \
          nothing was applied:\n  \
          - migration 2 (tests/fixtures/dirty/2_backfill.sql) is dirty: it runs outside a transaction and \
-         statement 3 of 5 failed (ERROR 42P01: relation \"items_archive\" does not exist (at line 4, column 13)); \
+         statement 3 of 5 (line 4) failed (ERROR 42P01: relation \"items_archive\" does not exist (at line 4, column 13)); \
          statements 1 to 2 stay applied, so the database may be partly changed. Fix the cause and resume it, \
          or once it is completed or undone by hand, record that: \
          Runner::resume (from statement 3), Runner::mark_applied(2) or Runner::forget(2)"

@@ -162,7 +162,15 @@ fn a_failed_statement_leaves_a_dirty_record_that_every_run_refuses_until_resumed
                 statements_done: 2,
                 statements_total: 5,
                 error: Some(error),
+                stopped: Some(stopped),
             } => {
+                assert_eq!(stopped.statement, 3);
+                assert_eq!(
+                    stopped.completed,
+                    Some(false),
+                    "a failed statement did not complete"
+                );
+                assert_eq!(stopped.running_pid, None);
                 assert_eq!(path, "tests/fixtures/dirty/2_backfill.sql");
                 assert!(error.contains("42P01"), "{error}");
             }
@@ -180,7 +188,7 @@ fn a_failed_statement_leaves_a_dirty_record_that_every_run_refuses_until_resumed
             ]
         );
         for part in [
-            "statement 3 of 5 failed",
+            "statement 3 of 5 (line 4) failed",
             "Runner::resume",
             "Runner::mark_applied(2)",
             "Runner::forget(2)",
@@ -372,16 +380,28 @@ fn a_connection_lost_mid_migration_leaves_a_record_of_how_far_it_got(driver: Dri
         message.contains("interrupted during statement 2 of 3"),
         "{message}"
     );
+    // Statement 2 is a `SELECT`: the catalog cannot tell whether it ran, so
+    // the operator says.
     assert_eq!(
         violation.remedies(),
         [
-            Remedy::Resume {
+            Remedy::ResumeInterrupted {
                 version: 1,
-                from_statement: 2
+                statement: 2,
+                completed: true
+            },
+            Remedy::ResumeInterrupted {
+                version: 1,
+                statement: 2,
+                completed: false
             },
             Remedy::MarkApplied { version: 1 },
             Remedy::Forget { version: 1 },
         ]
+    );
+    assert!(
+        message.contains("The catalog cannot tell whether the statement completed"),
+        "{message}"
     );
     // The status table says why it is dirty, though no error was recorded.
     let status = fresh.status(INTERRUPTED.runner()).unwrap();
@@ -393,7 +413,22 @@ fn a_connection_lost_mid_migration_leaves_a_record_of_how_far_it_got(driver: Dri
                 (its process or connection died)"),
         "{table}"
     );
+    assert!(
+        table.contains("the catalog cannot tell whether it completed"),
+        "{table}"
+    );
     assert_eq!(advisory_locks(&mut fresh), 0);
+    // Told that it completed, a resume goes on after it.
+    let report = fresh
+        .resume(
+            INTERRUPTED
+                .runner()
+                .interrupted_statement(stowage::Interrupted::Completed),
+        )
+        .unwrap();
+    assert_eq!(versions(&report), [1]);
+    assert!(table_exists(&mut fresh, "public.after_kill"));
+    assert!(fresh.run(INTERRUPTED.runner()).unwrap().is_empty());
 }
 
 both_drivers!(

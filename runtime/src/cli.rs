@@ -54,7 +54,7 @@
 //! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`](crate::Runner::forget)) |
 //! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`](crate::Runner::rollback_to)) |
 //! | `rollback --all` | runs the down scripts of everything applied ([`Runner::rollback_all`](crate::Runner::rollback_all)) |
-//! | `resume [--allow-…]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)) |
+//! | `resume [--allow-…] [--interrupted-statement completed\|not-completed]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)); the option says whether an interrupted statement completed where the catalog cannot tell ([`Runner::interrupted_statement`](crate::Runner::interrupted_statement)) |
 //!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
 //! flags are the [`Runner`](crate::Runner) options of the same names, and
@@ -224,7 +224,19 @@ enum Command {
     Resume {
         #[command(flatten)]
         options: RunOptions,
+        /// Whether the interrupted statement completed, where the catalog cannot tell
+        #[arg(long, value_name = "OUTCOME")]
+        interrupted_statement: Option<InterruptedArg>,
     },
+}
+
+/// What `--interrupted-statement` says.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum InterruptedArg {
+    /// It completed: go on after it
+    Completed,
+    /// It did not complete: run it again
+    NotCompleted,
 }
 
 /// The options `migrate`, `plan` and `resume` share.
@@ -629,8 +641,17 @@ impl Command {
                 let report = rollback::rollback(&runner, client, *to).await?;
                 Ok(Output::ok(report_text(&report), to_json(&report)))
             }
-            Command::Resume { options } => {
-                let runner = options.apply(runner);
+            Command::Resume {
+                options,
+                interrupted_statement,
+            } => {
+                let mut runner = options.apply(runner);
+                if let Some(outcome) = interrupted_statement {
+                    runner = runner.interrupted_statement(match outcome {
+                        InterruptedArg::Completed => crate::Interrupted::Completed,
+                        InterruptedArg::NotCompleted => crate::Interrupted::NotCompleted,
+                    });
+                }
                 let allow = Allow {
                     resume: true,
                     ..runner.allow

@@ -122,7 +122,7 @@ pub use data::remedy::Remedy;
 pub use data::report::{Applied, Report, TargetBelow};
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;
-pub use data::violation::Violation;
+pub use data::violation::{Interrupted, Stopped, Violation};
 pub use rules::table_name::DEFAULT_TABLE;
 pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 

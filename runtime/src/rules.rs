@@ -3,6 +3,7 @@
 //! timeouts a migration runs with. Pure functions, tested beside them.
 
 pub(crate) mod classify;
+pub(crate) mod interrupted;
 pub(crate) mod table_name;
 pub(crate) mod timeouts;
 pub(crate) mod tracking_table;

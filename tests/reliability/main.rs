@@ -205,6 +205,7 @@ fn interrupted(version: i64, done: usize, total: usize) -> Violation {
         statements_done: done,
         statements_total: total,
         error: None,
+        stopped: None,
     }
 }
 

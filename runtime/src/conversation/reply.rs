@@ -2,6 +2,8 @@
 //! typed values: the only place that knows a boolean comes back as `t`.
 
 use crate::data::history::Row;
+use crate::rules::interrupted::Facts;
+use stowage_core::effect::Effect;
 use tokio_postgres::SimpleQueryMessage;
 
 /// The text of every column of every row a query returned, in order.
@@ -115,6 +117,15 @@ pub(crate) fn lock_attempt(messages: &[SimpleQueryMessage]) -> LockAttempt {
     }
 }
 
+/// The reply of [`sql::running_statement`](super::sql::running_statement):
+/// the migration and the statement, counted from 1.
+pub(crate) fn running_statement(messages: &[SimpleQueryMessage]) -> Option<(i64, usize)> {
+    let row = first_row(messages);
+    let version = row.first().copied().flatten()?.parse().ok()?;
+    let done: usize = row.get(1).copied().flatten()?.parse().ok()?;
+    Some((version, done + 1))
+}
+
 /// The reply of [`sql::find_tracking_objects`](super::sql::find_tracking_objects).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TrackingObjects {
@@ -124,6 +135,8 @@ pub(crate) struct TrackingObjects {
     pub trigger: bool,
     /// The trigger fires in every session mode.
     pub trigger_always: bool,
+    /// The table has the columns that record no-transaction statements.
+    pub statement_columns: bool,
 }
 
 pub(crate) fn tracking_objects(messages: &[SimpleQueryMessage]) -> TrackingObjects {
@@ -135,6 +148,7 @@ pub(crate) fn tracking_objects(messages: &[SimpleQueryMessage]) -> TrackingObjec
         digest_table: is_true(column(2)),
         trigger: column(3).is_some(),
         trigger_always: column(3) == Some("A"),
+        statement_columns: is_true(column(4)),
     }
 }
 
@@ -158,6 +172,9 @@ pub(crate) fn history(messages: &[SimpleQueryMessage]) -> Vec<Row> {
                 applied_by: text(8),
                 execution_ms: column(9).and_then(|v| v.parse().ok()),
                 note: text(10),
+                statement_pid: column(11).and_then(|v| v.parse().ok()),
+                statement_xid: column(12).and_then(|v| v.parse().ok()),
+                statement_running: is_true(column(13)),
             })
         })
         .collect()
@@ -169,4 +186,44 @@ pub(crate) fn session_timeouts(messages: &[SimpleQueryMessage]) -> (String, Stri
     let row = first_row(messages);
     let value = |i: usize| row.get(i).copied().flatten().unwrap_or("0").to_owned();
     (value(0), value(1))
+}
+
+/// The reply of [`sql::facts`](super::sql::facts) for `what`.
+pub(crate) fn facts(what: &Effect, messages: &[SimpleQueryMessage]) -> Facts {
+    let rows = rows(messages);
+    let first = rows.first().cloned().unwrap_or_default();
+    let column = |i: usize| first.get(i).copied().flatten();
+    match what {
+        Effect::CreateIndexConcurrently { name: None, .. } => Facts {
+            newer: Some(true),
+            new_indexes: rows
+                .iter()
+                .filter_map(|row| {
+                    let name = row.first().copied().flatten()?;
+                    Some((name.to_owned(), is_true(row.get(1).copied().flatten())))
+                })
+                .collect(),
+            ..Facts::default()
+        },
+        Effect::ReindexConcurrently { .. } => Facts {
+            leftovers: rows
+                .iter()
+                .filter_map(|row| row.first().copied().flatten().map(str::to_owned))
+                .collect(),
+            ..Facts::default()
+        },
+        Effect::DropIndexConcurrently { .. }
+        | Effect::Drop { .. }
+        | Effect::AddEnumValue { .. } => Facts {
+            exists: is_true(column(0)),
+            ..Facts::default()
+        },
+        _ => Facts {
+            exists: is_true(column(0)),
+            valid: is_true(column(1)),
+            newer: column(2).map(|v| v == "t"),
+            qualified: column(3).map(str::to_owned),
+            ..Facts::default()
+        },
+    }
 }

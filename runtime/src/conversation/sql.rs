@@ -7,6 +7,7 @@ use crate::rules::table_name::TableName;
 use crate::rules::timeouts::Timeouts;
 use crate::rules::tracking_table::TrackingTable;
 use postgres_protocol::escape::{escape_identifier as ident, escape_literal as literal};
+use stowage_core::effect::{Effect, Lookup, Name, ObjectKind, ReindexTarget};
 
 /// The table of history digests, one per schema that holds a tracking table.
 pub(crate) const DIGEST_TABLE: &str = "stowage_digest";
@@ -155,6 +156,18 @@ fn lock_key_matches(key: i64) -> String {
     )
 }
 
+/// The dirty no-transaction migration whose statement server process `pid`
+/// still runs, its client gone: its version and statements done.
+pub(crate) fn running_statement(table: &TrackingTable, pid: i32) -> String {
+    format!(
+        "SELECT version, statements_done FROM {} t WHERE NOT success AND statements_total IS NOT NULL \
+         AND (to_jsonb(t) ->> 'statement_pid')::integer = {pid} AND EXISTS (\
+         SELECT FROM pg_catalog.pg_stat_activity a WHERE a.pid = {pid} \
+         AND a.backend_start = (to_jsonb(t) ->> 'statement_backend_start')::timestamptz)",
+        table.qualified()
+    )
+}
+
 /// A condition that is true while this session holds the migration lock of
 /// `table`, and otherwise raises an error naming `version`: every write to
 /// the tracking table carries it, so that a write after the lock was lost
@@ -178,19 +191,43 @@ pub(crate) const LOCK_LOST: &str = "stowage: the migration lock was released";
 
 // ------------------------------------------------------------ tracking table
 
+/// The columns that record which server process runs a no-transaction
+/// migration's statements, and the transaction of the last record written
+/// before the statement that runs.
+const STATEMENT_COLUMNS: [(&str, &str); 3] = [
+    ("statement_pid", "integer"),
+    ("statement_backend_start", "timestamptz"),
+    ("statement_xid", "bigint"),
+];
+
 /// Whether the tracking table's schema, the table, its digest table and the
-/// digest's trigger exist, and the trigger's state (`A` when it fires in
-/// every session mode).
+/// digest's trigger exist, the trigger's state (`A` when it fires in every
+/// session mode), and whether the table has the statement columns.
 pub(crate) fn find_tracking_objects(table: &TrackingTable) -> String {
     let tracking = literal(table.qualified());
+    let columns: Vec<String> = STATEMENT_COLUMNS.iter().map(|(c, _)| literal(c)).collect();
     format!(
         "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
          to_regclass({}) IS NOT NULL, (SELECT tgenabled FROM pg_catalog.pg_trigger \
-         WHERE tgrelid = to_regclass({tracking}) AND tgname = {})",
+         WHERE tgrelid = to_regclass({tracking}) AND tgname = {}), \
+         (SELECT count(*) = {} FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass({tracking}) \
+         AND attname IN ({}) AND NOT attisdropped)",
         literal(&ident(table.schema())),
         literal(&format!("{}.{DIGEST_TABLE}", ident(table.schema()))),
         literal(DIGEST_CLEAR),
+        STATEMENT_COLUMNS.len(),
+        columns.join(", "),
     )
+}
+
+/// Adds the statement columns to a tracking table made by an earlier
+/// version.
+pub(crate) fn add_statement_columns(table: &TrackingTable) -> String {
+    let adds: Vec<String> = STATEMENT_COLUMNS
+        .iter()
+        .map(|(name, kind)| format!("ADD COLUMN IF NOT EXISTS {name} {kind}"))
+        .collect();
+    format!("ALTER TABLE {} {}", table.qualified(), adds.join(", "))
 }
 
 /// Creates the tracking table, and its schema first when `create_schema`.
@@ -214,7 +251,10 @@ pub(crate) fn create_tracking_table(table: &TrackingTable, create_schema: bool) 
     error text,
     statements_done integer,
     statements_total integer,
-    note text
+    note text,
+    statement_pid integer,
+    statement_backend_start timestamptz,
+    statement_xid bigint
 )",
         table.qualified()
     ));
@@ -271,19 +311,31 @@ ALTER TABLE {tracking} ENABLE ALWAYS TRIGGER {DIGEST_CLEAR};
 }
 
 /// Every row of the tracking table, in version order; `applied_at` as RFC
-/// 3339 in UTC.
+/// 3339 in UTC. The statement columns are read through the row as JSON, so
+/// that a table made by an earlier version, without them, reads as well;
+/// for a dirty row, whether the server process that ran its statement is
+/// still running, its client gone.
 pub(crate) fn read_history(table: &TrackingTable) -> String {
     format!(
         "SELECT version, name, checksum, success, error, statements_done, statements_total, \
          to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), applied_by, \
-         execution_ms, note FROM {} ORDER BY version",
+         execution_ms, note, (to_jsonb(t) ->> 'statement_pid')::integer, \
+         (to_jsonb(t) ->> 'statement_xid')::bigint, \
+         CASE WHEN NOT success AND statements_total IS NOT NULL THEN EXISTS (\
+         SELECT FROM pg_catalog.pg_stat_activity a \
+         WHERE a.pid = (to_jsonb(t) ->> 'statement_pid')::integer \
+         AND a.backend_start = (to_jsonb(t) ->> 'statement_backend_start')::timestamptz \
+         AND a.pid <> pg_catalog.pg_backend_pid()) END \
+         FROM {} t ORDER BY version",
         table.qualified()
     )
 }
 
 /// Writes a migration's row, if this session still holds the lock. A
 /// failure never replaces a success: a failed or unfinished run's row is not
-/// written over the row of a run that succeeded.
+/// written over the row of a run that succeeded. The row of a no-transaction
+/// migration under way also records the server process that runs its
+/// statements and the transaction that writes the row.
 pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String {
     let (done, total) = match record.progress {
         Some((done, total)) => (done.to_string(), total.to_string()),
@@ -295,16 +347,34 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
     } else {
         " WHERE NOT r.success"
     };
+    let (statement_columns, statement_values, statement_updates) = if !table.records_statements() {
+        ("", "", "")
+    } else if record.progress.is_some() && !record.success {
+        (
+            ", statement_pid, statement_backend_start, statement_xid",
+            ", pg_catalog.pg_backend_pid(), (SELECT backend_start FROM pg_catalog.pg_stat_activity \
+             WHERE pid = pg_catalog.pg_backend_pid()), pg_catalog.pg_current_xact_id()::text::bigint",
+            ", statement_pid = excluded.statement_pid, \
+             statement_backend_start = excluded.statement_backend_start, \
+             statement_xid = excluded.statement_xid",
+        )
+    } else {
+        (
+            "",
+            "",
+            ", statement_pid = NULL, statement_backend_start = NULL, statement_xid = NULL",
+        )
+    };
     format!(
         "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, error, \
-         statements_done, statements_total, note) \
-         SELECT {version}, {name}, {checksum}, {ms}, {success}, {error}, {done}, {total}, {note} \
+         statements_done, statements_total, note{statement_columns}) \
+         SELECT {version}, {name}, {checksum}, {ms}, {success}, {error}, {done}, {total}, {note}{statement_values} \
          WHERE {held} \
          ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, \
          applied_at = now(), applied_by = current_user, execution_ms = excluded.execution_ms, \
          success = excluded.success, error = excluded.error, \
          statements_done = excluded.statements_done, statements_total = excluded.statements_total, \
-         note = excluded.note{keep_success}",
+         note = excluded.note{statement_updates}{keep_success}",
         table = table.qualified(),
         version = record.version,
         name = literal(record.name),
@@ -388,6 +458,153 @@ pub(crate) fn restore_session_timeouts(lock: &str, statement: &str) -> String {
         literal(lock),
         literal(statement)
     )
+}
+
+/// Drops an INVALID index, named as the catalog gave it (`format('%I.%I')`).
+pub(crate) fn drop_index_concurrently(qualified: &str) -> String {
+    format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
+}
+
+// ------------------------------------------------- an interrupted statement
+
+/// The query that shows in the catalog what `what` made or dropped (see
+/// [`reply::facts`](super::reply::facts) for its reading), or `None` when
+/// the catalog shows nothing of it. `xid` is the transaction of the record
+/// written just before the statement: a catalog row written after it is
+/// the statement's work.
+pub(crate) fn facts(what: &Effect, xid: Option<i64>) -> Option<String> {
+    Some(match what {
+        Effect::CreateIndexConcurrently {
+            name: Some(name), ..
+        } => object_facts(ObjectKind::Index, name, xid, false),
+        Effect::Create { kind, name, .. } => object_facts(*kind, name, xid, true),
+        Effect::CreateIndexConcurrently {
+            name: None, table, ..
+        } => format!(
+            "SELECT format('%I.%I', ns.nspname, c.relname), i.indisvalid \
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace \
+             WHERE i.indrelid = to_regclass({}) AND {}",
+            literal(table.sql()),
+            newer("c", xid?)
+        ),
+        Effect::DropIndexConcurrently { names, .. } => any_exists(ObjectKind::Index, names),
+        Effect::Drop { kind, names, .. } => any_exists(*kind, names),
+        Effect::ReindexConcurrently { target } => {
+            let leftover = "NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'";
+            let which = match target {
+                ReindexTarget::Index(name) => format!(
+                    "c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = to_regclass({})) \
+                     AND left(c.relname, {}) = {}",
+                    literal(name.sql()),
+                    last_part(name).chars().count(),
+                    literal(last_part(name))
+                ),
+                ReindexTarget::Table(name) => format!(
+                    "i.indrelid IN (SELECT oid FROM pg_catalog.pg_class WHERE oid = to_regclass({t}) \
+                     UNION ALL SELECT reltoastrelid FROM pg_catalog.pg_class WHERE oid = to_regclass({t}))",
+                    t = literal(name.sql())
+                ),
+                ReindexTarget::Schema(name) => {
+                    format!("c.relnamespace = to_regnamespace({})", literal(name.sql()))
+                }
+                ReindexTarget::Database => "true".to_owned(),
+                ReindexTarget::System => return None,
+            };
+            format!(
+                "SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace \
+                 WHERE {leftover} AND {which}"
+            )
+        }
+        Effect::AddEnumValue {
+            type_name, label, ..
+        } => format!(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_enum WHERE enumtypid = to_regtype({}) \
+             AND enumlabel = {})",
+            literal(type_name.sql()),
+            literal(label)
+        ),
+        _ => return None,
+    })
+}
+
+/// The object's own name, as the server reads it.
+fn last_part(name: &Name) -> &str {
+    name.parts().last().map_or("", String::as_str)
+}
+
+/// Whether the catalog row of alias `row` was written after transaction
+/// `xid` (of which the 32 bits a row keeps are compared, by age).
+fn newer(row: &str, xid: i64) -> String {
+    format!(
+        "pg_catalog.age({row}.xmin) < pg_catalog.age('{}'::xid)",
+        xid.rem_euclid(1 << 32)
+    )
+}
+
+/// One row: whether the object exists, whether it is valid (an index),
+/// whether its catalog row is newer than `xid` (`NULL` without one), and
+/// its schema-qualified name (an index). An unqualified name that a
+/// `CREATE` (`created`) gave is looked up in the current schema, where the
+/// object went, not along the search path, which `pg_catalog` leads.
+fn object_facts(kind: ObjectKind, name: &Name, xid: Option<i64>, created: bool) -> String {
+    let written = if created && name.parts().len() == 1 {
+        format!(
+            "pg_catalog.format('%I.%s', current_schema(), {})",
+            literal(name.sql())
+        )
+    } else {
+        literal(name.sql())
+    };
+    let (catalog, key) = match kind.lookup() {
+        Lookup::Regclass => ("pg_class", format!("to_regclass({written})")),
+        Lookup::Regnamespace => (
+            "pg_namespace",
+            format!("to_regnamespace({})", literal(name.sql())),
+        ),
+        Lookup::Regtype => ("pg_type", format!("to_regtype({written})")),
+        Lookup::Extension => (
+            "pg_extension",
+            format!(
+                "(SELECT oid FROM pg_catalog.pg_extension WHERE extname = {})",
+                literal(last_part(name))
+            ),
+        ),
+    };
+    let newer = xid.map_or_else(|| "NULL::boolean".to_owned(), |xid| newer("o", xid));
+    let (valid, qualified, joins) = if kind == ObjectKind::Index {
+        (
+            "coalesce(i.indisvalid, false)",
+            "format('%I.%I', ns.nspname, o.relname)",
+            " LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = o.oid \
+             LEFT JOIN pg_catalog.pg_namespace ns ON ns.oid = o.relnamespace",
+        )
+    } else {
+        ("true", "NULL", "")
+    };
+    format!(
+        "SELECT o.oid IS NOT NULL, {valid}, CASE WHEN o.oid IS NULL THEN NULL ELSE {newer} END, {qualified} \
+         FROM (SELECT {key} AS oid) r LEFT JOIN pg_catalog.{catalog} o ON o.oid = r.oid{joins}"
+    )
+}
+
+/// One row: whether any of the objects exists.
+fn any_exists(kind: ObjectKind, names: &[Name]) -> String {
+    let exists: Vec<String> = names
+        .iter()
+        .map(|name| match kind.lookup() {
+            Lookup::Regclass => format!("to_regclass({}) IS NOT NULL", literal(name.sql())),
+            Lookup::Regnamespace => format!("to_regnamespace({}) IS NOT NULL", literal(name.sql())),
+            Lookup::Regtype => format!("to_regtype({}) IS NOT NULL", literal(name.sql())),
+            Lookup::Extension => format!(
+                "EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = {})",
+                literal(last_part(name))
+            ),
+        })
+        .collect();
+    format!("SELECT {}", exists.join(" OR "))
 }
 
 /// The indexes that are INVALID right now, schema-qualified.

@@ -49,6 +49,10 @@ pub enum Error {
         waited: Duration,
         /// The server process id of the session holding the lock, if seen.
         holder: Option<i32>,
+        /// When the holder is the server process of a migrating process
+        /// that died, still running one of its no-transaction statements:
+        /// the migration's version and the statement, counted from 1.
+        running_statement: Option<(i64, usize)>,
     },
 
     /// The session lost the migration lock while a migration ran (a
@@ -133,6 +137,7 @@ impl Error {
                 table,
                 waited,
                 holder,
+                running_statement,
             } => {
                 let waited =
                     Duration::from_millis(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX));
@@ -140,8 +145,19 @@ impl Error {
                     f,
                     "gave up after {waited:?} waiting for the migration lock on {table}"
                 )?;
-                if let Some(pid) = holder {
-                    write!(f, " (held by server process {pid})")?;
+                match (holder, running_statement) {
+                    (Some(pid), Some((version, statement))) => write!(
+                        f,
+                        ": server process {pid} holds it, still running statement {statement} of migration \
+                         {version} for a migrating process that died; the server finishes that statement \
+                         first, then the lock is free, and the next run goes on from what the catalog shows. \
+                         Wait for it: "
+                    )?,
+                    (Some(pid), None) => write!(f, " (held by server process {pid})")?,
+                    _ => {}
+                }
+                if running_statement.is_some() {
+                    return write_list(f, &self.remedies(), words);
                 }
                 write!(
                     f,
@@ -897,10 +913,12 @@ impl serde::Serialize for Error {
                 table,
                 waited,
                 holder,
+                running_statement,
             } => {
                 map.serialize_entry("table", table)?;
                 map.serialize_entry("waited_ms", &waited.as_millis())?;
                 map.serialize_entry("holder_pid", holder)?;
+                map.serialize_entry("running_statement", running_statement)?;
             }
             Error::LockLost { table, migration } => {
                 map.serialize_entry("table", table)?;

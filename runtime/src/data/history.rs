@@ -20,6 +20,16 @@ pub(crate) struct Row {
     pub statements_done: Option<usize>,
     /// For a no-transaction migration: how many statements it has.
     pub statements_total: Option<usize>,
+    /// For a no-transaction migration: the server process that runs (or
+    /// ran) its statements.
+    pub statement_pid: Option<i32>,
+    /// For a no-transaction migration: the transaction that wrote the row,
+    /// just before the statement after the ones done started; what the
+    /// catalog shows made since was made by that statement.
+    pub statement_xid: Option<i64>,
+    /// That server process is still running, its client gone: it finishes
+    /// the statement it runs, holding the migration lock.
+    pub statement_running: bool,
 }
 
 impl Row {
@@ -46,6 +56,9 @@ impl Row {
             note: None,
             statements_done: None,
             statements_total: None,
+            statement_pid: None,
+            statement_xid: None,
+            statement_running: false,
         }
     }
 }

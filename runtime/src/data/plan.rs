@@ -39,10 +39,11 @@ pub struct Plan {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub(crate) migration: &'static Migration,
     pub(crate) start_at: usize,
+    pub(crate) drop_first: Vec<String>,
 }
 
 impl Plan {
@@ -69,6 +70,13 @@ impl Step {
         self.start_at + 1
     }
 
+    /// The INVALID indexes a run would drop before it runs the statement a
+    /// dirty migration stopped at again (what an interrupted or failed
+    /// concurrent build left), schema-qualified.
+    pub fn drop_first(&self) -> &[String] {
+        &self.drop_first
+    }
+
     /// The SQL the run would send: the whole file in one transaction, or
     /// for a no-transaction migration its statements one by one, from the
     /// one it would go on at.
@@ -90,12 +98,13 @@ impl serde::Serialize for Step {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let m = self.migration;
-        let mut step = serializer.serialize_struct("Step", 6)?;
+        let mut step = serializer.serialize_struct("Step", 7)?;
         step.serialize_field("version", &m.version())?;
         step.serialize_field("name", m.name())?;
         step.serialize_field("path", m.up().path())?;
         step.serialize_field("transactional", &m.up().is_transactional())?;
         step.serialize_field("from_statement", &self.from_statement())?;
+        step.serialize_field("drop_first", &self.drop_first)?;
         step.serialize_field("sql", &self.sql())?;
         step.end()
     }
@@ -128,6 +137,12 @@ impl fmt::Display for Plan {
                 m.name(),
                 m.up().path()
             )?;
+            for index in &step.drop_first {
+                writeln!(
+                    f,
+                    "DROP INDEX CONCURRENTLY IF EXISTS {index}; -- left INVALID by the statement"
+                )?;
+            }
             for sql in step.sql() {
                 writeln!(f, "{};", sql.trim_end().trim_end_matches(';'))?;
             }

@@ -28,6 +28,17 @@ pub enum Remedy {
         /// The statement it goes on at, counted from 1.
         from_statement: usize,
     },
+    /// Continue a dirty no-transaction migration whose statement was
+    /// interrupted, saying whether that statement completed (the catalog
+    /// cannot tell).
+    ResumeInterrupted {
+        /// The migration.
+        version: i64,
+        /// The interrupted statement, counted from 1.
+        statement: usize,
+        /// Whether it completed: the resume goes on after it, or runs it again.
+        completed: bool,
+    },
     /// Record a migration as applied without running it (it was completed
     /// by hand).
     MarkApplied {
@@ -97,6 +108,15 @@ impl fmt::Display for Named<'_> {
             (Words::Api, Remedy::Resume { from_statement, .. }) => {
                 write!(f, "Runner::resume (from statement {from_statement})")
             }
+            (Words::Api, Remedy::ResumeInterrupted { completed, .. }) => write!(
+                f,
+                "Runner::interrupted_statement(Interrupted::{}) with Runner::resume",
+                if *completed {
+                    "Completed"
+                } else {
+                    "NotCompleted"
+                }
+            ),
             (Words::Api, Remedy::MarkApplied { version }) => {
                 write!(f, "Runner::mark_applied({version})")
             }
@@ -118,6 +138,15 @@ impl fmt::Display for Named<'_> {
             (Words::Cli, Remedy::Resume { from_statement, .. }) => {
                 write!(f, "`resume` (from statement {from_statement})")
             }
+            (Words::Cli, Remedy::ResumeInterrupted { completed, .. }) => write!(
+                f,
+                "`resume --interrupted-statement {}`",
+                if *completed {
+                    "completed"
+                } else {
+                    "not-completed"
+                }
+            ),
             (Words::Cli, Remedy::MarkApplied { version }) => {
                 write!(f, "`repair --mark-applied {version}`")
             }

@@ -1,6 +1,7 @@
 //! What the database has applied, compared with the binary: every
 //! migration with its state, and the summary of it for a health endpoint.
 
+use crate::data::violation::Stopped;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -124,6 +125,9 @@ pub struct Entry {
     pub(crate) execution_ms: Option<i64>,
     pub(crate) error: Option<String>,
     pub(crate) note: Option<String>,
+    /// For a dirty migration: what is known of the statement it stopped at.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub(crate) stopped: Option<Stopped>,
 }
 
 impl Entry {
@@ -171,6 +175,12 @@ impl Entry {
     /// What an operator did to its record (baseline, marked applied, checksum accepted).
     pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
+    }
+    /// For a dirty migration: what is known of the statement it stopped at
+    /// (the server process still running it, whether the catalog shows it
+    /// completed, INVALID indexes it left).
+    pub fn stopped(&self) -> Option<&Stopped> {
+        self.stopped.as_ref()
     }
 }
 
@@ -316,7 +326,29 @@ impl fmt::Display for Status {
                 (_, Some(error)) => error.trim_end().replace('\n', "\n  "),
                 _ => continue,
             };
-            writeln!(f, "migration {} {}: {why}", e.version, e.state)?;
+            write!(f, "migration {} {}: {why}", e.version, e.state)?;
+            if let Some(stopped) = &e.stopped {
+                if let Some(pid) = stopped.running_pid {
+                    write!(
+                        f,
+                        "\n  server process {pid} still runs it for a client that died, holding the migration lock"
+                    )?;
+                }
+                match (e.error(), stopped.completed) {
+                    (None, Some(true)) => write!(f, "\n  the catalog shows it completed")?,
+                    (None, Some(false)) => write!(f, "\n  the catalog shows it did not complete")?,
+                    (None, None) => write!(f, "\n  the catalog cannot tell whether it completed")?,
+                    _ => {}
+                }
+                if !stopped.invalid_indexes.is_empty() {
+                    write!(
+                        f,
+                        "\n  it left INVALID index(es): {}",
+                        stopped.invalid_indexes.join(", ")
+                    )?;
+                }
+            }
+            writeln!(f)?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! The ways the recorded history can disagree with the binary.
 
+use crate::data::line_column::LineColumn;
 use crate::data::remedy::{Remedy, Words, write_list};
 use std::fmt;
 
@@ -66,6 +67,9 @@ pub enum Violation {
         /// The error it failed with; `None` when it was interrupted (the
         /// process or the connection died) before it could say.
         error: Option<String>,
+        /// What is known of the statement it stopped at, when the binary
+        /// has the migration and a statement is left.
+        stopped: Option<Stopped>,
     },
     /// A transactional migration that failed and was rolled back: nothing
     /// of it stays, and the next run retries it. Only
@@ -104,15 +108,40 @@ impl Violation {
             Violation::Dirty {
                 version,
                 statements_done,
+                error,
+                stopped,
                 ..
-            } => vec![
-                Remedy::Resume {
-                    version: *version,
-                    from_statement: statements_done + 1,
-                },
-                Remedy::MarkApplied { version: *version },
-                Remedy::Forget { version: *version },
-            ],
+            } => {
+                let version = *version;
+                let statement = statements_done + 1;
+                let resume = match stopped.as_ref().map(|s| s.completed) {
+                    // Interrupted, and the catalog cannot tell: say which.
+                    Some(None) if error.is_none() => vec![
+                        Remedy::ResumeInterrupted {
+                            version,
+                            statement,
+                            completed: true,
+                        },
+                        Remedy::ResumeInterrupted {
+                            version,
+                            statement,
+                            completed: false,
+                        },
+                    ],
+                    Some(Some(true)) if error.is_none() => vec![Remedy::Resume {
+                        version,
+                        from_statement: statement + 1,
+                    }],
+                    _ => vec![Remedy::Resume {
+                        version,
+                        from_statement: statement,
+                    }],
+                };
+                resume
+                    .into_iter()
+                    .chain([Remedy::MarkApplied { version }, Remedy::Forget { version }])
+                    .collect()
+            }
             Violation::Failed { .. } => vec![Remedy::Repair],
         }
     }
@@ -161,6 +190,7 @@ impl Violation {
                 statements_done,
                 statements_total,
                 error,
+                stopped,
             } => {
                 write!(
                     f,
@@ -175,23 +205,40 @@ impl Violation {
                     )?;
                     return write_list(f, &remedies[..2], words);
                 }
+                let at = stopped
+                    .as_ref()
+                    .and_then(|s| s.at)
+                    .map(|at| format!(" (line {})", at.line))
+                    .unwrap_or_default();
                 match error {
                     Some(error) => write!(
                         f,
-                        "statement {next} of {statements_total} failed ({})",
+                        "statement {next} of {statements_total}{at} failed ({})",
                         error.lines().next().unwrap_or_default()
                     )?,
                     None => write!(
                         f,
-                        "was interrupted during statement {next} of {statements_total}, which may or may not have completed"
+                        "was interrupted during statement {next} of {statements_total}{at}"
                     )?,
                 }
-                write!(
-                    f,
-                    "; {}. Fix the cause and resume it, or once it is completed or undone by hand, \
-                     record that: ",
-                    what_stays(*statements_done, false)
-                )?;
+                write!(f, "; {}", what_stays(*statements_done, false))?;
+                if let Some(stopped) = stopped {
+                    stopped.render(f)?;
+                }
+                match (error, stopped.as_ref().map(|s| s.completed)) {
+                    (None, Some(None)) => f.write_str(
+                        ". The catalog cannot tell whether the statement completed: look, then resume \
+                         it saying whether it did, or once it is completed or undone by hand, record that: ",
+                    )?,
+                    (None, Some(Some(_))) => f.write_str(
+                        ". The catalog tells whether the statement completed, so a run goes on with it by \
+                         itself: ",
+                    )?,
+                    _ => f.write_str(
+                        ". Fix the cause and resume it, or once it is completed or undone by hand, \
+                         record that: ",
+                    )?,
+                }
                 write_list(f, &remedies, words)
             }
             Violation::Failed {
@@ -214,6 +261,70 @@ impl Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.render(Words::Api, f)
+    }
+}
+
+/// What is known of the statement a no-transaction migration stopped at.
+///
+/// ```
+/// # fn check(violation: &stowage::Violation) {
+/// if let stowage::Violation::Dirty { stopped: Some(stopped), .. } = violation {
+///     if let Some(pid) = stopped.running_pid {
+///         println!("server process {pid} still runs statement {}", stopped.statement);
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Stopped {
+    /// The statement, counted from 1.
+    pub statement: usize,
+    /// Where it starts in the file.
+    pub at: Option<LineColumn>,
+    /// The server process still running it, for a process that died: the
+    /// server finishes the statement, holding the migration lock, and a
+    /// run waits for it through the lock.
+    pub running_pid: Option<i32>,
+    /// For an interrupted statement, whether the catalog shows it
+    /// completed; `None` where it cannot tell. A failed one did not.
+    pub completed: Option<bool>,
+    /// INVALID indexes the statement left (an interrupted or failed
+    /// `CREATE INDEX CONCURRENTLY`, a `REINDEX CONCURRENTLY`'s
+    /// `_ccnew`/`_ccold`), which a resume drops before it runs the
+    /// statement again.
+    pub invalid_indexes: Vec<String>,
+}
+
+/// An operator's word on an interrupted statement whose outcome the
+/// catalog cannot tell: whether it completed; see
+/// [`Runner::interrupted_statement`](crate::Runner::interrupted_statement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    /// It completed: a resume goes on after it.
+    Completed,
+    /// It did not complete: a resume runs it again.
+    NotCompleted,
+}
+
+impl Stopped {
+    fn render(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+        if let Some(pid) = self.running_pid {
+            write!(
+                f,
+                "; server process {pid} still runs statement {} for a client that died, holding the \
+                 migration lock: a run waits for it to end, then goes on",
+                self.statement
+            )?;
+        }
+        if !self.invalid_indexes.is_empty() {
+            write!(
+                f,
+                "; it left INVALID index(es) {}, which a resume drops before running it again",
+                self.invalid_indexes.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ use crate::data::verification::Verification;
 use crate::rules::classify::classify;
 use crate::rules::tracking_table::TrackingTable;
 use crate::runner::options::Runner;
+use crate::steps::interrupted::examine;
 use crate::steps::tracking;
 
 /// The tracking table and its rows, read without the lock and creating
@@ -26,7 +27,9 @@ async fn read<C: Connection>(
 /// Every migration with its state.
 pub(crate) async fn status<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Status, Error> {
     let (table, rows) = read(runner, conn).await?;
-    let entries = classify(runner.migrations, &rows).status_entries();
+    let mut history = classify(runner.migrations, &rows);
+    examine(conn, &mut history).await?;
+    let entries = history.status_entries();
     Ok(Status::new(
         table.schema().to_owned(),
         table.table().to_owned(),
@@ -43,7 +46,9 @@ pub(crate) async fn health<C: Connection>(runner: &Runner, conn: &mut C) -> Resu
 pub(crate) async fn plan<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Plan, Error> {
     runner.check_target()?;
     let (table, rows) = read(runner, conn).await?;
-    let decision = classify(runner.migrations, &rows).decide(runner.allow, runner.target);
+    let mut history = classify(runner.migrations, &rows);
+    examine(conn, &mut history).await?;
+    let decision = history.decide(runner.allow, runner.target);
     if !decision.refused.is_empty() {
         return Err(Error::History(crate::data::error::HistoryError {
             table: table.qualified().to_owned(),
@@ -56,6 +61,7 @@ pub(crate) async fn plan<C: Connection>(runner: &Runner, conn: &mut C) -> Result
         .map(|p| Step {
             migration: p.migration,
             start_at: p.start_at,
+            drop_first: p.drop_first,
         })
         .collect();
     Ok(Plan { steps })
@@ -68,7 +74,8 @@ pub(crate) async fn verify<C: Connection>(
     conn: &mut C,
 ) -> Result<Verification, Error> {
     let (table, rows) = read(runner, conn).await?;
-    let history = classify(runner.migrations, &rows);
+    let mut history = classify(runner.migrations, &rows);
+    examine(conn, &mut history).await?;
     let problems = history.violations();
     Ok(Verification {
         schema: table.schema().to_owned(),

@@ -6,7 +6,8 @@
 use crate::data::history::Row;
 use crate::data::registry::{Migration, Migrations};
 use crate::data::status::{Entry, State};
-use crate::data::violation::Violation;
+use crate::data::violation::{Stopped, Violation};
+use std::collections::BTreeMap;
 
 /// The options that relax what a run refuses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,6 +17,9 @@ pub(crate) struct Allow {
     pub out_of_order: bool,
     /// Continue dirty migrations instead of refusing them.
     pub resume: bool,
+    /// An operator's word on an interrupted statement whose outcome the
+    /// catalog cannot tell: whether it completed.
+    pub interrupted_completed: Option<bool>,
 }
 
 /// One version known to the binary or to the tracking table, with its state.
@@ -32,14 +36,20 @@ pub(crate) struct Classified<'r> {
 pub(crate) struct History<'r> {
     pub entries: Vec<Classified<'r>>,
     pub highest_applied: Option<i64>,
+    /// For each dirty migration of the binary with statements left, what
+    /// the catalog shows of the statement it stopped at (filled in by the
+    /// step that looks).
+    pub stops: BTreeMap<i64, Stopped>,
 }
 
 /// A migration to apply, and the statement to start at (after the ones a
-/// resumed no-transaction migration already did).
-#[derive(Debug, Clone, Copy)]
+/// resumed no-transaction migration already did), with the INVALID indexes
+/// to drop before (what an interrupted or failed concurrent build left).
+#[derive(Debug, Clone)]
 pub(crate) struct Pending {
     pub migration: &'static Migration,
     pub start_at: usize,
+    pub drop_first: Vec<String>,
 }
 
 /// What a run does with a history: the migrations to apply, or the
@@ -95,6 +105,7 @@ pub(crate) fn classify(migrations: Migrations, rows: &[Row]) -> History<'_> {
     History {
         entries,
         highest_applied,
+        stops: BTreeMap::new(),
     }
 }
 
@@ -179,6 +190,7 @@ impl<'r> History<'r> {
                 statements_done: *statements_done,
                 statements_total: *statements_total,
                 error: error(),
+                stopped: self.stops.get(&e.version).cloned(),
             },
             (State::Failed, _) => Violation::Failed {
                 version: e.version,
@@ -199,16 +211,19 @@ impl<'r> History<'r> {
         };
         for e in &self.entries {
             let violation = self.violation(e);
-            let start_at = match (&e.state, e.migration) {
-                (State::Pending | State::Failed, Some(_)) => Some(0),
-                (State::OutOfOrder, Some(_)) => allow.out_of_order.then_some(0),
+            let start = match (&e.state, e.migration) {
+                (State::Pending | State::Failed, Some(_)) => Some((0, Vec::new())),
+                (State::OutOfOrder, Some(_)) => allow.out_of_order.then(|| (0, Vec::new())),
                 (
                     State::Dirty {
                         statements_done, ..
                     },
                     Some(m),
-                ) if allow.resume && *statements_done <= m.up().statements().len() => {
-                    if self.highest_applied.is_some_and(|h| e.version < h) && !allow.out_of_order {
+                ) => match self.resume_at(e, m, *statements_done, allow) {
+                    Some(_)
+                        if self.highest_applied.is_some_and(|h| e.version < h)
+                            && !allow.out_of_order =>
+                    {
                         decision.refused.push(Violation::OutOfOrder {
                             version: e.version,
                             path: m.up().path(),
@@ -216,13 +231,17 @@ impl<'r> History<'r> {
                         });
                         continue;
                     }
-                    if e.row.is_some_and(|r| r.checksum != m.up().checksum()) {
-                        decision.resumed_changed.push(e.version);
+                    Some(start) => {
+                        if e.row.is_some_and(|r| r.checksum != m.up().checksum()) {
+                            decision.resumed_changed.push(e.version);
+                        }
+                        Some(start)
                     }
-                    Some(*statements_done)
-                }
+                    None => None,
+                },
                 _ => None,
             };
+            let start_at = start.as_ref().map(|(at, _)| *at);
             let allowed = match &e.state {
                 State::Divergent { .. } => allow.divergent,
                 State::Missing => allow.missing,
@@ -238,17 +257,53 @@ impl<'r> History<'r> {
                 }
                 _ => {}
             }
-            if let (Some(start_at), Some(migration)) = (start_at, e.migration)
+            if let (Some((start_at, drop_first)), Some(migration)) = (start, e.migration)
                 && target.is_none_or(|t| e.version <= t)
             {
                 decision.apply.push(Pending {
                     migration,
                     start_at,
+                    drop_first,
                 });
             }
         }
         decision.refused.sort_by_key(Violation::version);
         decision
+    }
+
+    /// Where a dirty migration goes on, and what to drop first, if a run
+    /// with `allow` goes on with it. A statement that failed is run again by
+    /// a resume, once its cause is fixed. One that was interrupted is
+    /// judged by the catalog and gone on with by any run: after it if it
+    /// completed, with it if not; where the catalog cannot tell, the
+    /// operator says which. One whose server process still runs is left
+    /// alone; so is one the binary's file no longer has.
+    fn resume_at(
+        &self,
+        e: &Classified<'_>,
+        migration: &Migration,
+        done: usize,
+        allow: Allow,
+    ) -> Option<(usize, Vec<String>)> {
+        let statements = migration.up().statements().len();
+        let failed = e.row.is_some_and(|r| r.error.is_some());
+        if done >= statements {
+            // Every statement completed; only its record is missing.
+            return (done == statements && (!failed || allow.resume)).then(|| (done, Vec::new()));
+        }
+        let stop = self.stops.get(&e.version);
+        let drop_first = || stop.map(|s| s.invalid_indexes.clone()).unwrap_or_default();
+        if failed {
+            return allow.resume.then(|| (done, drop_first()));
+        }
+        let stop = stop?;
+        if stop.running_pid.is_some() {
+            return None;
+        }
+        match allow.interrupted_completed.or(stop.completed)? {
+            true => Some((done + 1, Vec::new())),
+            false => Some((done, drop_first())),
+        }
     }
 
     /// Every entry as `status` shows it.
@@ -270,6 +325,7 @@ impl<'r> History<'r> {
                 execution_ms: e.row.and_then(|r| r.execution_ms),
                 error: e.row.and_then(|r| r.error.clone()),
                 note: e.row.and_then(|r| r.note.clone()),
+                stopped: self.stops.get(&e.version).cloned(),
             })
             .collect()
     }
@@ -279,6 +335,7 @@ impl<'r> History<'r> {
 mod tests {
     use super::*;
     use crate::data::registry::Script;
+    use crate::data::remedy::Remedy;
 
     const fn script(path: &'static str, checksum: &'static str) -> Script {
         Script::__new(path, "SELECT 1", checksum, true)
@@ -569,6 +626,149 @@ mod tests {
             )[..],
             [Violation::Dirty { version: 9, .. }]
         ));
+    }
+
+    fn interrupted_row(version: i64, done: usize, total: usize) -> Row {
+        Row {
+            error: None,
+            ..dirty_row(version, done, total)
+        }
+    }
+
+    fn stopped(
+        statement: usize,
+        completed: Option<bool>,
+        running: Option<i32>,
+        invalid: &[&str],
+    ) -> Stopped {
+        Stopped {
+            statement,
+            at: None,
+            running_pid: running,
+            completed,
+            invalid_indexes: invalid.iter().map(|i| (*i).to_owned()).collect(),
+        }
+    }
+
+    fn decide_with(rows: &[Row], stop: Option<Stopped>, allow: Allow) -> Decision {
+        let mut history = classify(BINARY, rows);
+        if let Some(stop) = stop {
+            history.stops.insert(3, stop);
+        }
+        history.decide(allow, None)
+    }
+
+    #[test]
+    fn an_interrupted_statement_the_catalog_judges_is_gone_on_with_by_any_run() {
+        let rows = [
+            Row::applied(1, "c1"),
+            Row::applied(2, "c2"),
+            interrupted_row(3, 1, 3),
+        ];
+        // It completed: on after it, with no resume asked for.
+        let decision = decide_with(
+            &rows,
+            Some(stopped(2, Some(true), None, &[])),
+            Allow::default(),
+        );
+        assert!(decision.refused.is_empty(), "{:?}", decision.refused);
+        assert_eq!(
+            (
+                decision.apply[0].start_at,
+                decision.apply[0].drop_first.len()
+            ),
+            (2, 0)
+        );
+        // It did not: run again, after dropping what it left.
+        let decision = decide_with(
+            &rows,
+            Some(stopped(2, Some(false), None, &["public.i"])),
+            Allow::default(),
+        );
+        assert_eq!(decision.apply[0].start_at, 1);
+        assert_eq!(decision.apply[0].drop_first, ["public.i"]);
+    }
+
+    #[test]
+    fn an_interrupted_statement_the_catalog_cannot_judge_waits_for_the_operator() {
+        let rows = [
+            Row::applied(1, "c1"),
+            Row::applied(2, "c2"),
+            interrupted_row(3, 1, 3),
+        ];
+        let stop = stopped(2, None, None, &[]);
+        let decision = decide_with(
+            &rows,
+            Some(stop.clone()),
+            Allow {
+                resume: true,
+                ..Allow::default()
+            },
+        );
+        assert!(matches!(
+            &decision.refused[..],
+            [Violation::Dirty { version: 3, stopped: Some(s), .. }] if s.completed.is_none()
+        ));
+        assert_eq!(
+            decision.refused[0].remedies()[..2],
+            [
+                Remedy::ResumeInterrupted {
+                    version: 3,
+                    statement: 2,
+                    completed: true
+                },
+                Remedy::ResumeInterrupted {
+                    version: 3,
+                    statement: 2,
+                    completed: false
+                },
+            ]
+        );
+        for (completed, start_at) in [(true, 2), (false, 1)] {
+            let allow = Allow {
+                interrupted_completed: Some(completed),
+                ..Allow::default()
+            };
+            let decision = decide_with(&rows, Some(stop.clone()), allow);
+            assert!(decision.refused.is_empty());
+            assert_eq!(decision.apply[0].start_at, start_at);
+        }
+    }
+
+    #[test]
+    fn a_statement_its_server_process_still_runs_is_left_alone() {
+        let rows = [
+            Row::applied(1, "c1"),
+            Row::applied(2, "c2"),
+            interrupted_row(3, 1, 3),
+        ];
+        let decision = decide_with(
+            &rows,
+            Some(stopped(2, Some(true), Some(4242), &[])),
+            Allow {
+                resume: true,
+                interrupted_completed: Some(true),
+                ..Allow::default()
+            },
+        );
+        assert_eq!(decision.refused.len(), 1);
+        assert!(
+            decision.refused[0]
+                .to_string()
+                .contains("server process 4242 still runs statement 2")
+        );
+    }
+
+    #[test]
+    fn a_migration_interrupted_after_its_last_statement_is_recorded_by_any_run() {
+        let rows = [
+            Row::applied(1, "c1"),
+            Row::applied(2, "c2"),
+            interrupted_row(3, 3, 3),
+        ];
+        let decision = decide_with(&rows, None, Allow::default());
+        assert!(decision.refused.is_empty());
+        assert_eq!(decision.apply[0].start_at, 3);
     }
 
     #[test]

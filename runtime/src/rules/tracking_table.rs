@@ -15,6 +15,10 @@ pub(crate) struct TrackingTable {
     named_schema: bool,
     /// `"schema"."table"`.
     qualified: String,
+    /// Whether the table has the columns that record which server process
+    /// runs a no-transaction migration's statement (a table made by an
+    /// earlier version, whose owner has not added them, has not).
+    records_statements: bool,
 }
 
 impl TrackingTable {
@@ -29,7 +33,20 @@ impl TrackingTable {
             table,
             named_schema,
             qualified,
+            records_statements: true,
         }
+    }
+
+    /// Whether the table records which server process runs a
+    /// no-transaction migration's statement, and from which transaction on.
+    pub(crate) fn records_statements(&self) -> bool {
+        self.records_statements
+    }
+
+    /// Says whether the table has the columns of
+    /// [`records_statements`](TrackingTable::records_statements).
+    pub(crate) fn set_records_statements(&mut self, records: bool) {
+        self.records_statements = records;
     }
 
     /// `"schema"."table"`, as used in SQL and in messages.

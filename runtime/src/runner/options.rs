@@ -2,6 +2,7 @@
 
 use crate::data::error::{Error, Refusal};
 use crate::data::registry::Migrations;
+use crate::data::violation::Interrupted;
 use crate::rules::classify::Allow;
 use crate::rules::table_name::TableName;
 use crate::rules::timeouts::Timeouts;
@@ -135,6 +136,27 @@ impl Runner {
     /// session's own setting.
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
         self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Says whether the statement a dirty no-transaction migration was
+    /// interrupted at completed, where the catalog cannot tell (a run
+    /// refuses such a migration, saying so): a resume then goes on after it
+    /// ([`Interrupted::Completed`]) or runs it again
+    /// ([`Interrupted::NotCompleted`]). Look at the database first. Where
+    /// the catalog tells, it decides, and a run goes on by itself.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// use stowage::Interrupted;
+    /// MIGRATIONS.runner().interrupted_statement(Interrupted::Completed).resume(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn interrupted_statement(mut self, outcome: Interrupted) -> Self {
+        self.allow.interrupted_completed = Some(outcome == Interrupted::Completed);
         self
     }
 

@@ -8,6 +8,7 @@ use crate::rules::timeouts::Timeouts;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::apply::apply;
+use crate::steps::interrupted::examine;
 use crate::steps::lock::Locked;
 use crate::steps::quick_check::{Found, quick_check};
 use crate::steps::tracking;
@@ -41,8 +42,10 @@ pub(crate) async fn run<C: Connection>(
     let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
 
     let outcome = async {
-        // Each migration's state, and what a run does about it.
-        let history = classify(runner.migrations, &held.rows);
+        // Each migration's state, what the catalog shows of a statement a
+        // no-transaction migration stopped at, and what a run does about it.
+        let mut history = classify(runner.migrations, &held.rows);
+        examine(held.locked.conn(), &mut history).await?;
         let decision = history.decide(allow, runner.target);
         for allowed in &decision.allowed {
             tracing::warn!(version = allowed.version(), "going on although {allowed}");
@@ -79,7 +82,7 @@ async fn apply_all<C: Connection>(
     let mut report = Report::default();
     for step in pending {
         let m = step.migration;
-        match apply(locked, step, timeouts).await {
+        match apply(locked, &step, timeouts).await {
             Ok(duration) => {
                 tracing::info!(
                     version = m.version(),

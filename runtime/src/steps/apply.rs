@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 /// migration's directives override.
 pub(crate) async fn apply<C: Connection>(
     locked: &mut Locked<'_, C>,
-    pending: Pending,
+    pending: &Pending,
     timeouts: Timeouts,
 ) -> Result<Duration, Error> {
     let migration = pending.migration;
@@ -32,6 +32,21 @@ pub(crate) async fn apply<C: Connection>(
         return in_transaction(locked, migration, timeouts).await;
     }
     let saved = set_session_timeouts(locked, timeouts).await?;
+    for index in &pending.drop_first {
+        tracing::info!(
+            version = migration.version(),
+            index,
+            "dropping an INVALID index the statement left, before running it again"
+        );
+        crate::conversation::connection::execute(
+            locked.conn(),
+            &sql::drop_index_concurrently(index),
+        )
+        .await
+        .map_err(Error::database(
+            "dropping an INVALID index left by the statement",
+        ))?;
+    }
     let outcome = statements(locked, migration, pending.start_at).await;
     if let Some((lock, statement)) = saved
         && !locked.conn().is_closed()

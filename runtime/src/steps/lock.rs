@@ -78,10 +78,15 @@ impl<'c, C: Connection> Locked<'c, C> {
             let waited = started.elapsed();
             if waited >= wait {
                 locked.held = false;
+                let running_statement = match attempt.holder {
+                    Some(pid) => locked.running_statement(pid).await,
+                    None => None,
+                };
                 return Err(Error::LockTimeout {
                     table: locked.table.qualified().to_owned(),
                     waited,
                     holder: attempt.holder,
+                    running_statement,
                 });
             }
             if attempt.holder != last_holder {
@@ -103,9 +108,23 @@ impl<'c, C: Connection> Locked<'c, C> {
         }
     }
 
+    /// The no-transaction statement that server process `pid`, holding the
+    /// lock, still runs for a migrating process that died, as the history
+    /// says: its migration and its number.
+    async fn running_statement(&mut self, pid: i32) -> Option<(i64, usize)> {
+        let query = sql::running_statement(&self.table, pid);
+        let messages = self.conn.simple_query(&query).await.ok()?;
+        reply::running_statement(&messages)
+    }
+
     /// The tracking table the lock guards.
     pub(crate) fn table(&self) -> &TrackingTable {
         &self.table
+    }
+
+    /// The tracking table, to say what it holds.
+    pub(crate) fn table_mut(&mut self) -> &mut TrackingTable {
+        &mut self.table
     }
 
     /// The connection, to send a query on.

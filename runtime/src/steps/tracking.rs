@@ -51,6 +51,18 @@ pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<
         .await
         .map(|messages| reply::tracking_objects(&messages))
         .map_err(Error::database("looking for the tracking table"))?;
+    if found.table && !found.statement_columns {
+        let added = execute(locked.conn(), &sql::add_statement_columns(&table)).await;
+        if let Err(e) = added {
+            tracing::info!(
+                table = table.qualified(),
+                error = %e,
+                "cannot add the columns that record no-transaction statements to the tracking table: \
+                 an interrupted statement's outcome is decided without them"
+            );
+            locked.table_mut().set_records_statements(false);
+        }
+    }
     if found.table && found.digest_table && found.trigger_always {
         return Ok(true);
     }

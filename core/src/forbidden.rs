@@ -88,13 +88,15 @@ pub fn forbidden(tokens: &[Token<'_>]) -> Option<(Forbidden, usize)> {
         return Some((copy, first.start));
     }
     tokens.windows(3).find_map(|w| {
-        let name = match w[0].kind {
-            TokenKind::Word => w[0].text.eq_ignore_ascii_case("pg_advisory_unlock_all"),
-            TokenKind::QuotedIdentifier => w[0].text == "\"pg_advisory_unlock_all\"",
-            _ => false,
-        };
+        // The cheap test first: a call with no argument.
         let call = w[1].kind == TokenKind::OpenParen && w[2].kind == TokenKind::CloseParen;
-        (name && call).then_some((Forbidden::UnlockAll, w[0].start))
+        let name = call
+            && match w[0].kind {
+                TokenKind::Word => w[0].text.eq_ignore_ascii_case("pg_advisory_unlock_all"),
+                TokenKind::QuotedIdentifier => w[0].text == "\"pg_advisory_unlock_all\"",
+                _ => false,
+            };
+        name.then_some((Forbidden::UnlockAll, w[0].start))
     })
 }
 

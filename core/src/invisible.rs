@@ -77,6 +77,10 @@ const CHARACTERS: &[(char, &str, Kind)] = &[
 ];
 
 fn lookup(c: char) -> Option<(&'static str, Kind)> {
+    if c.is_ascii() {
+        // Every character of the table is above ASCII; most of a file is not.
+        return None;
+    }
     CHARACTERS
         .iter()
         .find(|(character, _, _)| *character == c)
@@ -90,7 +94,11 @@ fn lookup(c: char) -> Option<(&'static str, Kind)> {
 pub fn characters(sql: &str, tokens: &[Token<'_>], display: &str) -> Vec<Problem> {
     let mut cursor = Cursor::new(sql);
     let mut problems = Vec::new();
-    for token in tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+    // Every character of the table is above ASCII; most words are not.
+    for token in tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word && !t.text.is_ascii())
+    {
         let mut found: Vec<(char, &str, Kind)> = Vec::new();
         let mut first = None;
         for (i, c) in token.text.char_indices() {

@@ -18,6 +18,7 @@ pub mod duration;
 pub mod effect;
 pub mod forbidden;
 pub mod invisible;
+pub mod layout;
 pub mod lexer;
 pub mod name;
 pub mod options;

@@ -1,80 +1,97 @@
-//! The registry a checked folder expands to: a static array of migrations
-//! sorted by version, and the digest of the whole history.
+//! The registry a checked folder expands to, laid out as
+//! `stowage_core::layout` says: a table of integers, one text with every
+//! name, path and checksum, the scripts' SQL, and the digest of the whole
+//! history.
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use stowage_core::layout::{self, NONE};
 use stowage_core::{Folder, Script};
 
 pub fn registry(folder: &Folder) -> TokenStream {
-    let mut items = Vec::new();
-    let migrations: Vec<_> = folder
-        .migrations
-        .iter()
-        .map(|m| {
-            let version = m.version;
-            let name = &m.name;
-            let up = script(&m.up, &mut items);
-            let down = match &m.down {
-                Some(down) => {
-                    let down = script(down, &mut items);
-                    quote!(::core::option::Option::Some(#down))
-                }
-                None => quote!(::core::option::Option::None),
-            };
-            quote!(::stowage::Migration::__new(#version, #name, #up, #down))
-        })
-        .collect();
-    let count = migrations.len();
+    let mut registry = Registry::default();
+    for m in &folder.migrations {
+        registry.table.push(m.version);
+        registry.text(&m.name);
+        registry.script(Some(&m.up));
+        registry.script(m.down.as_ref());
+    }
     let digest = stowage_core::checksum::history_digest(
         folder
             .migrations
             .iter()
             .map(|m| (m.version, m.up.checksum.as_str())),
     );
+    let Registry {
+        table,
+        text,
+        sql,
+        tracked,
+    } = registry;
+    let (rows, scripts) = (table.len(), sql.len());
+    let table = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
     quote! {{
-        #(#items)*
-        static MIGRATIONS: [::stowage::Migration; #count] = [#(#migrations),*];
-        ::stowage::Migrations::__new(&MIGRATIONS, #digest)
+        #(#tracked)*
+        static TABLE: [i64; #rows] = [#(#table),*];
+        static SQL: [&str; #scripts] = [#(#sql),*];
+        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest)
     }}
 }
 
-/// A script's registry entry; `items` collects what it needs beside it.
-///
-/// A file whose text is embedded as is comes in by `include_str!`, which also
-/// makes editing it rebuild the crate; one whose text was normalized is
-/// embedded as a literal, with an `include_bytes!` left unused only so that
-/// the compiler tracks the file. Statements are not embedded: the runtime
-/// cuts a script into statements by the same rules when it needs them, so
-/// what the compiler is given grows with the text alone. Timeouts from
-/// directives follow.
-fn script(script: &Script, items: &mut Vec<TokenStream>) -> TokenStream {
-    let path = script.path.to_string_lossy();
-    let display = &script.display;
-    let checksum = &script.checksum;
-    let sql = if script.verbatim {
-        quote!(::core::include_str!(#path))
-    } else {
-        items.push(quote!(
-            const _: &[u8] = ::core::include_bytes!(#path);
-        ));
-        let sql = &script.sql;
-        quote!(#sql)
-    };
-    let transactional = !script.no_transaction;
-    let script_tokens = quote!(::stowage::Script::__new(#display, #sql, #checksum, #transactional));
-    if script.lock_timeout_ms.is_none() && script.statement_timeout_ms.is_none() {
-        return script_tokens;
-    }
-    let (lock, statement) = (
-        option(script.lock_timeout_ms),
-        option(script.statement_timeout_ms),
-    );
-    quote!(#script_tokens.__timeouts(#lock, #statement))
+/// The registry as it is written.
+#[derive(Default)]
+struct Registry {
+    table: Vec<i64>,
+    text: String,
+    sql: Vec<TokenStream>,
+    /// `include_bytes!` of the files whose text was normalized, left unused
+    /// but for the compiler to track the file.
+    tracked: Vec<TokenStream>,
 }
 
-fn option(ms: Option<u64>) -> TokenStream {
-    match ms {
-        Some(ms) => quote!(::core::option::Option::Some(#ms)),
-        None => quote!(::core::option::Option::None),
+impl Registry {
+    /// Puts `value` in the text; writes its offset and length to the table.
+    fn text(&mut self, value: &str) {
+        self.table.push(self.text.len() as i64);
+        self.table.push(value.len() as i64);
+        self.text.push_str(value);
+    }
+
+    /// Writes a script's fields, or a missing one's.
+    ///
+    /// A file whose text is embedded as is comes in by `include_str!`, which
+    /// also makes editing it rebuild the crate; one whose text was
+    /// normalized is embedded as a literal, with an `include_bytes!` left
+    /// unused only so that the compiler tracks the file. Statements are not
+    /// embedded: the runtime cuts a script into statements by the same rules
+    /// when it needs them, so what the compiler is given grows with the text
+    /// alone.
+    fn script(&mut self, script: Option<&Script>) {
+        let Some(script) = script else {
+            self.table.extend([NONE; layout::SCRIPT_FIELDS]);
+            return;
+        };
+        let path = script.path.to_string_lossy();
+        self.table.push(self.sql.len() as i64);
+        self.sql.push(if script.verbatim {
+            quote!(::core::include_str!(#path))
+        } else {
+            self.tracked.push(quote!(
+                const _: &[u8] = ::core::include_bytes!(#path);
+            ));
+            let sql = &script.sql;
+            quote!(#sql)
+        });
+        self.text(&script.display);
+        self.table.push(self.text.len() as i64);
+        self.text.push_str(&script.checksum);
+        self.table.push(i64::from(!script.no_transaction));
+        for timeout in [script.lock_timeout_ms, script.statement_timeout_ms] {
+            self.table.push(
+                timeout
+                    .and_then(|ms| i64::try_from(ms).ok())
+                    .unwrap_or(NONE),
+            );
+        }
     }
 }

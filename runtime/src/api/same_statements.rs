@@ -9,51 +9,36 @@ use crate::testing::TestServer;
 use std::time::Duration;
 use tokio_postgres::SimpleQueryMessage;
 
-use crate::data::registry::{Migration, Migrations, Script};
+use crate::data::registry::{Migrations, for_tests};
 
-static LIST: [Migration; 3] = [
-    Migration::__new(
-        1,
-        "accounts",
-        Script::__new(
-            "m/1_accounts.sql",
+/// A transactional migration, a no-transaction one, and one with timeouts.
+fn migrations() -> Migrations {
+    for_tests(&[
+        (
+            1,
+            "accounts",
             "CREATE TABLE accounts (id int)",
             "c1",
             true,
+            [None; 2],
         ),
-        None,
-    ),
-    Migration::__new(
-        2,
-        "index",
-        Script::__new(
-            "m/2_index.sql",
+        (
+            2,
+            "index",
             "CREATE INDEX CONCURRENTLY accounts_id ON accounts (id); ANALYZE accounts",
             "c2",
             false,
+            [None; 2],
         ),
-        None,
-    ),
-    Migration::__new(
-        3,
-        "timeouts",
-        Script::__new(
-            "m/3_timeouts.sql",
+        (
+            3,
+            "timeouts",
             "ALTER TABLE accounts ADD c int",
             "c3",
             true,
-        )
-        .__timeouts(Some(5_000), Some(60_000)),
-        None,
-    ),
-];
-/// The registry of [`LIST`], with the digest of its history as the macro
-/// computes it.
-fn migrations() -> Migrations {
-    let digest = stowage_core::checksum::history_digest(
-        LIST.iter().map(|m| (m.version(), m.up().checksum())),
-    );
-    Migrations::__new(&LIST, Box::leak(digest.into_boxed_str()))
+            [Some(5_000), Some(60_000)],
+        ),
+    ])
 }
 
 /// `sql` with the duration of a migration, written in its row after its

@@ -41,7 +41,7 @@ pub struct Plan {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub(crate) migration: &'static Migration,
+    pub(crate) migration: Migration,
     pub(crate) start_at: usize,
     pub(crate) drop_first: Vec<String>,
 }
@@ -60,7 +60,7 @@ impl Plan {
 
 impl Step {
     /// The migration.
-    pub fn migration(&self) -> &'static Migration {
+    pub fn migration(&self) -> Migration {
         self.migration
     }
 

@@ -1,9 +1,13 @@
 //! The registry `embed_migrations!` expands to: the migrations of one
-//! folder, as the build read and checked them.
+//! folder, as the build read and checked them, laid out as
+//! `stowage_core::layout` says (a table of integers, one text with every
+//! name, path and checksum, and the scripts' SQL), read through small
+//! `Copy` views.
 
 use crate::data::line_column::LineColumn;
 use std::fmt;
 use std::time::Duration;
+use stowage_core::layout::{self, FIELDS, NONE};
 
 /// The migrations stowed in the binary, sorted by version.
 ///
@@ -22,42 +26,64 @@ use std::time::Duration;
 /// ```
 #[derive(Clone, Copy)]
 pub struct Migrations {
-    list: &'static [Migration],
+    table: &'static [i64],
+    text: &'static str,
+    sql: &'static [&'static str],
     digest: &'static str,
 }
 
 impl Migrations {
     #[doc(hidden)]
-    pub const fn __new(list: &'static [Migration], digest: &'static str) -> Self {
-        Migrations { list, digest }
+    pub const fn __new(
+        table: &'static [i64],
+        text: &'static str,
+        sql: &'static [&'static str],
+        digest: &'static str,
+    ) -> Self {
+        Migrations {
+            table,
+            text,
+            sql,
+            digest,
+        }
     }
 
     /// The migrations in version order.
-    pub fn iter(&self) -> std::slice::Iter<'static, Migration> {
-        self.list.iter()
+    pub fn iter(&self) -> Iter {
+        Iter {
+            migrations: *self,
+            next: 0,
+        }
     }
 
     /// The migration with `version`, if the binary has it.
-    pub fn get(&self, version: i64) -> Option<&'static Migration> {
-        let list: &'static [Migration] = self.list;
-        list.binary_search_by_key(&version, Migration::version)
-            .ok()
-            .map(|i| &list[i])
+    pub fn get(&self, version: i64) -> Option<Migration> {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let migration = self.at(middle);
+            match migration.version().cmp(&version) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Some(migration),
+            }
+        }
+        None
     }
 
     /// The newest migration (never `None` for a registry the macro made).
-    pub fn newest(&self) -> Option<&'static Migration> {
-        self.list.last()
+    pub fn newest(&self) -> Option<Migration> {
+        self.len().checked_sub(1).map(|last| self.at(last))
     }
 
     /// How many migrations there are.
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.table.len() / FIELDS
     }
 
     /// Whether there are none (never true for a registry the macro made).
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.len() == 0
     }
 
     /// SHA-256 over every `"{version} {checksum}"` line: equal to the digest of
@@ -65,34 +91,93 @@ impl Migrations {
     pub(crate) fn digest(&self) -> &'static str {
         self.digest
     }
+
+    fn at(self, index: usize) -> Migration {
+        Migration {
+            migrations: self,
+            first: index * FIELDS,
+        }
+    }
+
+    /// The integer at `index` of the table.
+    fn field(&self, index: usize) -> i64 {
+        self.table.get(index).copied().unwrap_or(NONE)
+    }
+
+    /// The piece of the text whose offset is at `index` of the table and
+    /// whose length is `len`, or the next field's value when `len` is
+    /// `None`.
+    fn text(&self, index: usize, len: Option<usize>) -> &'static str {
+        let text: &'static str = self.text;
+        let start = usize::try_from(self.field(index)).unwrap_or(usize::MAX);
+        let len = len.unwrap_or_else(|| usize::try_from(self.field(index + 1)).unwrap_or(0));
+        text.get(start..start.saturating_add(len)).unwrap_or("")
+    }
 }
 
 impl fmt::Debug for Migrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.list).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl IntoIterator for Migrations {
-    type Item = &'static Migration;
-    type IntoIter = std::slice::Iter<'static, Migration>;
+    type Item = Migration;
+    type IntoIter = Iter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.list.iter()
+    fn into_iter(self) -> Iter {
+        self.iter()
     }
 }
 
 impl IntoIterator for &Migrations {
-    type Item = &'static Migration;
-    type IntoIter = std::slice::Iter<'static, Migration>;
+    type Item = Migration;
+    type IntoIter = Iter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.list.iter()
+    fn into_iter(self) -> Iter {
+        self.iter()
+    }
+}
+
+/// The migrations of a [`Migrations`], in version order.
+#[derive(Debug, Clone)]
+pub struct Iter {
+    migrations: Migrations,
+    next: usize,
+}
+
+impl Iterator for Iter {
+    type Item = Migration;
+
+    fn next(&mut self) -> Option<Migration> {
+        (self.next < self.migrations.len()).then(|| {
+            self.next += 1;
+            self.migrations.at(self.next - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.migrations.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Iter {}
+
+impl DoubleEndedIterator for Iter {
+    fn next_back(&mut self) -> Option<Migration> {
+        let len = self.migrations.len();
+        (self.next < len).then(|| {
+            // Iterate from the back by shrinking the view.
+            let last = self.migrations.at(len - 1);
+            self.migrations.table = &self.migrations.table[..(len - 1) * FIELDS];
+            last
+        })
     }
 }
 
 /// One migration: a version, a name, its up script and, if it has one, its
-/// down script.
+/// down script. A small `Copy` view of the registry.
 ///
 /// ```
 /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
@@ -101,52 +186,57 @@ impl IntoIterator for &Migrations {
 /// assert_eq!((m.version(), m.name()), (6, "add_users_last_login"));
 /// assert!(m.up().sql().contains("last_login"));
 /// ```
+#[derive(Clone, Copy)]
 pub struct Migration {
-    version: i64,
-    name: &'static str,
-    up: Script,
-    down: Option<Script>,
+    migrations: Migrations,
+    /// Its first field in the table.
+    first: usize,
 }
 
 impl Migration {
-    #[doc(hidden)]
-    pub const fn __new(version: i64, name: &'static str, up: Script, down: Option<Script>) -> Self {
-        Migration {
-            version,
-            name,
-            up,
-            down,
-        }
-    }
-
     /// The version from the file name (`7` for `007_add_users.sql`).
     pub fn version(&self) -> i64 {
-        self.version
+        self.migrations.field(self.first + layout::VERSION)
     }
 
     /// The name from the file name (`add_users` for `007_add_users.sql`).
     pub fn name(&self) -> &'static str {
-        self.name
+        self.migrations.text(self.first + layout::NAME, None)
     }
 
     /// The up script: its file, SQL, checksum and how it runs.
-    pub fn up(&self) -> &Script {
-        &self.up
+    pub fn up(&self) -> Script {
+        Script {
+            migrations: self.migrations,
+            first: self.first + layout::UP,
+        }
     }
 
     /// The down script `{version}_{name}.down.sql`, if there is one.
-    pub fn down(&self) -> Option<&Script> {
-        self.down.as_ref()
+    pub fn down(&self) -> Option<Script> {
+        let down = Script {
+            migrations: self.migrations,
+            first: self.first + layout::DOWN,
+        };
+        (down.field(layout::SQL) != NONE).then_some(down)
     }
 }
+
+impl PartialEq for Migration {
+    fn eq(&self, other: &Migration) -> bool {
+        std::ptr::eq(self.migrations.table, other.migrations.table) && self.first == other.first
+    }
+}
+
+impl Eq for Migration {}
 
 impl fmt::Debug for Migration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Migration")
-            .field("version", &self.version)
-            .field("name", &self.name)
-            .field("up", &self.up)
-            .field("down", &self.down)
+            .field("version", &self.version())
+            .field("name", &self.name())
+            .field("up", &self.up())
+            .field("down", &self.down())
             .finish()
     }
 }
@@ -161,70 +251,59 @@ impl fmt::Debug for Migration {
 /// assert_eq!(up.checksum().len(), 64);
 /// assert!(MIGRATIONS.get(6).unwrap().down().is_some());
 /// ```
+#[derive(Clone, Copy)]
 pub struct Script {
-    path: &'static str,
-    sql: &'static str,
-    checksum: &'static str,
-    transactional: bool,
-    lock_timeout_ms: Option<u64>,
-    statement_timeout_ms: Option<u64>,
+    migrations: Migrations,
+    /// Its first field in the table.
+    first: usize,
 }
 
 impl Script {
-    #[doc(hidden)]
-    pub const fn __new(
-        path: &'static str,
-        sql: &'static str,
-        checksum: &'static str,
-        transactional: bool,
-    ) -> Self {
-        Script {
-            path,
-            sql,
-            checksum,
-            transactional,
-            lock_timeout_ms: None,
-            statement_timeout_ms: None,
-        }
-    }
-
-    #[doc(hidden)]
-    pub const fn __timeouts(mut self, lock_ms: Option<u64>, statement_ms: Option<u64>) -> Self {
-        self.lock_timeout_ms = lock_ms;
-        self.statement_timeout_ms = statement_ms;
-        self
+    fn field(&self, field: usize) -> i64 {
+        self.migrations.field(self.first + field)
     }
 
     /// The file's path relative to the crate root, e.g.
     /// `migrations/007_add_users.sql`.
     pub fn path(&self) -> &'static str {
-        self.path
+        self.migrations.text(self.first + layout::PATH, None)
     }
 
     /// The SQL, with any BOM removed and CRLF turned into LF.
     pub fn sql(&self) -> &'static str {
-        self.sql
+        let sql: &'static [&'static str] = self.migrations.sql;
+        usize::try_from(self.field(layout::SQL))
+            .ok()
+            .and_then(|i| sql.get(i).copied())
+            .unwrap_or("")
     }
 
     /// SHA-256 of [`sql`](Script::sql), lower-case hex.
     pub fn checksum(&self) -> &'static str {
-        self.checksum
+        self.migrations
+            .text(self.first + layout::CHECKSUM, Some(layout::CHECKSUM_LEN))
     }
 
     /// Whether the script runs in a transaction of its own (the default), or
     /// statement by statement in autocommit (`-- stowage:no-transaction`).
     pub fn is_transactional(&self) -> bool {
-        self.transactional
+        self.field(layout::TRANSACTIONAL) == 1
     }
 
     /// Its `-- stowage:lock-timeout`, if it has one.
     pub fn lock_timeout(&self) -> Option<Duration> {
-        self.lock_timeout_ms.map(Duration::from_millis)
+        self.timeout(layout::LOCK_TIMEOUT)
     }
 
     /// Its `-- stowage:statement-timeout`, if it has one.
     pub fn statement_timeout(&self) -> Option<Duration> {
-        self.statement_timeout_ms.map(Duration::from_millis)
+        self.timeout(layout::STATEMENT_TIMEOUT)
+    }
+
+    fn timeout(&self, field: usize) -> Option<Duration> {
+        u64::try_from(self.field(field))
+            .ok()
+            .map(Duration::from_millis)
     }
 
     /// Its statements in order, each with where it starts in the file, cut
@@ -239,9 +318,8 @@ impl Script {
     /// assert_eq!(statements[0].position().line, 2); // after a comment line
     /// ```
     pub fn statements(&self) -> Vec<Statement> {
-        let sql: &'static str = self.sql;
         // The build lexed the text already, so it cannot fail here.
-        stowage_core::split::split_statements(sql)
+        stowage_core::split::split_statements(self.sql())
             .map(|statements| {
                 statements
                     .into_iter()
@@ -258,9 +336,9 @@ impl Script {
 impl fmt::Debug for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Script")
-            .field("path", &self.path)
-            .field("checksum", &self.checksum)
-            .field("transactional", &self.transactional)
+            .field("path", &self.path())
+            .field("checksum", &self.checksum())
+            .field("transactional", &self.is_transactional())
             .finish_non_exhaustive()
     }
 }
@@ -282,4 +360,53 @@ impl Statement {
     pub fn position(&self) -> LineColumn {
         self.at
     }
+}
+
+/// A checksum for tests: `short` padded to the 64 bytes of a real one.
+#[cfg(test)]
+pub(crate) fn test_checksum(short: &str) -> String {
+    format!("{short:-<64}")
+}
+
+/// A migration of a registry made at run time, for tests: its version,
+/// name, up SQL, the short checksum [`test_checksum`] pads, whether it runs
+/// in a transaction, and its lock and statement timeouts in milliseconds.
+#[cfg(test)]
+pub(crate) type TestMigration<'a> = (i64, &'a str, &'a str, &'a str, bool, [Option<i64>; 2]);
+
+/// A registry made at run time, for tests; paths are
+/// `m/{version}_{name}.sql`.
+#[cfg(test)]
+pub(crate) fn for_tests(migrations: &[TestMigration<'_>]) -> Migrations {
+    let mut table = Vec::new();
+    let mut text = String::new();
+    let mut sql: Vec<&'static str> = Vec::new();
+    let put = |table: &mut Vec<i64>, text: &mut String, value: &str| {
+        table.extend([text.len() as i64, value.len() as i64]);
+        text.push_str(value);
+    };
+    for (version, name, up, checksum, transactional, timeouts) in migrations {
+        table.push(*version);
+        put(&mut table, &mut text, name);
+        table.push(sql.len() as i64);
+        sql.push(Box::leak(up.to_string().into_boxed_str()));
+        put(&mut table, &mut text, &format!("m/{version}_{name}.sql"));
+        table.push(text.len() as i64);
+        text.push_str(&test_checksum(checksum));
+        table.push(i64::from(*transactional));
+        table.extend(timeouts.map(|ms| ms.unwrap_or(NONE)));
+        table.extend([NONE; layout::SCRIPT_FIELDS]);
+    }
+    let checksums: Vec<(i64, String)> = migrations
+        .iter()
+        .map(|(version, _, _, checksum, ..)| (*version, test_checksum(checksum)))
+        .collect();
+    let digest =
+        stowage_core::checksum::history_digest(checksums.iter().map(|(v, c)| (*v, c.as_str())));
+    Migrations::__new(
+        Box::leak(table.into_boxed_slice()),
+        Box::leak(text.into_boxed_str()),
+        Box::leak(sql.into_boxed_slice()),
+        Box::leak(digest.into_boxed_str()),
+    )
 }

@@ -19,7 +19,7 @@ async fn hold<'c, C: Connection>(runner: &Runner, conn: &'c mut C) -> Result<Hel
 }
 
 /// The binary's migration `version`, or a refusal.
-fn known(runner: &Runner, version: i64) -> Result<&'static Migration, Error> {
+fn known(runner: &Runner, version: i64) -> Result<Migration, Error> {
     runner
         .migrations
         .get(version)
@@ -27,7 +27,7 @@ fn known(runner: &Runner, version: i64) -> Result<&'static Migration, Error> {
 }
 
 /// The row of a migration recorded as applied without running it.
-fn applied<'a>(migration: &'a Migration, note: &'a str) -> Record<'a> {
+fn applied(migration: Migration, note: &str) -> Record<'_> {
     let total = (!migration.up().is_transactional()).then(|| migration.up().statements().len());
     Record {
         version: migration.version(),
@@ -165,7 +165,7 @@ pub(crate) async fn baseline<C: Connection>(
     conn: &mut C,
     version: i64,
 ) -> Result<Vec<i64>, Error> {
-    let upto: Vec<&'static Migration> = runner
+    let upto: Vec<Migration> = runner
         .migrations
         .iter()
         .filter(|m| m.version() <= version)
@@ -191,7 +191,7 @@ pub(crate) async fn baseline<C: Connection>(
         let records: Vec<Record<'_>> = upto
             .iter()
             .filter(|m| history.get(m.version()).is_some_and(|e| e.row.is_none()))
-            .map(|m| applied(m, "baseline"))
+            .map(|m| applied(*m, "baseline"))
             .collect();
         if !records.is_empty() {
             tracking::write_all(&mut held.locked, &records).await?;

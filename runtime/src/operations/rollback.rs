@@ -28,7 +28,7 @@ pub(crate) async fn rollback<C: Connection>(
     let outcome = async {
         let history = classify(runner.migrations, &held.rows);
         let mut problems = Vec::new();
-        let mut undo: Vec<&'static Migration> = Vec::new();
+        let mut undo: Vec<Migration> = Vec::new();
         let above = |version: i64| to.is_none_or(|to| version > to);
         for e in history
             .entries

@@ -26,7 +26,7 @@ pub(crate) struct Allow {
 #[derive(Debug, Clone)]
 pub(crate) struct Classified<'r> {
     pub version: i64,
-    pub migration: Option<&'static Migration>,
+    pub migration: Option<Migration>,
     pub row: Option<&'r Row>,
     pub state: State,
 }
@@ -47,7 +47,7 @@ pub(crate) struct History<'r> {
 /// to drop before (what an interrupted or failed concurrent build left).
 #[derive(Debug, Clone)]
 pub(crate) struct Pending {
-    pub migration: &'static Migration,
+    pub migration: Migration,
     pub start_at: usize,
     pub drop_first: Vec<String>,
 }
@@ -281,7 +281,7 @@ impl<'r> History<'r> {
     fn resume_at(
         &self,
         e: &Classified<'_>,
-        migration: &Migration,
+        migration: Migration,
         done: usize,
         allow: Allow,
     ) -> Option<(usize, Vec<String>)> {
@@ -334,25 +334,23 @@ impl<'r> History<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::registry::Script;
     use crate::data::remedy::Remedy;
 
-    const fn script(path: &'static str, checksum: &'static str) -> Script {
-        Script::__new(path, "SELECT 1", checksum, true)
+    fn binary() -> Migrations {
+        crate::data::registry::for_tests(&[
+            (1, "one", "SELECT 1", "c1", true, [None; 2]),
+            (2, "two", "SELECT 1", "c2", true, [None; 2]),
+            (
+                3,
+                "three",
+                "SELECT 1; SELECT 2; SELECT 3",
+                "c3",
+                false,
+                [None; 2],
+            ),
+            (4, "four", "SELECT 1", "c4", true, [None; 2]),
+        ])
     }
-
-    static LIST: [Migration; 4] = [
-        Migration::__new(1, "one", script("m/1_one.sql", "c1"), None),
-        Migration::__new(2, "two", script("m/2_two.sql", "c2"), None),
-        Migration::__new(
-            3,
-            "three",
-            Script::__new("m/3_three.sql", "SELECT 1; SELECT 2; SELECT 3", "c3", false),
-            None,
-        ),
-        Migration::__new(4, "four", script("m/4_four.sql", "c4"), None),
-    ];
-    static BINARY: Migrations = Migrations::__new(&LIST, "digest");
 
     fn failed(version: i64, checksum: &str) -> Row {
         Row {
@@ -371,7 +369,7 @@ mod tests {
     }
 
     fn states(rows: &[Row]) -> Vec<(i64, State)> {
-        classify(BINARY, rows)
+        classify(binary(), rows)
             .entries
             .into_iter()
             .map(|e| (e.version, e.state))
@@ -379,7 +377,7 @@ mod tests {
     }
 
     fn to_apply(rows: &[Row], allow: Allow, target: Option<i64>) -> Vec<(i64, usize)> {
-        let decision = classify(BINARY, rows).decide(allow, target);
+        let decision = classify(binary(), rows).decide(allow, target);
         assert!(decision.refused.is_empty(), "{:?}", decision.refused);
         decision
             .apply
@@ -389,7 +387,7 @@ mod tests {
     }
 
     fn refused(rows: &[Row], allow: Allow) -> Vec<Violation> {
-        classify(BINARY, rows).decide(allow, None).refused
+        classify(binary(), rows).decide(allow, None).refused
     }
 
     #[test]
@@ -408,7 +406,7 @@ mod tests {
             [(1, 0), (2, 0), (3, 0), (4, 0)]
         );
         assert_eq!(to_apply(&[], Allow::default(), Some(2)), [(1, 0), (2, 0)]);
-        assert!(classify(BINARY, &[]).violations().is_empty());
+        assert!(classify(binary(), &[]).violations().is_empty());
     }
 
     #[test]
@@ -438,20 +436,20 @@ mod tests {
             (
                 1,
                 State::Divergent {
-                    recorded_checksum: "old".into()
+                    recorded_checksum: crate::data::registry::test_checksum("old")
                 }
             )
         );
         let refused = refused(&rows, Allow::default());
         assert!(
-            matches!(&refused[..], [Violation::Divergent { version: 1, recorded_checksum, binary_checksum: "c1", .. }] if recorded_checksum == "old"),
+            matches!(&refused[..], [Violation::Divergent { version: 1, recorded_checksum, binary_checksum, .. }] if *recorded_checksum == crate::data::registry::test_checksum("old") && *binary_checksum == crate::data::registry::test_checksum("c1")),
             "{refused:?}"
         );
         let allow = Allow {
             divergent: true,
             ..Allow::default()
         };
-        let decision = classify(BINARY, &rows).decide(allow, None);
+        let decision = classify(binary(), &rows).decide(allow, None);
         assert!(decision.refused.is_empty());
         assert_eq!(decision.allowed.len(), 1, "the run logs what it allowed");
         assert_eq!(
@@ -514,7 +512,7 @@ mod tests {
             to_apply(&rows, Allow::default(), None),
             [(2, 0), (3, 0), (4, 0)]
         );
-        let violations = classify(BINARY, &rows).violations();
+        let violations = classify(binary(), &rows).violations();
         assert!(matches!(
             &violations[..],
             [Violation::Failed {
@@ -596,7 +594,7 @@ mod tests {
             out_of_order: false,
             ..Allow::default()
         };
-        let decision = classify(BINARY, &rows).decide(resume, None);
+        let decision = classify(binary(), &rows).decide(resume, None);
         assert_eq!(decision.resumed_changed, [3]);
     }
 
@@ -651,7 +649,7 @@ mod tests {
     }
 
     fn decide_with(rows: &[Row], stop: Option<Stopped>, allow: Allow) -> Decision {
-        let mut history = classify(BINARY, rows);
+        let mut history = classify(binary(), rows);
         if let Some(stop) = stop {
             history.stops.insert(3, stop);
         }
@@ -784,7 +782,7 @@ mod tests {
             .map(Violation::version)
             .collect();
         assert_eq!(versions, [1, 2, 3, 8]);
-        let status: Vec<&str> = classify(BINARY, &rows)
+        let status: Vec<&str> = classify(binary(), &rows)
             .status_entries()
             .iter()
             .map(|e| e.state().name())
@@ -799,7 +797,7 @@ mod tests {
     fn a_target_limits_what_is_applied_but_not_what_is_refused() {
         let rows = [Row::applied(1, "old")];
         assert_eq!(
-            classify(BINARY, &rows)
+            classify(binary(), &rows)
                 .decide(Allow::default(), Some(1))
                 .refused
                 .len(),

@@ -37,7 +37,7 @@ impl Timeouts {
 
     /// The runner's timeouts, overridden by the script's directives (which
     /// the build has checked).
-    pub(crate) fn for_script(self, script: &Script) -> Timeouts {
+    pub(crate) fn for_script(self, script: Script) -> Timeouts {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(MAX_MILLISECONDS);
         Timeouts {
             lock_ms: script.lock_timeout().map(ms).or(self.lock_ms),

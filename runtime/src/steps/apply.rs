@@ -61,7 +61,7 @@ pub(crate) async fn apply<C: Connection>(
 
 /// The row of `migration`.
 fn record<'a>(
-    migration: &'a Migration,
+    migration: Migration,
     took: Duration,
     success: bool,
     error: Option<&'a str>,
@@ -84,7 +84,7 @@ fn record<'a>(
 /// the failure recorded.
 async fn in_transaction<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
+    migration: Migration,
     timeouts: Timeouts,
 ) -> Result<Duration, Error> {
     let table = locked.table().clone();
@@ -111,7 +111,7 @@ async fn in_transaction<C: Connection>(
 /// One statement at a time, in autocommit, recording progress after each.
 async fn statements<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
+    migration: Migration,
     start_at: usize,
 ) -> Result<Duration, Error> {
     let started = Instant::now();
@@ -186,7 +186,7 @@ async fn statements<C: Connection>(
 /// finds the lock gone stops the run.
 async fn write_progress<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
+    migration: Migration,
     row: &Record<'_>,
     doing: &'static str,
 ) -> Result<(), Error> {
@@ -204,7 +204,7 @@ async fn write_progress<C: Connection>(
 /// INVALID.
 async fn failed_statement<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
+    migration: Migration,
     statement: &Statement,
     (number, total): (usize, usize),
     invalid_before: &[String],
@@ -236,7 +236,7 @@ async fn failed_statement<C: Connection>(
 /// call's error. It is logged at debug level only: the caller gets it.
 async fn record_failure<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
+    migration: Migration,
     mut failure: Box<MigrationError>,
     took: Duration,
     progress: Option<(usize, usize)>,
@@ -255,7 +255,7 @@ async fn record_failure<C: Connection>(
     Error::Migration(failure)
 }
 
-fn lock_lost<C: Connection>(locked: &Locked<'_, C>, migration: &'static Migration) -> Error {
+fn lock_lost<C: Connection>(locked: &Locked<'_, C>, migration: Migration) -> Error {
     Error::LockLost {
         table: locked.table().qualified().to_owned(),
         migration: Some((migration.version(), migration.up().path())),

@@ -48,7 +48,7 @@ fn server_position(error: &DbError, prefix_chars: usize) -> Option<usize> {
 /// statements give again, and only for a script that failed quickly.
 pub(crate) async fn replay<C: Connection>(
     locked: &mut Locked<'_, C>,
-    script: &Script,
+    script: Script,
     begin: &str,
     error: &DbError,
     took: Duration,

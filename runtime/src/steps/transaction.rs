@@ -28,8 +28,8 @@ pub(crate) enum Failed {
 /// placed in the script's file.
 pub(crate) async fn run_in_transaction<C: Connection>(
     locked: &mut Locked<'_, C>,
-    migration: &'static Migration,
-    script: &'static Script,
+    migration: Migration,
+    script: Script,
     timeouts: Timeouts,
     down: bool,
     finish: impl FnOnce(Duration) -> String,

@@ -115,12 +115,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(kind: ProblemKind, migration: Option<&Migration>, message: impl Into<String>) -> Self {
+    fn new(kind: ProblemKind, migration: Option<Migration>, message: impl Into<String>) -> Self {
         Problem {
             kind,
-            version: migration.map(Migration::version),
+            version: migration.map(|m| m.version()),
             path: migration.map(|m| m.up().path()),
-            down_path: migration.and_then(Migration::down).map(|d| d.path()),
+            down_path: migration.and_then(|m| m.down()).map(|d| d.path()),
             message: message.into(),
             only_before: Vec::new(),
             only_after: Vec::new(),
@@ -129,7 +129,7 @@ impl Problem {
 
     fn differs(
         kind: ProblemKind,
-        migration: &Migration,
+        migration: Migration,
         message: &str,
         before: &Schema,
         after: &Schema,
@@ -349,7 +349,7 @@ impl Check {
     /// Applies `migration` to a database in state `before` and, if it has a
     /// down script, undoes and redoes it. The schema it leaves, or `None`
     /// when the check cannot go on.
-    fn step(&mut self, migration: &Migration, before: Schema) -> Result<Option<Schema>, TestError> {
+    fn step(&mut self, migration: Migration, before: Schema) -> Result<Option<Schema>, TestError> {
         if !self.apply(migration, ProblemKind::UpFailed, "")? {
             return Ok(None);
         }
@@ -436,7 +436,7 @@ impl Check {
     /// of `kind` and returns `false` if that fails.
     fn apply(
         &mut self,
-        migration: &Migration,
+        migration: Migration,
         kind: ProblemKind,
         hint: &str,
     ) -> Result<bool, TestError> {

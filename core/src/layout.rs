@@ -1,0 +1,41 @@
+//! How `embed_migrations!` lays a registry out in the binary, which the
+//! runtime reads: one flat table of integers, one text holding every name,
+//! path and checksum, and the scripts' SQL. A table of numbers is the
+//! cheapest thing for the compiler to check, and holds no pointer that the
+//! binary must relocate when it starts.
+//!
+//! Each migration is [`FIELDS`] integers: its version, where its name is in
+//! the text, then its up script and its down script, each [`SCRIPT_FIELDS`]
+//! integers; a field that says nothing holds [`NONE`].
+
+/// The integers of one migration.
+pub const FIELDS: usize = 3 + 2 * SCRIPT_FIELDS;
+/// The version.
+pub const VERSION: usize = 0;
+/// The offset of the name in the text; its length follows.
+pub const NAME: usize = 1;
+/// The first field of the up script.
+pub const UP: usize = 3;
+/// The first field of the down script.
+pub const DOWN: usize = UP + SCRIPT_FIELDS;
+
+/// The integers of one script, from its first field.
+pub const SCRIPT_FIELDS: usize = 7;
+/// The index of its SQL among the scripts' texts; [`NONE`] for a down script
+/// that is not there.
+pub const SQL: usize = 0;
+/// The offset of its path in the text; its length follows.
+pub const PATH: usize = 1;
+/// The offset of its checksum in the text, [`CHECKSUM_LEN`] bytes long.
+pub const CHECKSUM: usize = 3;
+/// 1 if it runs in a transaction of its own, 0 if not.
+pub const TRANSACTIONAL: usize = 4;
+/// Its `-- stowage:lock-timeout`, in milliseconds, or [`NONE`].
+pub const LOCK_TIMEOUT: usize = 5;
+/// Its `-- stowage:statement-timeout`, in milliseconds, or [`NONE`].
+pub const STATEMENT_TIMEOUT: usize = 6;
+
+/// A field that says nothing.
+pub const NONE: i64 = -1;
+/// The length of a checksum: SHA-256 in hex.
+pub const CHECKSUM_LEN: usize = 64;

@@ -15,6 +15,7 @@ use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::template;
 use crate::text;
+use crate::tools::Layout;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,11 @@ use std::path::{Path, PathBuf};
 pub struct Folder {
     /// The migrations, sorted by version; never empty.
     pub migrations: Vec<Migration>,
+    /// The layout it was read in.
+    pub layout: Layout,
+    /// The versions the macro was told are handled elsewhere (migrations in
+    /// code, which stowage cannot run), sorted.
+    pub elsewhere: Vec<i64>,
 }
 
 /// One version: its up script and, if there is one, its down script.
@@ -36,6 +42,30 @@ pub struct Migration {
     pub up: Script,
     /// `{version}_{name}.down.sql`, if present.
     pub down: Option<Script>,
+    /// The checksum the layout's tool records for it, in the text its table
+    /// holds it as, where the tool records one.
+    pub tool_checksum: Option<String>,
+}
+
+/// How a layout has a script's text checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The layout: its tool's markers are understood, others refused.
+    pub layout: Layout,
+    /// Whether a script that is empty or only whitespace is refused
+    /// (stowage's own layout); comments alone are a deliberate no-op.
+    pub refuse_blank: bool,
+    /// Whether the tool runs it outside a transaction.
+    pub no_transaction: bool,
+}
+
+impl Rules {
+    /// stowage's own layout.
+    pub const STOWAGE: Rules = Rules {
+        layout: Layout::Stowage,
+        refuse_blank: true,
+        no_transaction: false,
+    };
 }
 
 /// One checked file.
@@ -106,6 +136,21 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             Err(mut p) => problems.append(&mut p),
         }
     }
+    #[cfg(feature = "tools")]
+    if !problems.is_empty() {
+        if let Some(evidence) = crate::tools::stowage::looks_like(dir, root) {
+            let refused: std::collections::BTreeSet<&str> = problems
+                .iter()
+                .map(|p| p.subject.split(':').next().unwrap_or(&p.subject))
+                .collect();
+            return Err(vec![crate::tools::stowage::problem(
+                dir,
+                root,
+                &evidence,
+                refused.len(),
+            )]);
+        }
+    }
     if migrations.is_empty() && problems.is_empty() {
         problems.push(Problem::new(
             scan::display(dir, root),
@@ -120,7 +165,11 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
         ));
     }
     if problems.is_empty() {
-        Ok(Folder { migrations })
+        Ok(Folder {
+            migrations,
+            layout: Layout::Stowage,
+            elsewhere: Vec::new(),
+        })
     } else {
         Err(problems)
     }
@@ -128,17 +177,130 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
-    let (directives, statements) = statements(&text.sql, &file.display)?;
+    script(
+        file.path.clone(),
+        file.display.clone(),
+        text.sql,
+        text.verbatim,
+        &Rules::STOWAGE,
+    )
+}
+
+/// Checks a script's text by `rules`.
+fn script(
+    path: PathBuf,
+    display: String,
+    sql: String,
+    verbatim: bool,
+    rules: &Rules,
+) -> Result<Script, Vec<Problem>> {
+    let (directives, statements) = statements_by(&sql, &display, rules)?;
     Ok(Script {
-        path: file.path.clone(),
-        display: file.display.clone(),
-        checksum: checksum(&text.sql),
-        sql: text.sql,
-        verbatim: text.verbatim,
-        no_transaction: directives.no_transaction,
+        path,
+        display,
+        checksum: checksum(&sql),
+        sql,
+        verbatim,
+        no_transaction: directives.no_transaction || rules.no_transaction,
         statements,
         lock_timeout_ms: directives.lock_timeout_ms,
         statement_timeout_ms: directives.statement_timeout_ms,
+    })
+}
+
+/// Checks what a layout's reader found: every rule of stowage inside each
+/// script, the migrations in code, and the versions handled elsewhere.
+#[cfg(feature = "tools")]
+pub fn check_found(
+    dir: &Path,
+    root: &Path,
+    layout: Layout,
+    read: crate::tools::Read,
+    elsewhere: &[i64],
+) -> Result<Folder, Vec<Problem>> {
+    use crate::tools::{Blank, Source};
+    let mut problems = read.problems;
+    let mut migrations = Vec::new();
+    let check = |source: Source| {
+        let rules = Rules {
+            layout,
+            refuse_blank: source.blank == Blank::CommentsOnly,
+            no_transaction: source.no_transaction,
+        };
+        script(source.path, source.display, source.text, source.verbatim, &rules)
+    };
+    for found in read.found {
+        let up = check(found.up);
+        let down = found
+            .down
+            .filter(|d| !d.text.trim().is_empty())
+            .map(check)
+            .transpose();
+        match (up, down) {
+            (Ok(up), Ok(down)) => migrations.push(Migration {
+                version: found.version,
+                name: found.name,
+                up,
+                down,
+                tool_checksum: found.tool_checksum,
+            }),
+            (up, down) => {
+                problems.extend(up.err().into_iter().flatten());
+                problems.extend(down.err().into_iter().flatten());
+            }
+        }
+    }
+    for code in &read.code {
+        if !elsewhere.contains(&code.version) {
+            problems.push(Problem::new(
+                &code.display,
+                format!(
+                    "is migration {} written in code, which stowage cannot run, and the build is not told where                      it is handled",
+                    code.version
+                ),
+                format!(
+                    "if it runs elsewhere, say so: `embed_migrations!(\"{}\", layout = \"{}\", elsewhere = [{}])`; \
+                     `status` then shows it as handled elsewhere; or rewrite it in SQL",
+                    scan::display(dir, root),
+                    layout.name(),
+                    code.version
+                ),
+            ));
+        }
+    }
+    for version in elsewhere {
+        if let Some(m) = migrations.iter().find(|m| m.version == *version) {
+            problems.push(Problem::new(
+                &m.up.display,
+                format!("is migration {version} in SQL, and the build is told version {version} is handled elsewhere"),
+                format!("remove {version} from `elsewhere`, or renumber one of them"),
+            ));
+        }
+    }
+    if migrations.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            scan::display(dir, root),
+            format!(
+                "the folder holds no migration in {}'s layout (looked in {})",
+                layout.name(),
+                dir.display()
+            ),
+            "check the folder and the `layout` given to `embed_migrations!`",
+        ));
+    }
+    problems.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.at.cmp(&b.at)));
+    problems.dedup();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    migrations.sort_by_key(|m| m.version);
+    let mut elsewhere = elsewhere.to_vec();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    Ok(Folder {
+        migrations,
+        layout,
+        elsewhere,
     })
 }
 
@@ -147,7 +309,17 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 /// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
+#[cfg(test)]
 fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
+    statements_by(sql, display, &Rules::STOWAGE)
+}
+
+/// [`statements`] by the rules of a layout.
+fn statements_by(
+    sql: &str,
+    display: &str,
+    rules: &Rules,
+) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
     let mut tokens = Vec::new();
     let mut unterminated = None;
     for token in lexer::tokens(sql) {
@@ -159,6 +331,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let mut problems = psql::meta_commands(sql, &tokens, display);
     problems.extend(invisible::characters(sql, &tokens, display));
     problems.extend(template::markers(sql, &tokens, display));
+    problems.extend(crate::markers::foreign(sql, &tokens, display, rules.layout));
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.
@@ -166,11 +339,14 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
             split.pop();
         }
         Some(_) => {}
-        None if split.is_empty() => {
+        // Comments alone are a deliberate no-op; nothing at all is one only
+        // where the layout's tool says so.
+        None if split.is_empty() && tokens.is_empty() && rules.refuse_blank => {
             return Err(vec![Problem::new(
                 display,
-                "is empty: it holds no SQL statement, only whitespace or comments",
-                "write the migration's SQL in it, or delete the file",
+                "is empty: it holds nothing, or only whitespace",
+                "write the migration's SQL in it; if it is meant to do nothing, write a comment saying why \
+                 (a migration of comments alone is applied as a deliberate no-op); or delete the file",
             )]);
         }
         None => {}
@@ -197,7 +373,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                 display,
                 statement,
                 placement(tokens),
-                directives.no_transaction,
+                directives.no_transaction || rules.no_transaction,
             ));
         }
     }
@@ -332,6 +508,7 @@ fn pair(version: i64, scripts: Vec<(FileName, Script)>) -> Result<Migration, Vec
             name: up_name.name,
             up,
             down,
+            tool_checksum: None,
         })
     } else {
         Err(problems)

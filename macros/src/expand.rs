@@ -13,6 +13,10 @@ pub fn registry(folder: &Folder) -> TokenStream {
     for m in &folder.migrations {
         registry.table.push(m.version);
         registry.text(&m.name);
+        match &m.tool_checksum {
+            Some(checksum) => registry.text(checksum),
+            None => registry.table.extend([NONE, NONE]),
+        }
         registry.script(Some(&m.up));
         registry.script(m.down.as_ref());
     }
@@ -30,11 +34,17 @@ pub fn registry(folder: &Folder) -> TokenStream {
     } = registry;
     let (rows, scripts) = (table.len(), sql.len());
     let table = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
+    let layout = folder.layout.name();
+    let elsewhere = folder
+        .elsewhere
+        .iter()
+        .copied()
+        .map(proc_macro2::Literal::i64_unsuffixed);
     quote! {{
         #(#tracked)*
         static TABLE: [i64; #rows] = [#(#table),*];
         static SQL: [&str; #scripts] = [#(#sql),*];
-        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest)
+        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest, #layout, &[#(#elsewhere),*])
     }}
 }
 

@@ -2,6 +2,7 @@
 //! expands to, the recorded history, reports, states, plans, violations,
 //! remedies and errors. Nothing here talks to a server or decides anything.
 
+pub(crate) mod adoption;
 pub(crate) mod error;
 pub(crate) mod history;
 pub(crate) mod line_column;

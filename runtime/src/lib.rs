@@ -111,6 +111,7 @@ mod steps;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use data::adoption::{Adopt, Adopted, Adoption, Outcome};
 pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
     Stage,

@@ -705,6 +705,16 @@ pub enum Refusal {
         /// The versions recorded that contradict it.
         recorded: Vec<i64>,
     },
+    /// Another tool's history cannot be adopted as it is; nothing was
+    /// recorded.
+    Adopt {
+        /// The tool.
+        tool: String,
+        /// Its table.
+        table: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
     /// Some migration to undo cannot be rolled back; nothing was.
     Rollback {
         /// The version to go back to; `None` to undo everything.
@@ -836,6 +846,21 @@ impl Refusal {
                 "refused: the tracking table already records migrations {recorded:?} as failed, edited, \
                  or above the baseline {version}; a baseline is for a database with no history up to it"
             ),
+            Refusal::Adopt {
+                tool,
+                table,
+                problems,
+            } => {
+                write!(f, "refused: nothing was adopted from {tool}")?;
+                if !table.is_empty() {
+                    write!(f, " ({table})")?;
+                }
+                f.write_str(":")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
             Refusal::Rollback { problems, .. } => {
                 f.write_str("refused: nothing was rolled back:")?;
                 for p in problems {

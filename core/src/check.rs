@@ -105,6 +105,8 @@ pub struct Statement {
 
 /// Applies every rule to the files [`scan::scan`] found in `dir`.
 pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec<Problem>> {
+    #[cfg(feature = "tools")]
+    let total = files.len();
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
     for file in files {
@@ -138,11 +140,14 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     }
     #[cfg(feature = "tools")]
     if !problems.is_empty() {
-        if let Some(evidence) = crate::tools::stowage::looks_like(dir, root) {
-            let refused: std::collections::BTreeSet<&str> = problems
-                .iter()
-                .map(|p| p.subject.split(':').next().unwrap_or(&p.subject))
-                .collect();
+        let refused: std::collections::BTreeSet<&str> = problems
+            .iter()
+            .map(|p| p.subject.split(':').next().unwrap_or(&p.subject))
+            .collect();
+        // Only where half the folder or more shows it.
+        if let Some(evidence) =
+            crate::tools::stowage::looks_like(dir, root).filter(|e| e.count * 2 >= total)
+        {
             return Err(vec![crate::tools::stowage::problem(
                 dir,
                 root,
@@ -227,7 +232,13 @@ pub fn check_found(
             refuse_blank: source.blank == Blank::CommentsOnly,
             no_transaction: source.no_transaction,
         };
-        script(source.path, source.display, source.text, source.verbatim, &rules)
+        script(
+            source.path,
+            source.display,
+            source.text,
+            source.verbatim,
+            &rules,
+        )
     };
     for found in read.found {
         let up = check(found.up);
@@ -255,7 +266,7 @@ pub fn check_found(
             problems.push(Problem::new(
                 &code.display,
                 format!(
-                    "is migration {} written in code, which stowage cannot run, and the build is not told where                      it is handled",
+                    "is migration {} written in code, which stowage cannot run, and the build is not told where it is handled",
                     code.version
                 ),
                 format!(

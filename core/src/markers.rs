@@ -194,7 +194,14 @@ mod tests {
                    --+refinery NO TRANSACTION\nselect 1; -- no-transaction\n";
         assert_eq!(
             found(sql, Layout::Stowage),
-            ["m.sql:1:1", "m.sql:2:1", "m.sql:3:1", "m.sql:4:1", "m.sql:5:1", "m.sql:6:11"]
+            [
+                "m.sql:1:1",
+                "m.sql:2:1",
+                "m.sql:3:1",
+                "m.sql:4:1",
+                "m.sql:5:1",
+                "m.sql:6:11"
+            ]
         );
     }
 
@@ -203,7 +210,10 @@ mod tests {
         assert!(found("-- +goose Up\nselect 1;", Layout::Goose).is_empty());
         assert!(found("-- migrate:up\nselect 1;", Layout::Dbmate).is_empty());
         assert!(found("-- no-transaction\nselect 1;", Layout::Sqlx).is_empty());
-        assert_eq!(found("select 1;\n-- no-transaction", Layout::Sqlx), ["m.sql:2:1"]);
+        assert_eq!(
+            found("select 1;\n-- no-transaction", Layout::Sqlx),
+            ["m.sql:2:1"]
+        );
         assert!(found("select '-- +goose Up';", Layout::Stowage).is_empty());
         assert!(found("-- a goose is a bird\nselect 1;", Layout::Stowage).is_empty());
     }

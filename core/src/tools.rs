@@ -325,7 +325,9 @@ pub fn version(digits: &str, display: &str, tool: &str) -> Result<i64, Problem> 
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Problem::new(
             display,
-            format!("the version `{digits}` is not ASCII digits, as {tool}'s versions must be here"),
+            format!(
+                "the version `{digits}` is not ASCII digits, as {tool}'s versions must be here"
+            ),
             "stowage keeps a version as a 64-bit integer; rename the file with a version of digits",
         ));
     }
@@ -349,10 +351,7 @@ pub fn check_versions(found: &[Found], tool: &str, text_order: Option<&[String]>
     let mut problems = Vec::new();
     let mut by_version: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
     for f in found {
-        by_version
-            .entry(f.version)
-            .or_default()
-            .push(&f.up.display);
+        by_version.entry(f.version).or_default().push(&f.up.display);
     }
     for (version, files) in &by_version {
         if files.len() > 1 {

@@ -182,7 +182,11 @@ pub fn parse(text: &str, display: &str) -> Result<Parsed, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let after_line = |start: usize| text[start..].find('\n').map_or(text.len(), |n| start + n + 1);
+    let after_line = |start: usize| {
+        text[start..]
+            .find('\n')
+            .map_or(text.len(), |n| start + n + 1)
+    };
     let up = section(text, after_line(up_start), down_start);
     let down = section(text, after_line(down_start), text.len());
     Ok(Parsed {
@@ -200,7 +204,9 @@ fn options(options: &str, display: &str, line: usize, problems: &mut Vec<Problem
             Some(("transaction", "true")) => transaction = true,
             _ => problems.push(Problem::new(
                 format!("{display}:{line}"),
-                format!("`{pair}` is not an option dbmate reads: dbmate reads only `transaction:false`"),
+                format!(
+                    "`{pair}` is not an option dbmate reads: dbmate reads only `transaction:false`"
+                ),
                 "remove it",
             )),
         }
@@ -221,13 +227,20 @@ mod tests {
         .unwrap();
         assert_eq!(
             parsed.up,
-            ("\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n".to_owned(), true)
+            (
+                "\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n".to_owned(),
+                true
+            )
         );
         assert_eq!(
             parsed.down,
             Some(("\n\n\n\nDROP INDEX i;\n".to_owned(), false))
         );
-        let parsed = parse("-- migrate:up\n-- nothing to do\n-- migrate:down\n", "m.sql").unwrap();
+        let parsed = parse(
+            "-- migrate:up\n-- nothing to do\n-- migrate:down\n",
+            "m.sql",
+        )
+        .unwrap();
         assert_eq!(parsed.down, None);
     }
 
@@ -237,7 +250,10 @@ mod tests {
         assert_eq!(subject("SELECT 1;\n"), "m.sql");
         assert_eq!(subject("-- migrate:up\nSELECT 1;\n"), "m.sql");
         assert_eq!(subject("-- migrate:down\n-- migrate:up\n"), "m.sql:1");
-        assert_eq!(subject("SELECT 1;\n-- migrate:up\n-- migrate:down\n"), "m.sql");
+        assert_eq!(
+            subject("SELECT 1;\n-- migrate:up\n-- migrate:down\n"),
+            "m.sql"
+        );
         assert_eq!(
             subject("-- migrate:up\n-- migrate:down\n-- migrate:up\n-- migrate:down\n"),
             "m.sql:3"

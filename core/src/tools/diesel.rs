@@ -133,7 +133,9 @@ fn run_in_transaction(entry: &Entry) -> Result<bool, Problem> {
         let Some((key, v)) = line.split_once('=') else {
             return Err(Problem::new(
                 at,
-                format!("`{line}` is not a `key = value` line, and diesel would ignore the whole file"),
+                format!(
+                    "`{line}` is not a `key = value` line, and diesel would ignore the whole file"
+                ),
                 "write `run_in_transaction = false` or `run_in_transaction = true`",
             ));
         };
@@ -141,7 +143,9 @@ fn run_in_transaction(entry: &Entry) -> Result<bool, Problem> {
         if key != "run_in_transaction" {
             return Err(Problem::new(
                 at,
-                format!("`{key}` is not a key diesel reads: diesel reads only `run_in_transaction`"),
+                format!(
+                    "`{key}` is not a key diesel reads: diesel reads only `run_in_transaction`"
+                ),
                 "remove the line",
             ));
         }
@@ -151,7 +155,9 @@ fn run_in_transaction(entry: &Entry) -> Result<bool, Problem> {
             other => {
                 return Err(Problem::new(
                     at,
-                    format!("`run_in_transaction` is `{other}`, and diesel reads only `true` or `false`"),
+                    format!(
+                        "`run_in_transaction` is `{other}`, and diesel reads only `true` or `false`"
+                    ),
                     "write `run_in_transaction = false` or `run_in_transaction = true`",
                 ));
             }

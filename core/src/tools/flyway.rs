@@ -18,7 +18,9 @@
 //!   `.sh`) are reported as such.
 //! - An empty file is a no-op, as Flyway runs it.
 
-use super::{Blank, Code, Entry, Found, Read, bytes, check_versions, checksum, entries, version, whole_file};
+use super::{
+    Blank, Code, Entry, Found, Read, bytes, check_versions, checksum, entries, version, whole_file,
+};
 use crate::problem::Problem;
 use std::path::Path;
 
@@ -54,7 +56,9 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             continue;
         }
         let code = CODE.iter().find(|ext| name.ends_with(*ext));
-        let Some(stem) = name.strip_suffix(".sql").or_else(|| code.map(|ext| &name[..name.len() - ext.len()]))
+        let Some(stem) = name
+            .strip_suffix(".sql")
+            .or_else(|| code.map(|ext| &name[..name.len() - ext.len()]))
         else {
             continue;
         };
@@ -139,7 +143,8 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         }
     }
     read.found.sort_by_key(|f| f.version);
-    read.problems.extend(check_versions(&read.found, "Flyway", None));
+    read.problems
+        .extend(check_versions(&read.found, "Flyway", None));
     read
 }
 
@@ -176,7 +181,9 @@ fn placeholders(text: &str, display: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if let Some(column) = line.find("${") {
-            let end = line[column..].find('}').map_or(line.len(), |e| column + e + 1);
+            let end = line[column..]
+                .find('}')
+                .map_or(line.len(), |e| column + e + 1);
             problems.push(Problem::new(
                 format!("{display}:{}:{}", i + 1, line[..column].chars().count() + 1),
                 format!(
@@ -205,11 +212,14 @@ fn execute_in_transaction(entry: &Entry) -> Result<bool, Problem> {
         match line.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
             Some(("executeInTransaction", "false")) => transactional = false,
             Some(("executeInTransaction", "true")) => transactional = true,
-            Some(("encoding", v)) if v.eq_ignore_ascii_case("UTF-8") || v.eq_ignore_ascii_case("UTF8") => {}
+            Some(("encoding", v))
+                if v.eq_ignore_ascii_case("UTF-8") || v.eq_ignore_ascii_case("UTF8") => {}
             _ => {
                 return Err(Problem::new(
                     at,
-                    format!("`{line}` is a setting stowage does not read: it reads `executeInTransaction` alone"),
+                    format!(
+                        "`{line}` is a setting stowage does not read: it reads `executeInTransaction` alone"
+                    ),
                     "remove it, or write `executeInTransaction=false`",
                 ));
             }

@@ -86,7 +86,11 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         match source {
             Ok(source) => {
                 let files = versions.entry(version).or_default();
-                let side = if direction == "up" { &mut files.0 } else { &mut files.1 };
+                let side = if direction == "up" {
+                    &mut files.0
+                } else {
+                    &mut files.1
+                };
                 side.push((title.to_owned(), source));
             }
             Err(p) => read.problems.push(p),
@@ -160,11 +164,19 @@ pub fn unwrap_transaction(text: &str) -> (String, bool) {
             .collect()
     };
     let opens = matches!(
-        words(first).iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        words(first)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
         ["BEGIN"] | ["BEGIN", "WORK" | "TRANSACTION"] | ["START", "TRANSACTION"]
     );
     let closes = matches!(
-        words(last).iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        words(last)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
         ["COMMIT" | "END"] | ["COMMIT" | "END", "WORK" | "TRANSACTION"]
     );
     if !(opens && closes) {

@@ -17,7 +17,9 @@
 //! `StatementBegin` never ended) fails the build. An empty section runs
 //! nothing, as in goose; an empty down section means no down script.
 
-use super::{Blank, Code, Found, Read, Source, bytes, check_versions, decode, entries, section, version};
+use super::{
+    Blank, Code, Found, Read, Source, bytes, check_versions, decode, entries, section, version,
+};
 use crate::problem::Problem;
 use std::path::Path;
 
@@ -98,7 +100,8 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             Err(mut p) => read.problems.append(&mut p),
         }
     }
-    read.problems.extend(check_versions(&read.found, "goose", None));
+    read.problems
+        .extend(check_versions(&read.found, "goose", None));
     read
 }
 
@@ -141,7 +144,9 @@ pub fn parse(text: &str, display: &str) -> Result<Parsed, Vec<Problem>> {
         if trimmed.starts_with("--") && line.contains("+goose") {
             if line.starts_with([' ', '\t']) {
                 problems.push(at(
-                    format!("`{trimmed}` starts with white space, and goose refuses the annotation"),
+                    format!(
+                        "`{trimmed}` starts with white space, and goose refuses the annotation"
+                    ),
                     "start the line with `--`",
                 ));
                 continue;
@@ -291,7 +296,10 @@ mod tests {
         assert_eq!(subjects("-- +goose Up\n-- +goose Up\n"), ["m.sql:2"]);
         assert_eq!(subjects("-- +goose Up\n-- +goose ENVSUB ON\n"), ["m.sql:2"]);
         assert_eq!(subjects("-- +goose Up\n-- +goose Sideways\n"), ["m.sql:2"]);
-        assert_eq!(subjects("-- +goose Up\n-- +goose StatementBegin\n"), ["m.sql:2"]);
+        assert_eq!(
+            subjects("-- +goose Up\n-- +goose StatementBegin\n"),
+            ["m.sql:2"]
+        );
         assert_eq!(subjects(" -- +goose Up\n"), ["m.sql:1"]);
     }
 }

@@ -9,7 +9,9 @@
 //! SipHash-1-3 over the name, the version and the file's text. It skips,
 //! with a warning, files not so named; stowage reports a `.sql` one.
 
-use super::{Blank, Code, Found, Read, bytes, check_versions, checksum, entries, version, whole_file};
+use super::{
+    Blank, Code, Found, Read, bytes, check_versions, checksum, entries, version, whole_file,
+};
 use crate::problem::Problem;
 use std::path::Path;
 
@@ -85,7 +87,8 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         }
     }
     read.found.sort_by_key(|f| f.version);
-    read.problems.extend(check_versions(&read.found, "refinery", None));
+    read.problems
+        .extend(check_versions(&read.found, "refinery", None));
     read
 }
 

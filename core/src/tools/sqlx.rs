@@ -91,7 +91,10 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             for down in downs {
                 read.problems.push(Problem::new(
                     &down.3.display,
-                    format!("is a down migration, but there is no `{version}_{}.up.sql`", down.0),
+                    format!(
+                        "is a down migration, but there is no `{version}_{}.up.sql`",
+                        down.0
+                    ),
                     "add the up migration beside it, or delete the down file",
                 ));
             }
@@ -119,7 +122,8 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             tool_checksum: Some(checksum),
         });
     }
-    read.problems.extend(check_versions(&read.found, "sqlx", None));
+    read.problems
+        .extend(check_versions(&read.found, "sqlx", None));
     read
 }
 

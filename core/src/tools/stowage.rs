@@ -41,7 +41,10 @@ pub fn looks_like(dir: &Path, root: &Path) -> Option<Evidence> {
     let flyway_only = count(&|e| {
         e.name.ends_with(".sql.conf")
             || e.name.starts_with("R__")
-            || (versioned(e, 'V') && e.name[1..].split_once("__").is_some_and(|(v, _)| v.contains(['.', '_'])))
+            || (versioned(e, 'V')
+                && e.name[1..]
+                    .split_once("__")
+                    .is_some_and(|(v, _)| v.contains(['.', '_'])))
     });
     let v_files = count(&|e| !e.is_dir && (versioned(e, 'V') || versioned(e, 'U')));
     if flyway_only > 0 {
@@ -67,14 +70,22 @@ pub fn looks_like(dir: &Path, root: &Path) -> Option<Evidence> {
         })
     };
     let goose = contains(&|l| l.starts_with("--") && l.contains("+goose"));
-    if let Some(e) = evidence(vec![Layout::Goose], "files with `-- +goose Up` sections", goose) {
+    if let Some(e) = evidence(
+        vec![Layout::Goose],
+        "files with `-- +goose Up` sections",
+        goose,
+    ) {
         return Some(e);
     }
     let dbmate = contains(&|l| {
         l.strip_prefix("--")
             .is_some_and(|r| r.trim_start().starts_with("migrate:up"))
     });
-    if let Some(e) = evidence(vec![Layout::Dbmate], "files with `-- migrate:up` sections", dbmate) {
+    if let Some(e) = evidence(
+        vec![Layout::Dbmate],
+        "files with `-- migrate:up` sections",
+        dbmate,
+    ) {
         return Some(e);
     }
     let up_files = count(&|e| !e.is_dir && e.name.ends_with(".up.sql"));
@@ -96,16 +107,21 @@ pub fn problem(dir: &Path, root: &Path, evidence: &Evidence, refused: usize) -> 
     let calls: Vec<String> = evidence
         .layouts
         .iter()
-        .map(|l| format!("`embed_migrations!(\"{folder}\", layout = \"{}\")`", l.name()))
+        .map(|l| {
+            format!(
+                "`embed_migrations!(\"{folder}\", layout = \"{}\")`",
+                l.name()
+            )
+        })
         .collect();
     Problem::new(
         &folder,
         format!(
-            "looks like {} folder ({} {}), and it is read in stowage's own layout, which refuses {refused} of \
+            "looks like {} folder ({}: {}), and it is read in stowage's own layout, which refuses {refused} of \
              its files",
             tools.join(" or "),
-            evidence.count,
-            evidence.seen
+            evidence.seen,
+            evidence.count
         ),
         format!(
             "read it as its tool does: {}; or rename the files to `{{version}}_{{name}}.sql`",

@@ -681,7 +681,9 @@ fn utc_text(timestamptz: &str) -> String {
 /// A `timestamp` without time zone, read in the server's `TimeZone`, as
 /// RFC 3339 text in UTC.
 fn local_text(timestamp: &str) -> String {
-    utc_text(&format!("{timestamp} AT TIME ZONE current_setting('TimeZone')"))
+    utc_text(&format!(
+        "{timestamp} AT TIME ZONE current_setting('TimeZone')"
+    ))
 }
 
 /// The columns of the table `name` (none if there is no such table), and
@@ -766,9 +768,9 @@ pub(crate) fn read_tool_table(tool: stowage_core::tools::Layout, name: &TableNam
              ORDER BY version_id, id DESC) g ORDER BY version_id::bigint",
             local_text("tstamp")
         ),
-        Layout::GolangMigrate => format!(
-            "SELECT version::text, true, dirty, NULL, NULL, NULL, NULL, NULL FROM {table}"
-        ),
+        Layout::GolangMigrate => {
+            format!("SELECT version::text, true, dirty, NULL, NULL, NULL, NULL, NULL FROM {table}")
+        }
         Layout::Dbmate => format!(
             "SELECT version::text, true, false, NULL, NULL, NULL, NULL, NULL FROM {table} ORDER BY version"
         ),

@@ -234,8 +234,10 @@ impl Migration {
     /// CRC-32 as a signed integer), computed at build time the tool's way.
     /// `None` in stowage's own layout and for tools that record none.
     pub fn tool_checksum(&self) -> Option<&'static str> {
-        (self.migrations.field(self.first + layout::TOOL_CHECKSUM) != NONE)
-            .then(|| self.migrations.text(self.first + layout::TOOL_CHECKSUM, None))
+        (self.migrations.field(self.first + layout::TOOL_CHECKSUM) != NONE).then(|| {
+            self.migrations
+                .text(self.first + layout::TOOL_CHECKSUM, None)
+        })
     }
 
     /// The up script: its file, SQL, checksum and how it runs.

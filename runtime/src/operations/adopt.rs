@@ -186,7 +186,13 @@ struct Mapped {
 }
 
 impl Mapped {
-    fn adoption(&self, tool: Layout, table: String, zone: Option<String>, dry_run: bool) -> Adoption {
+    fn adoption(
+        &self,
+        tool: Layout,
+        table: String,
+        zone: Option<String>,
+        dry_run: bool,
+    ) -> Adoption {
         let when = match tool {
             Layout::Diesel | Layout::Goose | Layout::Flyway => format!(
                 "; its applied time, which {} keeps without a time zone, was read in the server's TimeZone ({})",
@@ -245,9 +251,10 @@ fn map(
         rows.to_vec()
     };
     for row in &rows {
-        let recorded_as = row.version.clone().unwrap_or_else(|| {
-            format!("(repeatable) {}", row.name.as_deref().unwrap_or_default())
-        });
+        let recorded_as = row
+            .version
+            .clone()
+            .unwrap_or_else(|| format!("(repeatable) {}", row.name.as_deref().unwrap_or_default()));
         if tool == Layout::Flyway {
             match row.kind.as_deref() {
                 Some("SQL" | "JDBC" | "SCRIPT" | "SPRING_JDBC" | "BASELINE" | "SQL_BASELINE") => {}
@@ -329,7 +336,9 @@ fn map(
         };
         if let (Some(theirs), Some(ours)) = (row.checksum.as_deref(), migration.tool_checksum()) {
             let theirs = theirs.trim();
-            if !ours.split(' ').any(|c| c.eq_ignore_ascii_case(theirs)) && !from.allow_other_checksums {
+            if !ours.split(' ').any(|c| c.eq_ignore_ascii_case(theirs))
+                && !from.allow_other_checksums
+            {
                 problems.push(format!(
                     "{} recorded checksum {theirs} for version {recorded_as}, and this binary's {} gives {ours} \
                      computed {}'s way: the file was edited since (allow other checksums to adopt it all the \
@@ -341,7 +350,9 @@ fn map(
                 continue;
             }
         }
-        if tool == Layout::Flyway && matches!(row.kind.as_deref(), Some("BASELINE" | "SQL_BASELINE")) {
+        if tool == Layout::Flyway
+            && matches!(row.kind.as_deref(), Some("BASELINE" | "SQL_BASELINE"))
+        {
             // Everything up to Flyway's baseline is applied.
             for m in migrations.iter().filter(|m| m.version() <= version) {
                 if seen.insert(m.version()) || m.version() == version {
@@ -350,7 +361,14 @@ fn map(
             }
             continue;
         }
-        push(&mut entries, &mut records, &already, migration, row, &recorded_as);
+        push(
+            &mut entries,
+            &mut records,
+            &already,
+            migration,
+            row,
+            &recorded_as,
+        );
     }
     if !problems.is_empty() {
         return Err(refused(tool.name(), shown, problems));
@@ -394,7 +412,10 @@ fn expand_current(migrations: Migrations, rows: &[ToolRow]) -> Vec<ToolRow> {
     let Some(current) = rows.first() else {
         return Vec::new();
     };
-    let Some(version) = current.version.as_deref().and_then(|v| version_of(Layout::GolangMigrate, v))
+    let Some(version) = current
+        .version
+        .as_deref()
+        .and_then(|v| version_of(Layout::GolangMigrate, v))
     else {
         return rows.to_vec();
     };
@@ -419,8 +440,14 @@ mod tests {
 
     #[test]
     fn maps_versions_as_each_tool_records_them() {
-        assert_eq!(version_of(Layout::Diesel, "2017-08-31-230457"), Some(20170831230457));
-        assert_eq!(version_of(Layout::Diesel, "20170831230457"), Some(20170831230457));
+        assert_eq!(
+            version_of(Layout::Diesel, "2017-08-31-230457"),
+            Some(20170831230457)
+        );
+        assert_eq!(
+            version_of(Layout::Diesel, "20170831230457"),
+            Some(20170831230457)
+        );
         assert_eq!(version_of(Layout::Dbmate, "001"), Some(1));
         assert_eq!(version_of(Layout::Flyway, "1.1"), None);
         assert_eq!(version_of(Layout::Flyway, ""), None);

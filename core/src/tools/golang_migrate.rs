@@ -30,8 +30,7 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             return read;
         }
     };
-    let mut versions: BTreeMap<i64, (Vec<(String, Source)>, Vec<(String, Source)>)> =
-        BTreeMap::new();
+    let mut versions: BTreeMap<i64, (Titled, Titled)> = BTreeMap::new();
     for entry in entries.iter().filter(|e| !e.is_dir) {
         let Some((digits, rest)) = entry.name.split_once('_') else {
             if crate::name::is_sql_file(&entry.name) {
@@ -132,6 +131,9 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         .extend(check_versions(&read.found, "golang-migrate", None));
     read
 }
+
+/// The files of one direction of a version, each with its title.
+type Titled = Vec<(String, Source)>;
 
 fn stray(display: &str) -> Problem {
     Problem::new(

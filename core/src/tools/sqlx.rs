@@ -23,8 +23,7 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         }
     };
     // version → (name, up, down)
-    let mut versions: BTreeMap<i64, Vec<(String, bool, Option<bool>, super::Source, String)>> =
-        BTreeMap::new();
+    let mut versions: BTreeMap<i64, Vec<File>> = BTreeMap::new();
     for entry in entries.iter().filter(|e| !e.is_dir) {
         let Some((digits, rest)) = entry.name.split_once('_') else {
             if entry.name.ends_with(".sql") {
@@ -101,8 +100,10 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             continue;
         };
         let down = downs.into_iter().next();
-        if let Some(down) = &down {
-            if up_kind.is_none() {
+        if let Some(down) = &down
+            && up_kind.is_none()
+        {
+            {
                 read.problems.push(Problem::new(
                     &down.3.display,
                     format!(
@@ -126,6 +127,10 @@ pub fn read(dir: &Path, root: &Path) -> Read {
         .extend(check_versions(&read.found, "sqlx", None));
     read
 }
+
+/// A file of a version: its name, whether it is an up script, `.up` or
+/// `.down` (`None` for a simple migration), its script and checksum.
+type File = (String, bool, Option<bool>, super::Source, String);
 
 fn stray(display: &str) -> Problem {
     Problem::new(

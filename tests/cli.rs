@@ -402,7 +402,7 @@ fn status_as_json(driver: Driver) {
         status["counts"],
         json!({
             "applied": 6, "pending": 0, "out_of_order": 0, "failed": 0,
-            "dirty": 0, "divergent": 0, "missing": 0
+            "dirty": 0, "divergent": 0, "missing": 0, "elsewhere": 0
         })
     );
     assert_eq!(states(&status), all(1..=6, "applied"));

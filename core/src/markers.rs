@@ -13,7 +13,7 @@
 use crate::lexer::{Token, TokenKind};
 use crate::position::Cursor;
 use crate::problem::Problem;
-use crate::tools::Layout;
+use crate::tools::{Layout, refinery_no_transaction};
 
 /// The tool a marker belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,19 +107,6 @@ pub fn foreign(sql: &str, tokens: &[Token<'_>], display: &str, layout: Layout) -
         problems.push(Problem::at(display, cursor.at(token.start), message, help));
     }
     problems
-}
-
-/// Whether `line` is refinery's `-- +refinery NO TRANSACTION`: two or more
-/// `-`, at most one white space, then the words.
-pub fn refinery_no_transaction(line: &str) -> bool {
-    let rest = line.trim_start_matches('-');
-    if line.len() - rest.len() < 2 {
-        return false;
-    }
-    let rest = rest
-        .strip_prefix(|c: char| c.is_whitespace())
-        .unwrap_or(rest);
-    rest == "+refinery NO TRANSACTION"
 }
 
 fn explain(tool: Tool, shown: &str, layout: Layout) -> (String, String) {

@@ -112,6 +112,19 @@ impl Layout {
     }
 }
 
+/// Whether `line` is refinery's `-- +refinery NO TRANSACTION`: two or more
+/// `-`, at most one white space, then the words.
+pub fn refinery_no_transaction(line: &str) -> bool {
+    let rest = line.trim_start_matches('-');
+    if line.len() - rest.len() < 2 {
+        return false;
+    }
+    let rest = rest
+        .strip_prefix(|c: char| c.is_whitespace())
+        .unwrap_or(rest);
+    rest == "+refinery NO TRANSACTION"
+}
+
 /// One script as a tool's layout gives it: the text that runs, and what
 /// the tool says of it.
 #[cfg(feature = "tools")]

@@ -74,7 +74,7 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             }
         };
         let text = String::from_utf8_lossy(&raw).into_owned();
-        let no_transaction = text.lines().any(crate::markers::refinery_no_transaction);
+        let no_transaction = text.lines().any(super::refinery_no_transaction);
         match whole_file(entry, &raw, no_transaction, Blank::NoOp) {
             Ok(up) => read.found.push(Found {
                 version,
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn finds_the_no_transaction_marker() {
-        use crate::markers::refinery_no_transaction as marker;
+        use super::refinery_no_transaction as marker;
         assert!(marker("-- +refinery NO TRANSACTION"));
         assert!(marker("---+refinery NO TRANSACTION"));
         assert!(!marker("-- +refinery no transaction"));

@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn finds_the_no_transaction_marker() {
-        use super::refinery_no_transaction as marker;
+        use crate::tools::refinery_no_transaction as marker;
         assert!(marker("-- +refinery NO TRANSACTION"));
         assert!(marker("---+refinery NO TRANSACTION"));
         assert!(!marker("-- +refinery no transaction"));

@@ -371,11 +371,16 @@ fn time_rebuilds(
 }
 
 /// The query that computes the digest over the tracking table, as
-/// `runtime/src/tracking_table.rs` sends it when there is no digest row.
+/// `runtime/src/conversation/sql.rs` (`computed_quick_check`) sends it for
+/// the default table when there is no digest row to read.
 const COMPUTED_QUERY: &str = "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
-    h.digest, h.all_ok FROM (SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
+    h.digest, h.all_ok, current_schema(), \
+    coalesce(has_table_privilege(to_regclass(quote_ident(current_schema()) || '.stowage_digest'), 'INSERT') \
+    AND has_table_privilege(to_regclass(quote_ident(current_schema()) || '.stowage_digest'), 'DELETE') \
+    AND has_table_privilege(c.oid, 'INSERT'), false) \
+    FROM (SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
     ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex') AS digest, coalesce(bool_and(success), true) AS all_ok \
-    FROM \"stowage_migrations\") h, pg_catalog.pg_class c WHERE c.oid = E'\"stowage_migrations\"'::regclass";
+    FROM \"stowage_migrations\") h, pg_catalog.pg_class c WHERE c.oid = '\"stowage_migrations\"'::regclass";
 
 /// Writes the query stowage sent on its no-op start (as the proxy saw it)
 /// and the one that computes the digest, for `one-query` to send.

@@ -3,6 +3,7 @@
 //! script in a transaction, and finding where a script failed.
 
 pub(crate) mod apply;
+pub(crate) mod batch;
 pub(crate) mod interrupted;
 pub(crate) mod locate;
 pub(crate) mod lock;

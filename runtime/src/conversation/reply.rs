@@ -227,3 +227,24 @@ pub(crate) fn facts(what: &Effect, messages: &[SimpleQueryMessage]) -> Facts {
         },
     }
 }
+
+/// The versions and durations (in milliseconds) of the migrations a reply
+/// records: the rows of a batch whose first column is
+/// [`sql::RECORDED`](super::sql::RECORDED), or every row of
+/// [`sql::recorded`](super::sql::recorded).
+pub(crate) fn recorded(messages: &[SimpleQueryMessage], batch: bool) -> Vec<(i64, i64)> {
+    messages
+        .iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row)
+                if !batch
+                    || row.columns().first().map(|c| c.name()) == Some(super::sql::RECORDED) =>
+            {
+                let version = row.get(0)?.parse().ok()?;
+                let ms = row.get(1).and_then(|ms| ms.parse().ok()).unwrap_or(0);
+                Some((version, ms))
+            }
+            _ => None,
+        })
+        .collect()
+}

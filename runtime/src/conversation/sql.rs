@@ -333,9 +333,8 @@ pub(crate) fn read_history(table: &TrackingTable) -> String {
 
 /// Writes a migration's row, if this session still holds the lock. A
 /// failure never replaces a success: a failed or unfinished run's row is not
-/// written over the row of a run that succeeded. The row of a no-transaction
-/// migration under way also records the server process that runs its
-/// statements and the transaction that writes the row.
+/// written over the row of a run that succeeded. The row also records the
+/// server process that writes it and the transaction it is written in.
 pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String {
     let (done, total) = match record.progress {
         Some((done, total)) => (done.to_string(), total.to_string()),
@@ -347,9 +346,10 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
     } else {
         " WHERE NOT r.success"
     };
-    let (statement_columns, statement_values, statement_updates) = if !table.records_statements() {
-        ("", "", "")
-    } else if record.progress.is_some() && !record.success {
+    // Every row says which server process wrote it, and in which
+    // transaction: for a no-transaction migration under way, the process
+    // that runs its statements, and the last transaction before the next.
+    let (statement_columns, statement_values, statement_updates) = if table.records_statements() {
         (
             ", statement_pid, statement_backend_start, statement_xid",
             ", pg_catalog.pg_backend_pid(), (SELECT backend_start FROM pg_catalog.pg_stat_activity \
@@ -359,11 +359,7 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
              statement_xid = excluded.statement_xid",
         )
     } else {
-        (
-            "",
-            "",
-            ", statement_pid = NULL, statement_backend_start = NULL, statement_xid = NULL",
-        )
+        ("", "", "")
     };
     format!(
         "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, error, \
@@ -379,12 +375,59 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
         version = record.version,
         name = literal(record.name),
         checksum = literal(record.checksum),
-        ms = record.execution_ms,
+        ms = record
+            .execution_ms
+            .map_or_else(|| SERVER_MS.to_owned(), |ms| ms.to_string()),
         success = record.success,
         error = text(record.error),
         note = text(record.note),
         held = lock_still_held(table, Some(record.version)),
     )
+}
+
+/// How long the current transaction has run, in milliseconds, as the server
+/// measures it.
+const SERVER_MS: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+
+/// The column by which the reply to a batch says which migration it
+/// recorded, and how long the server measured it took.
+pub(crate) const RECORDED: &str = "stowage_recorded";
+
+/// What follows a transactional migration's SQL in a batch: its row (with
+/// the duration the server measured, returned in the reply) and its
+/// `COMMIT`. The SQL is ended first, should its last statement lack `;`.
+pub(crate) fn batch_tail(table: &TrackingTable, record: &Record<'_>) -> String {
+    format!(
+        "\n;\n{} RETURNING version AS {RECORDED}, execution_ms;\n{COMMIT};\n",
+        write_record(table, record)
+    )
+}
+
+/// The migrations of `versions` that this session recorded as applied,
+/// with their durations (any session's, on a table without the statement
+/// columns).
+pub(crate) fn recorded(table: &TrackingTable, versions: &[i64]) -> String {
+    let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+    let ours = if table.records_statements() {
+        " AND statement_pid = pg_catalog.pg_backend_pid()"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT version, execution_ms FROM {} WHERE success AND version IN ({}){ours}",
+        table.qualified(),
+        list.join(", ")
+    )
+}
+
+/// The migration that a write found the lock gone in, from the error's
+/// words ([`LOCK_LOST`] and the version).
+pub(crate) fn lock_lost_version(message: &str) -> Option<i64> {
+    let (_, rest) = message.split_once(&format!("{LOCK_LOST} during migration "))?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Several migrations' rows in one transaction.
@@ -623,7 +666,7 @@ mod tests {
             version: 1,
             name: "it's",
             checksum: r"c\",
-            execution_ms: 0,
+            execution_ms: Some(0),
             success: true,
             error: None,
             progress: None,
@@ -645,7 +688,7 @@ mod tests {
             version: 2,
             name: "b",
             checksum: "c",
-            execution_ms: 1,
+            execution_ms: Some(1),
             success: false,
             error: Some("ERROR"),
             progress: None,

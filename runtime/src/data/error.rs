@@ -348,6 +348,9 @@ pub struct MigrationError {
     pub(crate) not_recorded: Option<DbError>,
     /// The migrations the same run applied before this one failed.
     pub(crate) applied_before: Vec<Applied>,
+    /// For a connection lost during a batch: every migration of it whose
+    /// outcome is unknown, this one first.
+    pub(crate) in_flight: Vec<i64>,
     pub(crate) source: DbError,
 }
 
@@ -393,6 +396,14 @@ impl MigrationError {
     /// failed.
     pub fn applied_before(&self) -> &[Applied] {
         &self.applied_before
+    }
+
+    /// For a connection lost while a batch of migrations was sent together:
+    /// the versions whose outcome is unknown (each may have committed with
+    /// its row, or not; the tracking table tells), this one first. Empty
+    /// otherwise.
+    pub fn in_flight(&self) -> &[i64] {
+        &self.in_flight
     }
 
     /// Whether the failure row could not be written to the tracking table
@@ -471,6 +482,17 @@ impl MigrationError {
 
     pub(crate) fn render(&self, words: Words, f: &mut dyn fmt::Write) -> fmt::Result {
         match &self.stage {
+            Stage::Commit { down: false } if self.in_flight.len() > 1 => {
+                let versions: Vec<String> = self.in_flight.iter().map(i64::to_string).collect();
+                write!(
+                    f,
+                    "the connection was lost while migrations {} were sent together ({}), so whether each \
+                     committed is unknown: each runs in its own transaction with its row in the tracking \
+                     table, which is true either way, and the next run goes on from what it says",
+                    versions.join(", "),
+                    self.summary()
+                )?;
+            }
             Stage::Commit { down } => {
                 let (what, done) = if *down {
                     (
@@ -561,13 +583,20 @@ impl MigrationError {
             )?,
             _ => {}
         }
-        if !self.applied_before.is_empty() {
-            let versions: Vec<String> = self
-                .applied_before
-                .iter()
-                .map(|a| a.version().to_string())
-                .collect();
-            write!(f, "\nthis run applied {} before it", versions.join(", "))?;
+        match &self.applied_before[..] {
+            [] => {}
+            few @ [_, ..] if few.len() <= 5 => {
+                let versions: Vec<String> = few.iter().map(|a| a.version().to_string()).collect();
+                write!(f, "\nthis run applied {} before it", versions.join(", "))?;
+            }
+            [first, .., last] => write!(
+                f,
+                "\nthis run applied {} migrations before it, {} to {}",
+                self.applied_before.len(),
+                first.version(),
+                last.version()
+            )?,
+            [_] => {}
         }
         match (&self.not_recorded, &self.stage) {
             (_, Stage::Commit { .. }) => Ok(()),
@@ -903,6 +932,7 @@ impl serde::Serialize for Error {
                 map.serialize_entry("stage", &m.stage)?;
                 map.serialize_entry("server_error", &m.summary())?;
                 map.serialize_entry("applied_before", &m.applied_before)?;
+                map.serialize_entry("in_flight", &m.in_flight)?;
                 map.serialize_entry("recorded", &m.not_recorded.is_none())?;
             }
             Error::History(h) => {

@@ -69,7 +69,9 @@ pub(crate) struct Record<'a> {
     pub version: i64,
     pub name: &'a str,
     pub checksum: &'a str,
-    pub execution_ms: u128,
+    /// How long it took; `None` for the server to measure, from the start
+    /// of the row's transaction to the row's write.
+    pub execution_ms: Option<u128>,
     pub success: bool,
     pub error: Option<&'a str>,
     /// For a no-transaction migration: statements done, and in all.

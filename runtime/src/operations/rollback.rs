@@ -79,7 +79,7 @@ pub(crate) async fn rollback<C: Connection>(
             let duration =
                 match run_in_transaction(&mut held.locked, m, down, timeouts, true, finish).await {
                     Ok(duration) => duration,
-                    Err(Failed::Script(failure, _)) => return Err(Error::Migration(failure)),
+                    Err(Failed::Script(failure)) => return Err(Error::Migration(failure)),
                     Err(Failed::LockLost) => {
                         return Err(Error::LockLost {
                             table: table.qualified().to_owned(),

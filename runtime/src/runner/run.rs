@@ -2,16 +2,20 @@
 
 use crate::conversation::connection::Connection;
 use crate::data::error::{Error, HistoryError};
+use crate::data::registry::Migration;
 use crate::data::report::{Applied, Report, TargetBelow};
+use crate::rules::batches::{Batch, MESSAGE_BOUND, batches};
 use crate::rules::classify::{Allow, Pending, classify};
 use crate::rules::timeouts::Timeouts;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::apply::apply;
+use crate::steps::batch::apply_batch;
 use crate::steps::interrupted::examine;
 use crate::steps::lock::Locked;
 use crate::steps::quick_check::{Found, quick_check};
 use crate::steps::tracking;
+use std::time::Duration;
 
 /// Applies every pending migration, each in its own transaction with its
 /// tracking row, in version order, and stops at the first failure; with
@@ -72,40 +76,60 @@ pub(crate) async fn run<C: Connection>(
     held.finish(outcome).await
 }
 
-/// Applies `pending` in order, stopping at the first failure; the error
-/// names what the run applied before it.
+/// Applies `pending` in order, consecutive transactional migrations in one
+/// message each batch, stopping at the first failure; the error names what
+/// the run applied before it.
 async fn apply_all<C: Connection>(
     locked: &mut Locked<'_, C>,
     pending: Vec<Pending>,
     timeouts: Timeouts,
 ) -> Result<Report, Error> {
     let mut report = Report::default();
-    for step in pending {
-        let m = step.migration;
-        match apply(locked, &step, timeouts).await {
-            Ok(duration) => {
-                tracing::info!(
-                    version = m.version(),
-                    name = m.name(),
-                    path = m.up().path(),
-                    duration_ms = duration.as_millis(),
-                    "applied migration"
-                );
-                report.applied.push(Applied {
-                    version: m.version(),
-                    name: m.name(),
-                    path: m.up().path(),
-                    duration,
-                });
+    for batch in batches(pending, MESSAGE_BOUND) {
+        let failure = match batch {
+            Batch::Transactional(group) => {
+                let migrations: Vec<Migration> = group.iter().map(|p| p.migration).collect();
+                let batched = apply_batch(locked, &migrations, timeouts).await;
+                for (migration, duration) in batched.applied {
+                    applied(&mut report, migration, duration);
+                }
+                batched.failure
             }
-            Err(Error::Migration(mut failure)) => {
+            Batch::Statements(step) => match apply(locked, &step, timeouts).await {
+                Ok(duration) => {
+                    applied(&mut report, step.migration, duration);
+                    None
+                }
+                Err(e) => Some(e),
+            },
+        };
+        match failure {
+            None => {}
+            Some(Error::Migration(mut failure)) => {
                 failure.applied_before = std::mem::take(&mut report.applied);
                 return Err(Error::Migration(failure));
             }
-            Err(other) => return Err(other),
+            Some(other) => return Err(other),
         }
     }
     Ok(report)
+}
+
+/// Adds `migration`, applied in `duration`, to the report, and says so.
+fn applied(report: &mut Report, migration: Migration, duration: Duration) {
+    tracing::info!(
+        version = migration.version(),
+        name = migration.name(),
+        path = migration.up().path(),
+        duration_ms = duration.as_millis(),
+        "applied migration"
+    );
+    report.applied.push(Applied {
+        version: migration.version(),
+        name: migration.name(),
+        path: migration.up().path(),
+        duration,
+    });
 }
 
 /// The report of a run that found nothing to do.

@@ -16,7 +16,7 @@ pub(crate) enum Failed {
     /// The script, or the query that closes it, failed; the transaction
     /// was rolled back (unless the connection was lost after `COMMIT` was
     /// sent: the stage says so).
-    Script(Box<MigrationError>, Duration),
+    Script(Box<MigrationError>),
     /// The query that closes it found the lock gone: the transaction was
     /// rolled back.
     LockLost,
@@ -79,7 +79,8 @@ pub(crate) async fn run_in_transaction<C: Connection>(
         stage,
         not_recorded: None,
         applied_before: Vec::new(),
+        in_flight: Vec::new(),
         source,
     };
-    Err(Failed::Script(Box::new(failure), took))
+    Err(Failed::Script(Box::new(failure)))
 }

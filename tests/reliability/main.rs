@@ -84,6 +84,7 @@
 //! off, so that these outcomes hold on any server.)
 
 mod child;
+mod concurrent;
 mod gate;
 mod proxy;
 mod state;
@@ -92,7 +93,7 @@ mod watch;
 #[path = "../common/mod.rs"]
 mod common;
 
-use child::Instance;
+use child::{Instance, Set};
 use common::{Conn, Driver};
 use gate::Gate;
 use postgres::Config;
@@ -114,10 +115,12 @@ fn child_process() {
     child::child_main();
 }
 
-/// A test's database, and the driver its migrating side goes through.
+/// A test's database, the driver its migrating side goes through, and the
+/// set of migrations it runs.
 struct Db<'s> {
     db: TestDatabase<'s>,
     driver: Driver,
+    set: Set,
 }
 
 impl Db<'_> {
@@ -133,7 +136,50 @@ impl Db<'_> {
     /// Starts a process that runs the migrations through the test's
     /// driver, as a program does at start-up.
     fn start(&self, name: &str, action: &str) -> Instance {
-        Instance::start(self.config(), self.driver, name, action, false)
+        Instance::start(self.config(), self.driver, self.set, name, action, false)
+    }
+
+    /// What `status`, through the test's driver, knows of the statement
+    /// dirty migration `version` stopped at.
+    fn stopped(&self, version: i64) -> stowage::Stopped {
+        let status = self
+            .conn()
+            .status(self.set.migrations().runner())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let entry = status
+            .entries()
+            .iter()
+            .find(|e| e.version() == version)
+            .unwrap_or_else(|| panic!("no migration {version} in the status:\n{status}"));
+        entry
+            .stopped()
+            .unwrap_or_else(|| panic!("migration {version} did not stop at a statement:\n{status}"))
+            .clone()
+    }
+
+    /// Checks what the catalog shows of the statement dirty migration
+    /// `version` was interrupted at, its process gone: whether it
+    /// `completed`, and the INVALID indexes it left (`invalid`), as
+    /// `status` says; and that a run, as `plan` shows, goes on by itself,
+    /// after the statement or with it, dropping those indexes first.
+    fn catalog_says(&self, version: i64, statement: usize, completed: bool, invalid: &[&str]) {
+        let stopped = self.stopped(version);
+        assert_eq!(stopped.statement, statement, "{stopped:?}");
+        assert_eq!(stopped.running_pid, None, "{stopped:?}");
+        assert_eq!(stopped.completed, Some(completed), "{stopped:?}");
+        assert_eq!(stopped.invalid_indexes, invalid, "{stopped:?}");
+        let plan = self
+            .conn()
+            .plan(self.set.migrations().runner())
+            .unwrap_or_else(|e| panic!("a run would refuse: {e}"));
+        let step = &plan.steps()[0];
+        assert_eq!(step.migration().version(), version, "{plan}");
+        assert_eq!(
+            step.from_statement(),
+            statement + usize::from(completed),
+            "{plan}"
+        );
+        assert_eq!(step.drop_first(), invalid, "{plan}");
     }
 }
 
@@ -141,15 +187,20 @@ impl Db<'_> {
 /// side goes through `driver`, and a blocking connection to it that
 /// watches and checks.
 fn database_at(version: i64, driver: Driver) -> (Db<'static>, Conn) {
+    database_with(Set::Fifty, version, driver)
+}
+
+/// [`database_at`] for the migrations of `set`.
+fn database_with(set: Set, version: i64, driver: Driver) -> (Db<'static>, Conn) {
     let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
     let mut client = common::connect(&db, Driver::Sync);
     if version > 0 {
         client
-            .run(FIFTY.runner().target(version))
+            .run(set.migrations().runner().target(version))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    (Db { db, driver }, client)
+    (Db { db, driver, set }, client)
 }
 
 fn assert_no_lock(client: &mut Conn) {
@@ -249,7 +300,16 @@ fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once(dri
     let (db, mut client) = database_at(0, driver);
     let processes = 32;
     let mut crowd: Vec<Instance> = (0..processes)
-        .map(|i| Instance::start(db.config(), driver, &format!("crowd-{i:02}"), "run", true))
+        .map(|i| {
+            Instance::start(
+                db.config(),
+                driver,
+                Set::Fifty,
+                &format!("crowd-{i:02}"),
+                "run",
+                true,
+            )
+        })
         .collect();
     // All are connected and waiting on their input: let them go at once.
     watch::connected(&mut client, "crowd-", processes);
@@ -694,7 +754,7 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back(driver: Driv
         return;
     };
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let mut migrator = ThreadRun::start(&proxy.config(db.config()), "migrator", driver);
+    let mut migrator = ThreadRun::start(&proxy.config(db.config()), "migrator", driver, Set::Fifty);
     // Migration 43's row and COMMIT are sent; the server waits to write the row.
     let pid = watch::blocked(&mut client, &mut migrator, &gate, "'user_preferences'");
     proxy.cut();
@@ -727,14 +787,14 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back(driver: Driv
 /// trusts every local connection and never asks for it); no error may show it.
 const PASSWORD: &str = "s3cret-never-shown";
 
-/// Runs the migrations of `db` (at `version`) through `driver` in a thread
-/// until it is blocked by the gate `gate` opens at `at`, stops the server
-/// immediately, starts it again, and returns the run's error and a new
-/// blocking connection.
+/// Runs the migrations of `set` on `db` (at `version`) through `driver` in
+/// a thread until it is blocked by the gate `gate` opens at `at`, stops
+/// the server immediately, starts it again, and returns the run's error
+/// and a new blocking connection.
 fn stopped_mid_run(
     server: &TestServer,
     db: &TestDatabase<'_>,
-    driver: Driver,
+    (driver, set): (Driver, Set),
     version: i64,
     gate: impl FnOnce() -> Gate,
     at: &str,
@@ -750,12 +810,12 @@ fn stopped_mid_run(
         .unwrap();
     let mut client = common::connect(db, Driver::Sync);
     client
-        .run(FIFTY.runner().target(version))
+        .run(set.migrations().runner().target(version))
         .unwrap_or_else(|e| panic!("{e}"));
     let gate = gate();
     let mut config = db.config().clone();
     config.password(PASSWORD);
-    let mut migrator = ThreadRun::start(&config, "migrator", driver);
+    let mut migrator = ThreadRun::start(&config, "migrator", driver, set);
     watch::blocked(&mut client, &mut migrator, &gate, at);
     server.stop_immediately().unwrap_or_else(|e| panic!("{e}"));
     let outcome = migrator.finish();
@@ -778,7 +838,7 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
-        driver,
+        (driver, Set::Fifty),
         24,
         || Gate::reading(db.config(), "products"),
         "ADD COLUMN rating_avg",
@@ -794,7 +854,11 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     );
     assert!(!message.contains(PASSWORD), "{message}");
     assert_eq!(state::check(&mut client), State::at(24));
-    let db = Db { db, driver };
+    let db = Db {
+        db,
+        driver,
+        set: Set::Fifty,
+    };
     completes(&db, &mut client, false, 25);
     drop(client);
     drop(db);
@@ -804,7 +868,7 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
-        driver,
+        (driver, Set::Fifty),
         29,
         || Gate::writing(db.config(), "shipments"),
         "shipments_tracking_idx",
@@ -833,8 +897,18 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     client
         .batch_execute("DROP INDEX shipments_tracking_idx")
         .unwrap();
-    let db = Db { db, driver };
+    let db = Db {
+        db,
+        driver,
+        set: Set::Fifty,
+    };
     completes(&db, &mut client, true, 30);
+    drop(client);
+    drop(db);
+
+    // In statement 1 of 5 of the concurrent set's migration 2, a `CREATE
+    // INDEX CONCURRENTLY`: the same, checked against a clean apply.
+    concurrent::stopped_mid_build(&server, driver);
 }
 
 #[test]

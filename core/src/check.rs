@@ -11,6 +11,7 @@ use crate::placement::{Placement, placement};
 use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
 use crate::psql;
+use crate::repeatable::{self, Object, ObjectKind, Part, Refused};
 use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::template;
@@ -23,6 +24,23 @@ use std::path::{Path, PathBuf};
 pub struct Folder {
     /// The migrations, sorted by version; never empty.
     pub migrations: Vec<Migration>,
+    /// The repeatable migrations, sorted by name.
+    pub repeatables: Vec<Repeatable>,
+}
+
+/// A repeatable migration: `R__{name}.sql`, applied again whenever it
+/// changes (see [`repeatable`]).
+#[derive(Debug, Clone)]
+pub struct Repeatable {
+    /// The name, between `R__` and `.sql`.
+    pub name: String,
+    /// The version its row has in the tracking table
+    /// ([`repeatable::tracking_version`]).
+    pub version: i64,
+    /// The file.
+    pub script: Script,
+    /// What its statements create, in order.
+    pub objects: Vec<Object>,
 }
 
 /// One version: its up script and, if there is one, its down script.
@@ -77,7 +95,15 @@ pub struct Statement {
 pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
+    let mut repeatables = Vec::new();
     for file in files {
+        if repeatable::is_repeatable(&file.file_name) {
+            match read_repeatable(&file) {
+                Ok(r) => repeatables.push(r),
+                Err(mut p) => problems.append(&mut p),
+            }
+            continue;
+        }
         let parsed = name::parse(&file.file_name);
         let script = read(&file);
         match (parsed, script) {
@@ -119,8 +145,12 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             ),
         ));
     }
+    problems.extend(repeatables_apart(&mut repeatables));
     if problems.is_empty() {
-        Ok(Folder { migrations })
+        Ok(Folder {
+            migrations,
+            repeatables,
+        })
     } else {
         Err(problems)
     }
@@ -128,7 +158,11 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
-    let (directives, statements) = statements(&text.sql, &file.display)?;
+    let Read {
+        directives,
+        statements,
+        ..
+    } = statements(&text.sql, &file.display, false)?;
     Ok(Script {
         path: file.path.clone(),
         display: file.display.clone(),
@@ -142,12 +176,163 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     })
 }
 
+/// A repeatable file, checked: its name, its statements, and what it
+/// creates.
+fn read_repeatable(file: &SqlFile) -> Result<Repeatable, Vec<Problem>> {
+    let name = repeatable::parse_name(&file.file_name).map_err(|e| {
+        let help = match e.suggestion {
+            Some(s) => format!("{}; rename it to `{s}`", repeatable::RULE),
+            None => format!("{}, e.g. `R__active_users.sql`", repeatable::RULE),
+        };
+        vec![Problem::new(&file.display, e.message, help)]
+    })?;
+    let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
+    let Read {
+        directives,
+        statements,
+        parts,
+    } = statements(&text.sql, &file.display, true)?;
+    let objects = objects(&file.display, parts)?;
+    Ok(Repeatable {
+        version: repeatable::tracking_version(&name),
+        name,
+        script: Script {
+            path: file.path.clone(),
+            display: file.display.clone(),
+            checksum: checksum(&text.sql),
+            sql: text.sql,
+            verbatim: text.verbatim,
+            no_transaction: false,
+            statements,
+            lock_timeout_ms: directives.lock_timeout_ms,
+            statement_timeout_ms: directives.statement_timeout_ms,
+        },
+        objects,
+    })
+}
+
+/// What a repeatable file creates, from its statements: every `COMMENT
+/// ON`, `GRANT` and `REVOKE` must be on one of them, every index on one of
+/// its materialized views, and there must be one at least.
+fn objects(display: &str, parts: Vec<(Part, LineColumn)>) -> Result<Vec<Object>, Vec<Problem>> {
+    let mut objects: Vec<Object> = Vec::new();
+    let mut problems = Vec::new();
+    for (part, at) in parts {
+        match part {
+            Part::Creates(object) => {
+                if let (ObjectKind::Index, Some(on)) = (object.kind, &object.on) {
+                    let view = Object {
+                        kind: ObjectKind::MaterializedView,
+                        name: on.clone(),
+                        on: None,
+                    };
+                    let of_file = objects
+                        .iter()
+                        .any(|o| o.kind == ObjectKind::MaterializedView && o.same(&view));
+                    if !of_file {
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`CREATE INDEX` in a repeatable file is for a materialized view the file \
+                                 creates before it, and `{on}` is not one"
+                            ),
+                            "index tables in a versioned migration",
+                        ));
+                    }
+                }
+                objects.push(object);
+            }
+            Part::Concerns { verb, targets } => {
+                for target in targets {
+                    if !objects.iter().any(|o| o.same(&target)) {
+                        let name = &target.name;
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`{verb}` here is on `{name}`, which this file does not create before it"
+                            ),
+                            format!(
+                                "put it after the statement that creates `{name}`, in the file that \
+                                 creates it, or in a versioned migration"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if objects.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            display,
+            "creates nothing: a repeatable file holds at least one CREATE VIEW, CREATE MATERIALIZED VIEW, \
+             CREATE FUNCTION, CREATE PROCEDURE or CREATE TRIGGER",
+            "write what the file is for, or delete it",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(objects)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Sorts the repeatable files by name; two files with one name, or that
+/// create the same object, are problems.
+fn repeatables_apart(repeatables: &mut [Repeatable]) -> Vec<Problem> {
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut problems = Vec::new();
+    for pair in repeatables.windows(2) {
+        if pair[0].name == pair[1].name {
+            problems.push(Problem::new(
+                format!(
+                    "`{}` and `{}`",
+                    pair[0].script.display, pair[1].script.display
+                ),
+                format!(
+                    "these repeatable migrations share the name `{}`",
+                    pair[0].name
+                ),
+                "rename one: the tracking table knows a repeatable migration by its name",
+            ));
+        }
+    }
+    for (i, later) in repeatables.iter().enumerate() {
+        for object in &later.objects {
+            let earlier = repeatables[..i]
+                .iter()
+                .find(|r| r.objects.iter().any(|o| o.same(object)));
+            if let Some(earlier) = earlier {
+                problems.push(Problem::new(
+                    &later.script.display,
+                    format!(
+                        "creates `{}`, which `{}` creates as well",
+                        object.name, earlier.script.display
+                    ),
+                    "create each object in one file only",
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A script's directives and statements, and for a repeatable file what
+/// each statement is, with where it starts.
+struct Read {
+    directives: Directives,
+    statements: Vec<Statement>,
+    parts: Vec<(Part, LineColumn)>,
+}
+
 /// Splits a script into statements and checks them: text for psql,
-/// invisible characters, template markers, the directives, and each statement, for what no migration may hold and for
-/// where it can run.
+/// invisible characters, template markers, the directives, and each
+/// statement, for what no migration may hold and for where it can run (in
+/// a `repeatable` file, for what it may hold).
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
-fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
+fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Problem>> {
     let mut tokens = Vec::new();
     let mut unterminated = None;
     for token in lexer::tokens(sql) {
@@ -178,6 +363,17 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let directives = directive::directives(sql, &tokens, display)
         .map_err(|mut p| problems.append(&mut p))
         .ok();
+    if repeatable && directives.is_some_and(|d| d.no_transaction) {
+        problems.push(Problem::new(
+            display,
+            format!(
+                "a repeatable file cannot be `-- stowage:{NO_TRANSACTION}`: the repeatable files are applied \
+                 together in one transaction"
+            ),
+            "remove the directive; statements that cannot run in a transaction belong in a versioned migration",
+        ));
+    }
+    let mut parts = Vec::new();
     let mut cursor = Cursor::new(sql);
     for statement in &split {
         // Its tokens: those that start within its text.
@@ -191,6 +387,12 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                 what.message(),
                 what.help(),
             ));
+        } else if repeatable {
+            match repeatable::read(tokens) {
+                Ok(part) => parts.push((part, statement.at)),
+                Err(refused) => problems.push(refusal(display, statement, &refused)),
+            }
+            continue;
         }
         if let Some(directives) = &directives {
             problems.extend(placed(
@@ -221,10 +423,19 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                     at: s.at,
                 })
                 .collect();
-            Ok((directives, statements))
+            Ok(Read {
+                directives,
+                statements,
+                parts,
+            })
         }
         _ => Err(problems),
     }
+}
+
+/// The problem with a statement a repeatable file may not hold.
+fn refusal(display: &str, statement: &split::Statement<'_>, refused: &Refused) -> Problem {
+    Problem::at(display, statement.at, refused.message(), refused.help())
 }
 
 /// Whether the last token that is not a comment is a `;`.
@@ -351,7 +562,7 @@ mod tests {
     /// Checks that `sql`, as one migration, has the problems `expected`:
     /// each a subject and the start of its message.
     fn assert_problems(sql: &str, expected: &[(&str, &str)]) {
-        let problems = statements(sql, "m.sql").map_or_else(|ps| ps, |_| Vec::new());
+        let problems = statements(sql, "m.sql", false).map_or_else(|ps| ps, |_| Vec::new());
         let found: Vec<_> = problems
             .iter()
             .map(|p| (p.subject.as_str(), p.message.as_str()))
@@ -408,9 +619,14 @@ mod tests {
 
     #[test]
     fn gives_the_statements_of_a_sound_migration() {
-        let (directives, statements) = statements(
+        let Read {
+            directives,
+            statements,
+            ..
+        } = statements(
             "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
             "m.sql",
+            false,
         )
         .expect("sound");
         assert!(directives.no_transaction);

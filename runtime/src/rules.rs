@@ -5,6 +5,7 @@
 pub(crate) mod batches;
 pub(crate) mod classify;
 pub(crate) mod interrupted;
+pub(crate) mod repeatables;
 pub(crate) mod table_name;
 pub(crate) mod timeouts;
 pub(crate) mod tracking_table;

@@ -8,5 +8,6 @@ pub(crate) mod interrupted;
 pub(crate) mod locate;
 pub(crate) mod lock;
 pub(crate) mod quick_check;
+pub(crate) mod repeatables;
 pub(crate) mod tracking;
 pub(crate) mod transaction;

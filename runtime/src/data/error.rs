@@ -301,6 +301,12 @@ pub enum Stage {
         /// Whether it was the down script, in a rollback.
         down: bool,
     },
+    /// A repeatable migration failed: the repeatable migrations, applied
+    /// together in one transaction, were rolled back, and are as they were
+    /// before the run. Its [`version`](MigrationError::version) is its
+    /// tracking row's, and its [`name`](MigrationError::name) the
+    /// repeatable's.
+    Repeatable,
 }
 
 /// Where a no-transaction migration stopped.
@@ -530,6 +536,17 @@ impl MigrationError {
                 self.write_place(f)?;
                 write!(f, " failed and was rolled back: {}", self.summary())?;
             }
+            Stage::Repeatable => {
+                write!(f, "repeatable migration {} ({}", self.name, self.path)?;
+                if let Some(at) = self.position {
+                    write!(f, ":{at}")?;
+                }
+                write!(
+                    f,
+                    ") failed, and the repeatable migrations, applied together, were rolled back as they were: {}",
+                    self.summary()
+                )?;
+            }
             Stage::Statement(s) => {
                 f.write_str("migration ")?;
                 self.write_place(f)?;
@@ -607,6 +624,10 @@ impl MigrationError {
             (None, Stage::Statement(_)) => {
                 write!(f, "\nthe failure is recorded in the tracking table")
             }
+            (None, Stage::Repeatable) => write!(
+                f,
+                "\nthe failure is recorded in the tracking table; the next run tries again"
+            ),
             (None, _) => Ok(()),
             (Some(e), _) => write!(
                 f,
@@ -733,6 +754,29 @@ pub enum Refusal {
         version: i64,
         /// The versions recorded that contradict it.
         recorded: Vec<i64>,
+    },
+    /// An object outside the repeatable migrations depends on one of theirs
+    /// that a run must drop and create again (a view whose columns
+    /// changed, a function whose signature did): stowage never drops with
+    /// `CASCADE`, so nothing of the repeatable migrations was changed.
+    OutsideDependent {
+        /// The repeatable migration whose object must be dropped.
+        repeatable: String,
+        /// That object, as PostgreSQL describes it (`view account_summary`).
+        object: String,
+        /// What depends on it, as PostgreSQL describes it (`view
+        /// big_accounts`, `default value for column c of table t`).
+        dependent: String,
+    },
+    /// A rollback would drop or change what an object of a repeatable
+    /// migration depends on; nothing was rolled back.
+    UnderRepeatable {
+        /// The migration whose down script would do it.
+        version: i64,
+        /// The repeatable migration.
+        repeatable: String,
+        /// Its object that depends on it, as PostgreSQL describes it.
+        object: String,
     },
     /// Some migration to undo cannot be rolled back; nothing was.
     Rollback {
@@ -864,6 +908,27 @@ impl Refusal {
                 f,
                 "refused: the tracking table already records migrations {recorded:?} as failed, edited, \
                  or above the baseline {version}; a baseline is for a database with no history up to it"
+            ),
+            Refusal::OutsideDependent {
+                repeatable,
+                object,
+                dependent,
+            } => write!(
+                f,
+                "refused: {object} of repeatable migration {repeatable} cannot be replaced in place, and \
+                 {dependent}, which is not a repeatable migration's, depends on it; stowage never drops \
+                 with CASCADE, so nothing of the repeatable migrations was changed: drop or change \
+                 {dependent} in a versioned migration first, or create it in a repeatable file too"
+            ),
+            Refusal::UnderRepeatable {
+                version,
+                repeatable,
+                object,
+            } => write!(
+                f,
+                "refused: nothing was rolled back: the down script of migration {version} drops or changes \
+                 what {object} of repeatable migration {repeatable} depends on; remove the repeatable file \
+                 (or change it) and run, then roll back"
             ),
             Refusal::Rollback { problems, .. } => {
                 f.write_str("refused: nothing was rolled back:")?;

@@ -22,19 +22,21 @@ pub(crate) enum Failed {
     LockLost,
 }
 
-/// Runs `script` of `migration` (its down script when `down`) after `BEGIN`
-/// and its timeouts, then `finish(elapsed)`, SQL that records it and ends
-/// in `COMMIT`. On failure the transaction is rolled back and the error
-/// placed in the script's file.
+/// Runs `script` of `migration` (its down script when `down`) after `BEGIN`,
+/// its timeouts and `prelude` (SQL that must run in the same transaction
+/// first), then `finish(elapsed)`, SQL that records it and ends in
+/// `COMMIT`. On failure the transaction is rolled back and the error placed
+/// in the script's file.
 pub(crate) async fn run_in_transaction<C: Connection>(
     locked: &mut Locked<'_, C>,
     migration: Migration,
     script: Script,
     timeouts: Timeouts,
     down: bool,
+    prelude: &str,
     finish: impl FnOnce(Duration) -> String,
 ) -> Result<Duration, Failed> {
-    let begin = sql::begin_with(timeouts);
+    let begin = format!("{}{prelude}", sql::begin_with(timeouts));
     let started = Instant::now();
     locked.set_in_transaction(true);
     let mut in_script = true;

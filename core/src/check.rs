@@ -212,8 +212,9 @@ fn read_repeatable(file: &SqlFile) -> Result<Repeatable, Vec<Problem>> {
 }
 
 /// What a repeatable file creates, from its statements: every `COMMENT
-/// ON`, `GRANT` and `REVOKE` must be on one of them, every index on one of
-/// its materialized views, and there must be one at least.
+/// ON`, `GRANT` and `REVOKE` must be on one of them, made before it, and
+/// every index on one of its materialized views. (A file of statements
+/// that create nothing fails those rules, or is empty.)
 fn objects(display: &str, parts: Vec<(Part, LineColumn)>) -> Result<Vec<Object>, Vec<Problem>> {
     let mut objects: Vec<Object> = Vec::new();
     let mut problems = Vec::new();
@@ -262,14 +263,6 @@ fn objects(display: &str, parts: Vec<(Part, LineColumn)>) -> Result<Vec<Object>,
                 }
             }
         }
-    }
-    if objects.is_empty() && problems.is_empty() {
-        problems.push(Problem::new(
-            display,
-            "creates nothing: a repeatable file holds at least one CREATE VIEW, CREATE MATERIALIZED VIEW, \
-             CREATE FUNCTION, CREATE PROCEDURE or CREATE TRIGGER",
-            "write what the file is for, or delete it",
-        ));
     }
     if problems.is_empty() {
         Ok(objects)

@@ -652,7 +652,7 @@ pub(crate) fn dependents_of_changes(
         .map(|(relation, column)| {
             let column = column
                 .as_deref()
-                .map_or_else(|| "NULL::name".to_owned(), |c| literal(c));
+                .map_or_else(|| "NULL::name".to_owned(), literal);
             format!("({}, {column})", literal(relation))
         })
         .collect();

@@ -418,7 +418,7 @@ async fn drop_with_dependents<C: Connection>(
         })));
     }
     let mut order: Vec<&Dependent> = reached.iter().collect();
-    order.sort_by(|a, b| b.depth.cmp(&a.depth));
+    order.sort_by_key(|d| std::cmp::Reverse(d.depth));
     let drops: Vec<String> = order
         .iter()
         .map(|d| sql::drop_object(&d.kind, &d.identity))
@@ -514,7 +514,7 @@ pub(crate) async fn plan<C: Connection>(
     } else {
         Vec::new()
     };
-    reached.sort_by(|a, b| b.depth.cmp(&a.depth));
+    reached.sort_by_key(|d| std::cmp::Reverse(d.depth));
     let (inside, outside): (Vec<Dependent>, Vec<Dependent>) =
         reached.into_iter().partition(|d| d.file.is_some());
     Ok(RepeatablePlan {
@@ -705,7 +705,7 @@ pub(crate) async fn make_way<C: Connection>(
         return Ok(MadeWay::NotInTheWay);
     }
     let mut order: Vec<&Dependent> = in_the_way.iter().collect();
-    order.sort_by(|a, b| b.depth.cmp(&a.depth));
+    order.sort_by_key(|d| std::cmp::Reverse(d.depth));
     let versions: Vec<i64> = files.iter().copied().collect();
     let mut prelude: String = order
         .iter()

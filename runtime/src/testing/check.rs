@@ -22,6 +22,7 @@ pub struct Checked {
     applied: Vec<i64>,
     downs: Vec<i64>,
     downs_skipped: Vec<i64>,
+    repeatables: Vec<String>,
 }
 
 impl Checked {
@@ -41,15 +42,32 @@ impl Checked {
     pub fn downs_skipped(&self) -> &[i64] {
         &self.downs_skipped
     }
+
+    /// The names of the repeatable migrations created, in the order they
+    /// were, after the versioned ones.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// let checked = stowage::testing::check_migrations(&MIGRATIONS).unwrap();
+    /// assert_eq!(checked.repeatables(), ["account_summary", "user_label"]);
+    /// ```
+    pub fn repeatables(&self) -> &[String] {
+        &self.repeatables
+    }
 }
 
 impl fmt::Display for Checked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} migration(s) applied, and a second run applied nothing; ",
-            self.applied.len()
-        )?;
+        write!(f, "{} migration(s) applied", self.applied.len())?;
+        if !self.repeatables.is_empty() {
+            write!(
+                f,
+                " and {} repeatable migration(s) created",
+                self.repeatables.len()
+            )?;
+        }
+        write!(f, ", and a second run applied nothing; ")?;
         if self.downs.is_empty() {
             write!(f, "no down script to check")?;
         } else {
@@ -474,10 +492,14 @@ impl Check {
     fn finish(&mut self) -> Result<bool, TestError> {
         let start_schema = current_schema(&mut self.connect()?)?;
         match self.runner.run(&mut self.connect()?) {
-            Ok(report) => self
-                .checked
-                .applied
-                .extend(report.applied().iter().map(|a| a.version())),
+            Ok(report) => {
+                self.checked
+                    .applied
+                    .extend(report.applied().iter().map(|a| a.version()));
+                self.checked
+                    .repeatables
+                    .extend(report.repeatables().iter().map(|r| r.name().to_owned()));
+            }
             Err(e) => {
                 let failed = match &e {
                     crate::Error::Migration(m) => self.migrations.get(m.version()),

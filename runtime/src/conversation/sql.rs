@@ -122,13 +122,15 @@ COMMIT",
 // ----------------------------------------------------------------------- lock
 
 /// Tries the migration lock of `table`, without waiting, and names the
-/// server process holding it if another does. pg_locks shows a bigint
-/// advisory key as its high and low 32 bits.
+/// server process holding it if another does, in this database (advisory
+/// keys are per database). pg_locks shows a bigint advisory key as its high
+/// and low 32 bits.
 pub(crate) fn try_lock(table: &TrackingTable) -> String {
     let key = table.lock_key();
     format!(
         "SELECT pg_try_advisory_lock({key}), (SELECT min(pid) FROM pg_catalog.pg_locks \
-         WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid())",
+         WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid() \
+         AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))",
         lock_key_matches(key)
     )
 }
@@ -934,7 +936,7 @@ fn object_facts(kind: ObjectKind, name: &Name, xid: Option<i64>, created: bool) 
     let (valid, qualified, joins) = if kind == ObjectKind::Index {
         (
             "coalesce(i.indisvalid, false)",
-            "format('%I.%I', ns.nspname, o.relname)",
+            "CASE WHEN o.oid IS NOT NULL THEN format('%I.%I', ns.nspname, o.relname) END",
             " LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = o.oid \
              LEFT JOIN pg_catalog.pg_namespace ns ON ns.oid = o.relnamespace",
         )

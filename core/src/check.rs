@@ -11,6 +11,7 @@ use crate::placement::{Placement, placement};
 use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
 use crate::psql;
+use crate::repeatable::{self, Object, ObjectKind, Part, Refused};
 use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::template;
@@ -29,6 +30,23 @@ pub struct Folder {
     /// The versions the macro was told are handled elsewhere (migrations in
     /// code, which stowage cannot run), sorted.
     pub elsewhere: Vec<i64>,
+    /// The repeatable migrations, sorted by name.
+    pub repeatables: Vec<Repeatable>,
+}
+
+/// A repeatable migration: `R__{name}.sql`, applied again whenever it
+/// changes (see [`repeatable`]).
+#[derive(Debug, Clone)]
+pub struct Repeatable {
+    /// The name, between `R__` and `.sql`.
+    pub name: String,
+    /// The version its row has in the tracking table
+    /// ([`repeatable::tracking_version`]).
+    pub version: i64,
+    /// The file.
+    pub script: Script,
+    /// What its statements create, in order.
+    pub objects: Vec<Object>,
 }
 
 /// One version: its up script and, if there is one, its down script.
@@ -57,6 +75,9 @@ pub struct Rules {
     pub refuse_blank: bool,
     /// Whether the tool runs it outside a transaction.
     pub no_transaction: bool,
+    /// Whether it is a repeatable migration, which may hold only what
+    /// [`repeatable::read`] takes.
+    pub repeatable: bool,
 }
 
 impl Rules {
@@ -65,6 +86,13 @@ impl Rules {
         layout: Layout::Stowage,
         refuse_blank: true,
         no_transaction: false,
+        repeatable: false,
+    };
+
+    /// A repeatable migration in stowage's own layout.
+    pub const REPEATABLE: Rules = Rules {
+        repeatable: true,
+        ..Rules::STOWAGE
     };
 }
 
@@ -109,7 +137,15 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     let total = files.len();
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
+    let mut repeatables = Vec::new();
     for file in files {
+        if repeatable::is_repeatable(&file.file_name) {
+            match read_repeatable(&file) {
+                Ok(r) => repeatables.push(r),
+                Err(mut p) => problems.append(&mut p),
+            }
+            continue;
+        }
         let parsed = name::parse(&file.file_name);
         let script = read(&file);
         match (parsed, script) {
@@ -169,11 +205,13 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             ),
         ));
     }
+    problems.extend(repeatables_apart(&mut repeatables));
     if problems.is_empty() {
         Ok(Folder {
             migrations,
             layout: Layout::Stowage,
             elsewhere: Vec::new(),
+            repeatables,
         })
     } else {
         Err(problems)
@@ -199,7 +237,11 @@ fn script(
     verbatim: bool,
     rules: &Rules,
 ) -> Result<Script, Vec<Problem>> {
-    let (directives, statements) = statements_by(&sql, &display, rules)?;
+    let Read {
+        directives,
+        statements,
+        ..
+    } = statements_by(&sql, &display, rules)?;
     Ok(Script {
         path,
         display,
@@ -231,6 +273,7 @@ pub fn check_found(
             layout,
             refuse_blank: source.blank == Blank::CommentsOnly,
             no_transaction: source.no_transaction,
+            repeatable: false,
         };
         script(
             source.path,
@@ -312,7 +355,151 @@ pub fn check_found(
         migrations,
         layout,
         elsewhere,
+        repeatables: Vec::new(),
     })
+}
+
+/// A repeatable file, checked: its name, its statements, and what it
+/// creates.
+fn read_repeatable(file: &SqlFile) -> Result<Repeatable, Vec<Problem>> {
+    let name = repeatable::parse_name(&file.file_name).map_err(|e| {
+        let help = match e.suggestion {
+            Some(s) => format!("{}; rename it to `{s}`", repeatable::RULE),
+            None => format!("{}, e.g. `R__active_users.sql`", repeatable::RULE),
+        };
+        vec![Problem::new(&file.display, e.message, help)]
+    })?;
+    let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
+    let Read {
+        directives,
+        statements,
+        parts,
+    } = statements_by(&text.sql, &file.display, &Rules::REPEATABLE)?;
+    let objects = objects(&file.display, parts)?;
+    Ok(Repeatable {
+        version: repeatable::tracking_version(&name),
+        name,
+        script: Script {
+            path: file.path.clone(),
+            display: file.display.clone(),
+            checksum: checksum(&text.sql),
+            sql: text.sql,
+            verbatim: text.verbatim,
+            no_transaction: false,
+            statements,
+            lock_timeout_ms: directives.lock_timeout_ms,
+            statement_timeout_ms: directives.statement_timeout_ms,
+        },
+        objects,
+    })
+}
+
+/// What a repeatable file creates, from its statements: every `COMMENT
+/// ON`, `GRANT` and `REVOKE` must be on one of them, made before it, and
+/// every index on one of its materialized views. (A file of statements
+/// that create nothing fails those rules, or is empty.)
+fn objects(display: &str, parts: Vec<(Part, LineColumn)>) -> Result<Vec<Object>, Vec<Problem>> {
+    let mut objects: Vec<Object> = Vec::new();
+    let mut problems = Vec::new();
+    for (part, at) in parts {
+        match part {
+            Part::Creates(object) => {
+                if let (ObjectKind::Index, Some(on)) = (object.kind, &object.on) {
+                    let view = Object {
+                        kind: ObjectKind::MaterializedView,
+                        name: on.clone(),
+                        on: None,
+                    };
+                    let of_file = objects
+                        .iter()
+                        .any(|o| o.kind == ObjectKind::MaterializedView && o.same(&view));
+                    if !of_file {
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`CREATE INDEX` in a repeatable file is for a materialized view the file \
+                                 creates before it, and `{on}` is not one"
+                            ),
+                            "index tables in a versioned migration",
+                        ));
+                    }
+                }
+                objects.push(object);
+            }
+            Part::Concerns { verb, targets } => {
+                for target in targets {
+                    if !objects.iter().any(|o| o.same(&target)) {
+                        let name = &target.name;
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`{verb}` here is on `{name}`, which this file does not create before it"
+                            ),
+                            format!(
+                                "put it after the statement that creates `{name}`, in the file that \
+                                 creates it, or in a versioned migration"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(objects)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Sorts the repeatable files by name; two files with one name, or that
+/// create the same object, are problems.
+fn repeatables_apart(repeatables: &mut [Repeatable]) -> Vec<Problem> {
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut problems = Vec::new();
+    for pair in repeatables.windows(2) {
+        if pair[0].name == pair[1].name {
+            problems.push(Problem::new(
+                format!(
+                    "`{}` and `{}`",
+                    pair[0].script.display, pair[1].script.display
+                ),
+                format!(
+                    "these repeatable migrations share the name `{}`",
+                    pair[0].name
+                ),
+                "rename one: the tracking table knows a repeatable migration by its name",
+            ));
+        }
+    }
+    for (i, later) in repeatables.iter().enumerate() {
+        for object in &later.objects {
+            let earlier = repeatables[..i]
+                .iter()
+                .find(|r| r.objects.iter().any(|o| o.same(object)));
+            if let Some(earlier) = earlier {
+                problems.push(Problem::new(
+                    &later.script.display,
+                    format!(
+                        "creates `{}`, which `{}` creates as well",
+                        object.name, earlier.script.display
+                    ),
+                    "create each object in one file only",
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A script's directives and statements, and for a repeatable file what
+/// each statement is, with where it starts.
+struct Read {
+    directives: Directives,
+    statements: Vec<Statement>,
+    parts: Vec<(Part, LineColumn)>,
 }
 
 /// Splits a script into statements and checks them: text for psql,
@@ -321,16 +508,13 @@ pub fn check_found(
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
 #[cfg(test)]
-fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
+fn statements(sql: &str, display: &str) -> Result<Read, Vec<Problem>> {
     statements_by(sql, display, &Rules::STOWAGE)
 }
 
-/// [`statements`] by the rules of a layout.
-fn statements_by(
-    sql: &str,
-    display: &str,
-    rules: &Rules,
-) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
+/// [`statements`] by the rules of a layout (for a repeatable file, what it
+/// may hold instead of where each statement can run).
+fn statements_by(sql: &str, display: &str, rules: &Rules) -> Result<Read, Vec<Problem>> {
     let mut tokens = Vec::new();
     let mut unterminated = None;
     for token in lexer::tokens(sql) {
@@ -365,6 +549,17 @@ fn statements_by(
     let directives = directive::directives(sql, &tokens, display)
         .map_err(|mut p| problems.append(&mut p))
         .ok();
+    if rules.repeatable && directives.is_some_and(|d| d.no_transaction) {
+        problems.push(Problem::new(
+            display,
+            format!(
+                "a repeatable file cannot be `-- stowage:{NO_TRANSACTION}`: the repeatable files are applied \
+                 together in one transaction"
+            ),
+            "remove the directive; statements that cannot run in a transaction belong in a versioned migration",
+        ));
+    }
+    let mut parts = Vec::new();
     let mut cursor = Cursor::new(sql);
     for statement in &split {
         // Its tokens: those that start within its text.
@@ -378,6 +573,12 @@ fn statements_by(
                 what.message(),
                 what.help(),
             ));
+        } else if rules.repeatable {
+            match repeatable::read(tokens) {
+                Ok(part) => parts.push((part, statement.at)),
+                Err(refused) => problems.push(refusal(display, statement, &refused)),
+            }
+            continue;
         }
         if let Some(directives) = &directives {
             problems.extend(placed(
@@ -408,10 +609,19 @@ fn statements_by(
                     at: s.at,
                 })
                 .collect();
-            Ok((directives, statements))
+            Ok(Read {
+                directives,
+                statements,
+                parts,
+            })
         }
         _ => Err(problems),
     }
+}
+
+/// The problem with a statement a repeatable file may not hold.
+fn refusal(display: &str, statement: &split::Statement<'_>, refused: &Refused) -> Problem {
+    Problem::at(display, statement.at, refused.message(), refused.help())
 }
 
 /// Whether the last token that is not a comment is a `;`.
@@ -596,7 +806,11 @@ mod tests {
 
     #[test]
     fn gives_the_statements_of_a_sound_migration() {
-        let (directives, statements) = statements(
+        let Read {
+            directives,
+            statements,
+            ..
+        } = statements(
             "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
             "m.sql",
         )

@@ -12,6 +12,11 @@
 //!
 //! Besides them the registry names its layout and lists the versions
 //! handled elsewhere (migrations in code), which are few.
+//!
+//! The repeatable migrations are a second table, [`REPEATABLE_FIELDS`]
+//! integers each: the version of its tracking row, where its name is in the
+//! text, and its script. What a repeatable's statements create is read
+//! again from its SQL when it is needed, as its statements are.
 
 /// The integers of one migration.
 pub const FIELDS: usize = 5 + 2 * SCRIPT_FIELDS;
@@ -43,6 +48,14 @@ pub const LOCK_TIMEOUT: usize = 5;
 /// Its `-- stowage:statement-timeout`, in milliseconds, or [`NONE`].
 pub const STATEMENT_TIMEOUT: usize = 6;
 
+/// The integers of one repeatable migration.
+pub const REPEATABLE_FIELDS: usize = 3 + SCRIPT_FIELDS;
+/// The version of its tracking row.
+pub const REPEATABLE_VERSION: usize = 0;
+/// The offset of its name in the text; its length follows.
+pub const REPEATABLE_NAME: usize = 1;
+/// The first field of its script.
+pub const REPEATABLE_SCRIPT: usize = 3;
 /// A field that says nothing.
 pub const NONE: i64 = -1;
 /// The length of a checksum: SHA-256 in hex.

@@ -27,6 +27,7 @@ pub mod placement;
 pub mod position;
 pub mod problem;
 pub mod psql;
+pub mod repeatable;
 pub mod scan;
 pub mod split;
 pub mod template;

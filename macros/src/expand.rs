@@ -20,20 +20,37 @@ pub fn registry(folder: &Folder) -> TokenStream {
         registry.script(Some(&m.up));
         registry.script(m.down.as_ref());
     }
-    let digest = stowage_core::checksum::history_digest(
-        folder
-            .migrations
-            .iter()
-            .map(|m| (m.version, m.up.checksum.as_str())),
-    );
+    let migrations = std::mem::take(&mut registry.table);
+    for r in &folder.repeatables {
+        registry.table.push(r.version);
+        registry.text(&r.name);
+        registry.script(Some(&r.script));
+    }
+    let repeatables = std::mem::take(&mut registry.table);
+    // Repeatables' versions are negative: they come first.
+    let mut history: Vec<(i64, &str)> = folder
+        .repeatables
+        .iter()
+        .map(|r| (r.version, r.script.checksum.as_str()))
+        .chain(
+            folder
+                .migrations
+                .iter()
+                .map(|m| (m.version, m.up.checksum.as_str())),
+        )
+        .collect();
+    history.sort_by_key(|(version, _)| *version);
+    let digest = stowage_core::checksum::history_digest(history);
     let Registry {
-        table,
-        text,
-        sql,
-        tracked,
+        text, sql, tracked, ..
     } = registry;
-    let (rows, scripts) = (table.len(), sql.len());
-    let table = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
+    let scripts = sql.len();
+    let ints = |table: Vec<i64>| {
+        let len = table.len();
+        let values = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
+        quote!([i64; #len] = [#(#values),*])
+    };
+    let (migrations, repeatables) = (ints(migrations), ints(repeatables));
     let layout = folder.layout.name();
     let elsewhere = folder
         .elsewhere
@@ -42,9 +59,11 @@ pub fn registry(folder: &Folder) -> TokenStream {
         .map(proc_macro2::Literal::i64_unsuffixed);
     quote! {{
         #(#tracked)*
-        static TABLE: [i64; #rows] = [#(#table),*];
+        static TABLE: #migrations;
+        static REPEATABLES: #repeatables;
         static SQL: [&str; #scripts] = [#(#sql),*];
         ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest, #layout, &[#(#elsewhere),*])
+            .__with_repeatables(&REPEATABLES)
     }}
 }
 

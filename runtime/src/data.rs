@@ -9,6 +9,7 @@ pub(crate) mod line_column;
 pub(crate) mod plan;
 pub(crate) mod registry;
 pub(crate) mod remedy;
+pub(crate) mod repeatable_status;
 pub(crate) mod report;
 #[cfg(feature = "serde")]
 pub(crate) mod serde_time;

@@ -118,9 +118,10 @@ pub use data::error::{
 };
 pub use data::line_column::LineColumn;
 pub use data::plan::{Plan, Step};
-pub use data::registry::{Migration, Migrations, Script, Statement};
+pub use data::registry::{Migration, Migrations, ObjectKind, Repeatable, Script, Statement};
 pub use data::remedy::Remedy;
-pub use data::report::{Applied, Report, TargetBelow};
+pub use data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
+pub use data::report::{Applied, RepeatableAction, RepeatableApplied, Report, TargetBelow};
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;
 pub use data::violation::{Interrupted, Stopped, Violation};

@@ -3,9 +3,11 @@
 //! script in a transaction, and finding where a script failed.
 
 pub(crate) mod apply;
+pub(crate) mod batch;
 pub(crate) mod interrupted;
 pub(crate) mod locate;
 pub(crate) mod lock;
 pub(crate) mod quick_check;
+pub(crate) mod repeatables;
 pub(crate) mod tracking;
 pub(crate) mod transaction;

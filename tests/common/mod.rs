@@ -302,11 +302,13 @@ pub fn tracked(client: &mut Conn, table: &str) -> Vec<Tracked> {
         .collect()
 }
 
-/// The versions of the successful rows of the default tracking table.
+/// The versions of the successful rows of versioned migrations in the
+/// default tracking table (repeatable migrations' rows have negative
+/// versions).
 pub fn applied_versions(client: &mut Conn) -> Vec<i64> {
     tracked(client, "public.stowage_migrations")
         .into_iter()
-        .filter(|t| t.success)
+        .filter(|t| t.success && t.version >= 0)
         .map(|t| t.version)
         .collect()
 }

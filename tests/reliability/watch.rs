@@ -7,7 +7,7 @@
 //! The watching connection is a blocking one (`Conn::Sync`): it is not
 //! what is tested. What migrates runs over the test's driver.
 
-use crate::child::{self, Instance};
+use crate::child::{self, Instance, Set};
 use crate::common::{self, Conn, Driver};
 use crate::gate::Gate;
 use postgres::Config;
@@ -62,8 +62,8 @@ pub fn connect(config: &Config, name: &str, driver: Driver) -> Conn {
     }
 }
 
-/// A run of the migrations in a thread of the test, on a connection of
-/// its own named `name`, over the test's driver.
+/// A run of a set of migrations in a thread of the test, on a connection
+/// of its own named `name`, over the test's driver.
 pub struct ThreadRun {
     name: &'static str,
     handle: JoinHandle<()>,
@@ -72,12 +72,12 @@ pub struct ThreadRun {
 
 impl ThreadRun {
     /// Connects to the database of `config` as `name` over `driver`, and
-    /// starts the run.
-    pub fn start(config: &Config, name: &'static str, driver: Driver) -> ThreadRun {
+    /// starts the run of the migrations of `set`.
+    pub fn start(config: &Config, name: &'static str, driver: Driver, set: Set) -> ThreadRun {
         let mut conn = connect(config, name, driver);
         let (send, result) = mpsc::channel();
         let handle = std::thread::spawn(move || {
-            let _ = send.send(conn.run(crate::FIFTY.runner()));
+            let _ = send.send(conn.run(set.migrations().runner()));
         });
         ThreadRun {
             name,

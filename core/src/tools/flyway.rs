@@ -13,7 +13,10 @@
 //!   comments included, since Flyway replaces them there too and stowage
 //!   replaces nothing.
 //! - Undo (`U`) and baseline (`B`) migrations fail the build, and so do
-//!   repeatable (`R__`) ones, until stowage has repeatable migrations.
+//!   repeatable (`R__`) ones: Flyway runs them whole again, `OR REPLACE`
+//!   and `DROP ... CASCADE` included, where stowage's repeatable migrations
+//!   hold plain `CREATE` statements that stowage replaces or creates again
+//!   itself.
 //! - Migrations in code (`.java`, `.kt`, and script migrations such as
 //!   `.sh`) are reported as such.
 //! - An empty file is a no-op, as Flyway runs it.
@@ -74,9 +77,10 @@ pub fn read(dir: &Path, root: &Path) -> Read {
             "R" if raw_version.is_empty() => {
                 read.problems.push(Problem::new(
                     &entry.display,
-                    "is a repeatable Flyway migration, and stowage has no repeatable migrations yet",
-                    "fold it into a versioned migration (and a new version each time it changes), or run it \
-                     outside stowage",
+                    "is a repeatable Flyway migration, which stowage does not read in Flyway's layout",
+                    "rewrite it as a repeatable migration in stowage's own layout (`R__{name}.sql`, holding plain \
+                     `CREATE VIEW`, `CREATE FUNCTION` and the like, which stowage replaces or creates again \
+                     itself), or fold it into a versioned migration",
                 ));
                 continue;
             }

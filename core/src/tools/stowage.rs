@@ -40,7 +40,6 @@ pub fn looks_like(dir: &Path, root: &Path) -> Option<Evidence> {
     };
     let flyway_only = count(&|e| {
         e.name.ends_with(".sql.conf")
-            || e.name.starts_with("R__")
             || (versioned(e, 'V')
                 && e.name[1..]
                     .split_once("__")

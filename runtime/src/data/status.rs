@@ -1,6 +1,7 @@
 //! What the database has applied, compared with the binary: every
 //! migration with its state, and the summary of it for a health endpoint.
 
+use crate::data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
 use crate::data::violation::Stopped;
 use std::fmt;
 use std::time::SystemTime;
@@ -218,16 +219,25 @@ pub struct Status {
     pub(crate) counts: Counts,
     #[cfg_attr(feature = "serde", serde(rename = "migrations"))]
     pub(crate) entries: Vec<Entry>,
+    pub(crate) repeatables: Vec<RepeatableEntry>,
 }
 
 impl Status {
-    pub(crate) fn new(schema: String, table: String, entries: Vec<Entry>) -> Status {
+    pub(crate) fn new(
+        schema: String,
+        table: String,
+        entries: Vec<Entry>,
+        repeatables: Vec<RepeatableEntry>,
+    ) -> Status {
         let current_version = entries
             .iter()
             .filter(|e| e.state.is_applied())
             .map(|e| e.version)
             .max();
-        let up_to_date = entries.iter().all(|e| e.state == State::Applied);
+        let up_to_date = entries.iter().all(|e| e.state == State::Applied)
+            && repeatables
+                .iter()
+                .all(|r| *r.state() == RepeatableState::Applied);
         let counts = Counts::of(&entries);
         Status {
             schema,
@@ -236,7 +246,14 @@ impl Status {
             up_to_date,
             counts,
             entries,
+            repeatables,
         }
+    }
+
+    /// Every repeatable migration known to the binary or to the tracking
+    /// table: the binary's in name order, then those it lacks.
+    pub fn repeatables(&self) -> &[RepeatableEntry] {
+        &self.repeatables
     }
 
     /// The tracking table's schema.
@@ -264,8 +281,8 @@ impl Status {
         self.counts
     }
 
-    /// Whether every migration of the binary is applied as it is, and the
-    /// history holds nothing else.
+    /// Whether every migration of the binary is applied as it is, every
+    /// repeatable migration too, and the history holds nothing else.
     pub fn is_up_to_date(&self) -> bool {
         self.up_to_date
     }
@@ -354,6 +371,47 @@ impl fmt::Display for Status {
             }
             writeln!(f)?;
         }
+        if !self.repeatables.is_empty() {
+            writeln!(f)?;
+            let header = ["repeatable", "state", "applied at (UTC)", "objects"];
+            let lines: Vec<[String; 4]> = self
+                .repeatables
+                .iter()
+                .map(|r| {
+                    [
+                        r.name().to_owned(),
+                        r.state().to_string(),
+                        r.applied_at().map(utc).unwrap_or_default(),
+                        r.objects().join(", "),
+                    ]
+                })
+                .collect();
+            let mut widths = header.map(str::len);
+            for line in &lines {
+                for (width, cell) in widths.iter_mut().zip(line) {
+                    *width = (*width).max(cell.chars().count());
+                }
+            }
+            let header = header.map(str::to_owned);
+            for line in std::iter::once(&header).chain(&lines) {
+                let cells: Vec<String> = line
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
+                writeln!(f, "{}", cells.join("  ").trim_end())?;
+            }
+            for r in &self.repeatables {
+                if let Some(error) = r.error() {
+                    writeln!(
+                        f,
+                        "repeatable {} failed when last applied: {}",
+                        r.name(),
+                        error.trim_end().replace('\n', "\n  ")
+                    )?;
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -441,14 +499,16 @@ impl Counts {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Health {
-    /// Whether every migration of the binary is applied as it is and the
-    /// history holds nothing else.
+    /// Whether every migration of the binary is applied as it is, every
+    /// repeatable migration too, and the history holds nothing else.
     pub ok: bool,
     /// The highest version applied.
     pub current_version: Option<i64>,
     /// How many migrations are in each state.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub counts: Counts,
+    /// How many repeatable migrations are in each state.
+    pub repeatables: RepeatableCounts,
 }
 
 impl From<&Status> for Health {
@@ -457,6 +517,7 @@ impl From<&Status> for Health {
             ok: status.is_up_to_date(),
             current_version: status.current_version(),
             counts: status.counts(),
+            repeatables: RepeatableCounts::of(status.repeatables()),
         }
     }
 }

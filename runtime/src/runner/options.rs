@@ -60,6 +60,9 @@ pub struct Runner {
     pub(crate) target: Option<i64>,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
+    /// Whether runs bring the repeatable migrations up to date (the test
+    /// helper's steps through the versioned ones leave them alone).
+    pub(crate) repeatables: bool,
 }
 
 impl Migrations {
@@ -74,6 +77,7 @@ impl Migrations {
             target: None,
             lock_timeout: None,
             statement_timeout: None,
+            repeatables: true,
         }
     }
 }

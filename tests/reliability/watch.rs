@@ -180,6 +180,47 @@ pub fn blocked(client: &mut Conn, migrator: &mut dyn Migrator, gate: &Gate, part
     })
 }
 
+/// Waits until the session of `migrator` is blocked by `gate` in migration
+/// `version`, a transactional one; returns its server process id.
+///
+/// Consecutive transactional migrations travel in one message, which
+/// `pg_stat_activity` shows from its start, cut at
+/// `track_activity_query_size`: where in it the session waits, the tracking
+/// table tells, each migration being committed with its row before the
+/// next begins. Blocked in `version`, the session has recorded migrations 1
+/// to `version - 1`, and no other; and while the gate holds, it cannot pass.
+pub fn blocked_in(
+    client: &mut Conn,
+    migrator: &mut dyn Migrator,
+    gate: &Gate,
+    version: i64,
+) -> i32 {
+    let name = migrator.name().to_owned();
+    let what = format!("{name} is blocked by the gate {}", gate.what());
+    let pid = until(client, &what, Some(migrator), |client| {
+        client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = $1 AND wait_event_type = 'Lock' \
+                 AND $2 = ANY(pg_blocking_pids(pid))",
+                &[&name, &gate.pid()],
+            )
+            .unwrap()
+            .map(|r| r.get(0))
+    });
+    let rows: Vec<(i64, bool)> = common::tracked(client, "public.stowage_migrations")
+        .iter()
+        .map(|r| (r.version, r.success))
+        .collect();
+    assert_eq!(
+        rows,
+        (1..version).map(|v| (v, true)).collect::<Vec<_>>(),
+        "{what}, but not in migration {version}: the tracking table does not hold 1 to {} alone",
+        version - 1
+    );
+    pid
+}
+
 /// Waits until the session of `instance` has asked for the migration lock
 /// and been refused, so that it is polling for it; returns its process id.
 pub fn polling_for_lock(client: &mut Conn, instance: &mut Instance) -> i32 {

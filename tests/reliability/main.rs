@@ -17,11 +17,12 @@
 //! The migrations are the fifty of `tests/fixtures/reliability_fifty`, the
 //! history of a small shop's schema: tables, indexes, `ALTER`s, functions
 //! with `$$` bodies, triggers, views, and no-transaction migrations that
-//! build indexes with `CREATE INDEX CONCURRENTLY`; and, in `concurrent.rs`,
+//! build indexes with `CREATE INDEX CONCURRENTLY`; in `concurrent.rs`,
 //! the five of `tests/fixtures/reliability_concurrent`, whose no-transaction
 //! migrations build, drop and rebuild indexes concurrently, add an enum
-//! label, vacuum, and backfill (a child takes its set in
-//! `STOWAGE_RELIABILITY_MIGRATIONS`).
+//! label, vacuum, and backfill; and in `batch.rs`, the fifty small
+//! transactional ones of `tests/fixtures/reliability_batch`, one batch (a
+//! child takes its set in `STOWAGE_RELIABILITY_MIGRATIONS`).
 //!
 //! A test never sleeps to let something happen: to stop a migrating process
 //! at a known point, a *gate* (an open transaction, as an application's
@@ -45,7 +46,7 @@
 //! `UPDATE`), the run refuses, naming the statement, and a resume told
 //! whether it completed (`Runner::interrupted_statement`) goes on.
 //!
-//! The kill points, 48 in all:
+//! The kill points, 52 in all:
 //!
 //! | where the process is killed                                   | the way on | test |
 //! |---------------------------------------------------------------|------------|------|
@@ -62,6 +63,8 @@
 //! | in a backfill `UPDATE` waiting for a row lock                 | run | `kill_in_a_backfill_waiting_for_a_row_lock` |
 //! | writing the row of the first migration of a run, its `COMMIT` and the batch after it sent | run | `kill_while_the_first_row_of_a_run_is_written` |
 //! | writing the row of a migration in the middle of a batch       | run | `kill_while_a_row_mid_run_is_written` |
+//! | small set, in migration 1, 25 or 50 of a batch of fifty        | run | `batch::a_process_killed_in_a_batch_leaves_the_tracking_table_true` |
+//! | ... in 25, then its server process ended there                | run | `batch::a_process_killed_in_a_batch_leaves_the_tracking_table_true` |
 //! | recording the start of a no-transaction migration             | run, with statement 1 | `kill_while_a_no_transaction_migration_records_its_start` |
 //! | in statement 1 of 2, a `CREATE INDEX CONCURRENTLY`            | run, after statement 1 | `kill_in_a_concurrent_index_build` |
 //! | in statement 2 of 3, written to be run again                  | `resume` | `kill_in_a_statement_written_to_run_again` |
@@ -100,7 +103,9 @@
 //!
 //! Besides: 32 processes started together on an empty database; a
 //! connection cut (through a proxy) while the server holds a migration's
-//! row, its `COMMIT` and the rest of its batch; and a server stopped with
+//! row, its `COMMIT` and the rest of its batch; a connection cut in a batch
+//! of fifty, while migration 1, 2, 25 or 50 is held, and right after the
+//! batch was sent, before any reply (`batch.rs`); and a server stopped with
 //! `pg_ctl stop -m immediate` mid-run (and mid-`CREATE INDEX CONCURRENTLY`
 //! of the concurrent set) and started again, on a throwaway server of its
 //! own (one per driver).
@@ -130,6 +135,7 @@
 //! `client_connection_check_interval`; the children pin it to its default,
 //! off, so that these outcomes hold on any server.)
 
+mod batch;
 mod child;
 mod concurrent;
 mod gate;

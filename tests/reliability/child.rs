@@ -27,7 +27,7 @@ const CONNINFO_VAR: &str = "STOWAGE_RELIABILITY_CONNINFO";
 const DRIVER_VAR: &str = "STOWAGE_RELIABILITY_DRIVER";
 /// When set, the child connects, then waits for a line on its input.
 const WAIT_VAR: &str = "STOWAGE_RELIABILITY_WAIT_FOR_START";
-/// The set of migrations the child runs: `fifty` or `concurrent`.
+/// The set of migrations the child runs: `fifty`, `concurrent` or `batch`.
 const SET_VAR: &str = "STOWAGE_RELIABILITY_MIGRATIONS";
 
 /// Marks the child's account of its run in its output.
@@ -56,6 +56,9 @@ pub enum Set {
     Fifty,
     /// The concurrent index work of `tests/fixtures/reliability_concurrent`.
     Concurrent,
+    /// The fifty small transactional migrations of
+    /// `tests/fixtures/reliability_batch`.
+    Batch,
 }
 
 impl Set {
@@ -63,6 +66,7 @@ impl Set {
         match self {
             Set::Fifty => crate::FIFTY,
             Set::Concurrent => crate::concurrent::CONCURRENT,
+            Set::Batch => crate::batch::BATCH,
         }
     }
 
@@ -70,6 +74,7 @@ impl Set {
         match self {
             Set::Fifty => "fifty",
             Set::Concurrent => "concurrent",
+            Set::Batch => "batch",
         }
     }
 
@@ -77,7 +82,8 @@ impl Set {
         match name {
             "fifty" => Set::Fifty,
             "concurrent" => Set::Concurrent,
-            other => panic!("{SET_VAR} must be fifty or concurrent, not {other:?}"),
+            "batch" => Set::Batch,
+            other => panic!("{SET_VAR} must be fifty, concurrent or batch, not {other:?}"),
         }
     }
 }

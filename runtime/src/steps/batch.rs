@@ -24,6 +24,7 @@ use crate::steps::apply::record_failure;
 use crate::steps::lock::Locked;
 use crate::steps::{locate, tracking};
 use std::time::{Duration, Instant};
+use tokio_postgres::error::Severity;
 
 /// What a batch did: the migrations it applied, in order, with the
 /// durations the server measured; and how it stopped, if it did.
@@ -96,7 +97,16 @@ pub(crate) async fn apply_batch<C: Connection>(
     let took = started.elapsed();
     drop(message);
     locked.roll_back().await;
-    if error.as_db_error().is_none() {
+    // A lost connection, or an error that ended the session (the server
+    // shutting down, the process terminated): what the batch committed
+    // cannot be read back on it.
+    let fatal = error.as_db_error().is_none_or(|db| {
+        matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal) | Some(Severity::Panic)
+        )
+    });
+    if fatal || locked.conn().is_closed() {
         return Batched {
             applied: Vec::new(),
             failure: Some(in_flight(migrations, error)),
@@ -114,11 +124,10 @@ pub(crate) async fn apply_batch<C: Connection>(
     {
         Ok(messages) => reply::recorded(&messages, false),
         Err(e) => {
+            tracing::debug!(error = %e, "reading what a batch of migrations committed");
             return Batched {
                 applied: Vec::new(),
-                failure: Some(Error::database(
-                    "reading what a batch of migrations committed",
-                )(e)),
+                failure: Some(in_flight(migrations, error)),
             };
         }
     };

@@ -45,10 +45,17 @@ struct Options {
     /// Before each timed run, wait (up to a minute) until other programs
     /// use less than this share of the CPUs.
     quiet: f64,
+    /// Measure applying over a slow link only, and nothing else.
+    slow_link: bool,
+    /// The round trips of the slow link's proxy, each measured.
+    latencies: Vec<Duration>,
+    /// Runs of each program at each latency of the slow link.
+    slow_link_runs: usize,
 }
 
 const USAGE: &str = "\
 usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
+       run.sh --slow-link [--latencies MS,...] [--slow-link-runs N] [--quiet SHARE]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
   --noop-runs N       runs of each no-op start (default 300)
@@ -58,6 +65,10 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
   --quiet SHARE       before each timed run, wait up to a minute until programs that
                       are not niced use less than SHARE of the CPUs (default 0.15)
   --quick             --apply-runs 1 --noop-runs 30 --rebuild-rounds 0, to try it out
+  --slow-link         measure only applying into an empty database through a proxy
+                      that delays each direction by half a round trip
+  --latencies MS,...  the round trips of the slow link, in ms (default 0,1,5)
+  --slow-link-runs N  runs of each program at each latency (default 5)
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
 
@@ -69,6 +80,9 @@ impl Options {
             rebuild_rounds: 2,
             hyperfine: true,
             quiet: 0.15,
+            slow_link: false,
+            latencies: [0, 1, 5].map(Duration::from_millis).to_vec(),
+            slow_link_runs: 5,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -87,6 +101,20 @@ impl Options {
                         .next()
                         .and_then(|v| v.parse().ok())
                         .ok_or_else(|| format!("--quiet needs a number\n\n{USAGE}"))?;
+                }
+                "--slow-link" => options.slow_link = true,
+                "--slow-link-runs" => options.slow_link_runs = number(&arg)?.max(1),
+                "--latencies" => {
+                    let list = args.next().unwrap_or_default();
+                    options.latencies = list
+                        .split(',')
+                        .map(|ms| ms.trim().parse::<f64>().ok().filter(|ms| *ms >= 0.0))
+                        .map(|ms| ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)))
+                        .collect::<Option<Vec<_>>>()
+                        .filter(|l| !l.is_empty())
+                        .ok_or_else(|| {
+                            format!("--latencies needs numbers of ms, e.g. 0,1,5\n\n{USAGE}")
+                        })?;
                 }
                 "--quick" => {
                     options.apply_runs = 1;
@@ -121,6 +149,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         .ok_or("no bench folder")?;
     let paths = Paths::new(bench);
     let mut results = Results::new(options.apply_runs, options.noop_runs);
+    results.slow_link_runs = options.slow_link_runs;
     results.load_at_start = report::load_average();
 
     step("Generating the migrations");
@@ -128,7 +157,11 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
 
     step("Building the programs (nice -n 19)");
     builds::build(&paths, "bench-floor", None)?;
-    for library in Library::ALL {
+    // diesel's program is only built to be measured; the slow link runs the others.
+    let built = Library::ALL
+        .into_iter()
+        .filter(|l| !options.slow_link || Library::RUN.contains(l));
+    for library in built {
         println!("  {}", library.package());
         builds::build(&paths, &library.package(), None)?;
     }
@@ -157,6 +190,20 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     if log.is_none() {
         println!(
             "  the server's log is not readable here: statements are counted by the proxy only"
+        );
+    }
+
+    if options.slow_link {
+        step(&format!(
+            "Applying into an empty database over a slow link ({} runs each, interleaved)",
+            options.slow_link_runs
+        ));
+        time_slow_link(&server, &paths, options, &mut results)?;
+        return finish(
+            &paths,
+            &mut results,
+            "bench-slow-link.md",
+            Results::slow_link_markdown,
         );
     }
 
@@ -192,16 +239,22 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
             results.sizes.insert(program, meta.len());
         }
     }
-    results.machine = report::machine();
-    results.stowage_version = stowage_version(&paths);
-    results.load_at_end = report::load_average();
+    finish(&paths, &mut results, "bench-results.md", Results::markdown)
+}
 
-    let table = results.markdown();
-    let out = paths
-        .release
-        .parent()
-        .unwrap_or(&paths.bench)
-        .join("bench-results.md");
+/// Notes the machine, stowage's commit and the load at the end, then prints
+/// the table and writes it beside the release folder as `file`.
+fn finish(
+    paths: &Paths,
+    results: &mut Results,
+    file: &str,
+    table: fn(&Results) -> String,
+) -> Result<(), Box<dyn Error>> {
+    results.machine = report::machine();
+    results.stowage_version = stowage_version(paths);
+    results.load_at_end = report::load_average();
+    let table = table(results);
+    let out = paths.release.parent().unwrap_or(&paths.bench).join(file);
     std::fs::write(&out, &table)?;
     step(&format!("Results (also in {})", out.display()));
     println!("{table}");
@@ -215,7 +268,7 @@ fn count_all(
     paths: &Paths,
     results: &mut Results,
 ) -> Result<(), Box<dyn Error>> {
-    let proxy = Proxy::start(upstream_of(server), server_port(server))?;
+    let proxy = Proxy::start(upstream_of(server), server_port(server), Duration::ZERO)?;
     for size in SIZES {
         for program in library_programs(size)
             .into_iter()
@@ -255,6 +308,61 @@ fn time_applies(
                     ms(took)
                 );
                 results.apply.entry(program).or_default().push(took);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies every set with every library and with psql, and runs connect +
+/// `SELECT 1`, through a proxy standing for a link of each round trip in
+/// `options.latencies` (half of it each way), each apply on a new database.
+/// The programs and the latencies take turns, run by run. The proxy counts
+/// each run's round trips.
+fn time_slow_link(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+    results: &mut Results,
+) -> Result<(), Box<dyn Error>> {
+    let proxies = options
+        .latencies
+        .iter()
+        .map(|latency| {
+            Proxy::start(upstream_of(server), server_port(server), *latency / 2)
+                .map(|proxy| (*latency, proxy))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for run in 0..options.slow_link_runs {
+        for (latency, proxy) in &proxies {
+            let programs = SIZES.into_iter().flat_map(|size| {
+                library_programs(size)
+                    .into_iter()
+                    .chain([Program::Psql(size)])
+            });
+            for program in programs.chain([Program::Select1]) {
+                let db = server.create_database()?;
+                let mut target = target_of(server, db.name());
+                target.host = proxy.dir().display().to_string();
+                wait_for_quiet(options.quiet, results);
+                proxy.take();
+                let took = programs::run(paths, &program, &target)?;
+                let counts = proxy.take();
+                println!(
+                    "  run {}, {:>4} ms: {:<22} {:>9.1} ms, {:>5} round trips",
+                    run + 1,
+                    ms(*latency),
+                    program.label(),
+                    ms(took),
+                    counts.round_trips
+                );
+                let key = (*latency, program);
+                results.slow_link.entry(key.clone()).or_default().push(took);
+                results
+                    .slow_link_counts
+                    .entry(key)
+                    .or_default()
+                    .push(counts);
             }
         }
     }

@@ -12,16 +12,26 @@
 //!   `log_statement = all` logs, one entry each.
 //! - **Bytes** each way.
 //!
-//! Only the counting runs, which are not timed, go through it; timed runs connect to the
-//! server directly.
+//! It can also stand for a slow link: given a one-way delay, it delivers
+//! each chunk of bytes it reads, in each direction, that long after it read
+//! it, in the order read, so that every round trip costs twice the delay and
+//! bytes in flight are not held back by the ones before them. The delay is
+//! waited with `std::thread::sleep` in a thread of each direction that only
+//! writes; a chunk is written once its time has come.
+//!
+//! The counting runs, which are not timed, go through it without a delay; the
+//! timed runs of the slow link go through it with theirs. The other timed
+//! runs connect to the server directly.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// Where the server listens.
 #[derive(Debug, Clone)]
@@ -82,10 +92,19 @@ pub struct Proxy {
     counts: Arc<Mutex<Counts>>,
 }
 
+/// Numbers the proxies of this process, each in a folder of its own.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
 impl Proxy {
-    /// Listens on `<new folder>/.s.PGSQL.<port>` and forwards to `upstream`.
-    pub fn start(upstream: Upstream, port: u16) -> io::Result<Proxy> {
-        let dir = std::env::temp_dir().join(format!("stowage-bench-proxy-{}", std::process::id()));
+    /// Listens on `<new folder>/.s.PGSQL.<port>` and forwards to `upstream`,
+    /// delivering what it reads `one_way` later in each direction (a round
+    /// trip of twice that); `Duration::ZERO` forwards at once.
+    pub fn start(upstream: Upstream, port: u16, one_way: Duration) -> io::Result<Proxy> {
+        let dir = std::env::temp_dir().join(format!(
+            "stowage-bench-proxy-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let listener = UnixListener::bind(dir.join(format!(".s.PGSQL.{port}")))?;
@@ -96,7 +115,7 @@ impl Proxy {
                 let counts = Arc::clone(&shared);
                 let upstream = upstream.clone();
                 thread::spawn(move || {
-                    if let Err(e) = forward(client, &upstream, &counts) {
+                    if let Err(e) = forward(client, &upstream, &counts, one_way) {
                         eprintln!("proxy: {e}");
                     }
                 });
@@ -146,7 +165,12 @@ struct Connection {
     parser: ClientParser,
 }
 
-fn forward(client: UnixStream, upstream: &Upstream, counts: &Arc<Mutex<Counts>>) -> io::Result<()> {
+fn forward(
+    client: UnixStream,
+    upstream: &Upstream,
+    counts: &Arc<Mutex<Counts>>,
+    one_way: Duration,
+) -> io::Result<()> {
     let server: Box<dyn Stream> = match upstream {
         Upstream::Unix(path) => Box::new(UnixStream::connect(path)?),
         Upstream::Tcp(host, port) => {
@@ -165,50 +189,110 @@ fn forward(client: UnixStream, upstream: &Upstream, counts: &Arc<Mutex<Counts>>)
     let (mut from_server, mut to_client) = (server.try_clone_box()?, client.try_clone()?);
     let (down_state, down_counts) = (Arc::clone(&state), Arc::clone(counts));
     let down = thread::spawn(move || {
-        pump(&mut *from_server, &mut to_client, |bytes| {
-            let mut conn = down_state.lock().unwrap_or_else(|p| p.into_inner());
-            conn.burst_starts = true;
-            down_counts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .bytes_to_client += bytes.len() as u64;
-        });
+        pump(
+            &mut *from_server,
+            &mut to_client,
+            one_way,
+            |bytes| {
+                down_counts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .bytes_to_client += bytes.len() as u64;
+            },
+            // Marked as the bytes reach the client, not as they leave the
+            // server: what the client sends before then did not wait for them.
+            |_| {
+                down_state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .burst_starts = true
+            },
+        );
         let _ = to_client.shutdown(std::net::Shutdown::Both);
     });
 
     // Client to server, here.
     let (mut from_client, mut to_server) = (client, server);
-    pump(&mut from_client, &mut *to_server, |bytes| {
-        let mut conn = state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
-        let new_burst = conn.burst_starts;
-        conn.burst_starts = false;
-        counts.bytes_to_server += bytes.len() as u64;
-        let first = conn.parser.feed(bytes, &mut counts);
-        // A burst that is only the final Terminate waits for nothing.
-        if new_burst && first.as_deref() != Some("X") {
-            counts.round_trips += 1;
-        }
-    });
+    pump(
+        &mut from_client,
+        &mut *to_server,
+        one_way,
+        |bytes| {
+            let mut conn = state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+            let new_burst = conn.burst_starts;
+            conn.burst_starts = false;
+            counts.bytes_to_server += bytes.len() as u64;
+            let first = conn.parser.feed(bytes, &mut counts);
+            // A burst that is only the final Terminate waits for nothing.
+            if new_burst && first.as_deref() != Some("X") {
+                counts.round_trips += 1;
+            }
+        },
+        |_| {},
+    );
     drop(to_server); // closes the server side; the other thread then ends
     let _ = down.join();
     Ok(())
 }
 
-/// Copies until end of input or an error, calling `seen` before each write.
-fn pump(from: &mut dyn Read, to: &mut dyn Write, mut seen: impl FnMut(&[u8])) {
+/// Copies until end of input or an error: calls `read` on each chunk as it
+/// is read, and `deliver` just before it is written, `one_way` after it was
+/// read. With a delay, a thread of its own writes, so that reading goes on
+/// meanwhile; the chunks keep their order.
+fn pump(
+    from: &mut dyn Read,
+    to: &mut (dyn Write + Send),
+    one_way: Duration,
+    mut read: impl FnMut(&[u8]),
+    mut deliver: impl FnMut(&[u8]) + Send,
+) {
     let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                seen(&buf[..n]);
-                if to.write_all(&buf[..n]).is_err() {
-                    return;
+    if one_way.is_zero() {
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    read(&buf[..n]);
+                    deliver(&buf[..n]);
+                    if to.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
                 }
             }
         }
     }
+    let (send, receive) = mpsc::channel::<(Instant, Vec<u8>)>();
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for (due, chunk) in receive {
+                let now = Instant::now();
+                if due > now {
+                    thread::sleep(due - now);
+                }
+                deliver(&chunk);
+                if to.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    read(&buf[..n]);
+                    if send
+                        .send((Instant::now() + one_way, buf[..n].to_vec()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        // The writer delivers what is left, then ends.
+        drop(send);
+    });
 }
 
 /// Splits the client's byte stream into messages. The first messages have no

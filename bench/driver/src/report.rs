@@ -68,6 +68,12 @@ pub struct Results {
     pub rebuilds: BTreeMap<Library, Vec<BuildTime>>,
     pub passes: BTreeMap<Library, BTreeMap<String, f64>>,
     pub sizes: BTreeMap<Program, u64>,
+    /// Runs of each program at each latency of the slow link.
+    pub slow_link_runs: usize,
+    /// Wall times over the slow link, by its round trip and the program.
+    pub slow_link: BTreeMap<(Duration, Program), Vec<Duration>>,
+    /// What each of those runs sent, as the proxy counted it.
+    pub slow_link_counts: BTreeMap<(Duration, Program), Vec<Counts>>,
 }
 
 /// The columns of the table: the libraries (stowage with each of its
@@ -132,8 +138,9 @@ impl Results {
         let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
     }
 
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
+    /// The lines above a table: the machine, its load, the server, stowage's
+    /// commit; `timed` names the timed runs.
+    fn header(&self, out: &mut String, timed: &str) {
         let _ = writeln!(out, "Machine: {}", self.machine);
         let _ = writeln!(
             out,
@@ -142,12 +149,17 @@ impl Results {
         );
         let _ = writeln!(
             out,
-            "Timed runs (applies, no-op passes, rebuilds) started on a quiet machine: {} of {}",
+            "Timed runs ({timed}) started on a quiet machine: {} of {}",
             self.quiet_starts,
             self.quiet_starts + self.noisy_starts
         );
         let _ = writeln!(out, "Server: {}", self.server_version);
         let _ = writeln!(out, "stowage: commit {}", self.stowage_version);
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        self.header(&mut out, "applies, no-op passes, rebuilds");
         let _ = writeln!(
             out,
             "Apply: median of {} runs, each on a new database. No-op start: median of {} runs ({}).\n",
@@ -389,6 +401,130 @@ impl Results {
             for (library, passes) in &self.passes {
                 let _ = writeln!(out, "- {}: {}", library.name(), passes_summary(passes));
             }
+        }
+        out
+    }
+}
+
+/// The columns of the slow link's table.
+const SLOW_LINK_COLUMNS: [Column; 6] = [
+    Column::Library(Library::Stowage),
+    Column::Library(Library::StowageAsync),
+    Column::Library(Library::Refinery),
+    Column::Library(Library::Sqlx),
+    Column::Psql,
+    Column::Select1,
+];
+
+impl Results {
+    /// The program of a column in the slow link's rows of `size`: connect +
+    /// `SELECT 1` is shown once, in the rows of 100.
+    fn slow_link_program(column: Column, size: usize) -> Option<Program> {
+        match column {
+            Column::Select1 if size != 100 => None,
+            _ => Some(Self::program(column, size)),
+        }
+    }
+
+    fn slow_link_median(&self, latency: Duration, column: Column, size: usize) -> Option<Duration> {
+        let program = Self::slow_link_program(column, size)?;
+        self.slow_link
+            .get(&(latency, program))
+            .map(|t| Stats::of(t).median)
+    }
+
+    /// A count of every run of `program` at every latency, as `n`, or
+    /// `least–most` if they differed.
+    fn slow_link_count(&self, program: &Program, count: impl Fn(&Counts) -> u64) -> Option<String> {
+        let counts: Vec<u64> = self
+            .slow_link_counts
+            .iter()
+            .filter(|((_, p), _)| p == program)
+            .flat_map(|(_, c)| c.iter().map(&count))
+            .collect();
+        let (least, most) = (counts.iter().min()?, counts.iter().max()?);
+        Some(if least == most {
+            least.to_string()
+        } else {
+            format!("{least}–{most}")
+        })
+    }
+
+    /// The table of applying over a slow link.
+    pub fn slow_link_markdown(&self) -> String {
+        let mut out = String::new();
+        self.header(&mut out, "applies over the slow link");
+        let _ = writeln!(
+            out,
+            "Whole processes through the proxy, half the round trip each way; median of {} runs, each apply on a new database.\n",
+            self.slow_link_runs
+        );
+        out.push_str("| | stowage | stowage, async (tokio-postgres) | refinery | sqlx | psql, one connection | connect + `SELECT 1` (postgres) |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        let latencies: Vec<Duration> = self
+            .slow_link
+            .keys()
+            .map(|(latency, _)| *latency)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let row = |out: &mut String, label: &str, cell: &dyn Fn(Column) -> Option<String>| {
+            let cells: Vec<String> = SLOW_LINK_COLUMNS
+                .iter()
+                .map(|c| cell(*c).unwrap_or_else(|| DASH.to_owned()))
+                .collect();
+            let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+        };
+        for size in [100, 1000] {
+            for latency in &latencies {
+                row(
+                    &mut out,
+                    &format!(
+                        "apply {} into an empty database, {} ms round trip, ms",
+                        thousands(size),
+                        ms(*latency)
+                    ),
+                    &|c| {
+                        self.slow_link_median(*latency, c, size)
+                            .map(|d| format!("{:.0}", ms(d)))
+                    },
+                );
+            }
+        }
+        if let (Some(fastest), Some(slowest)) = (latencies.first(), latencies.last()) {
+            row(
+                &mut out,
+                &format!(
+                    "apply 1,000 at {} ms, × its own at {} ms",
+                    ms(*slowest),
+                    ms(*fastest)
+                ),
+                &|c| {
+                    let slow = self.slow_link_median(*slowest, c, 1000)?;
+                    let fast = self.slow_link_median(*fastest, c, 1000)?;
+                    Some(format!("{:.2}", slow.as_secs_f64() / fast.as_secs_f64()))
+                },
+            );
+        }
+        for size in [100, 1000] {
+            row(
+                &mut out,
+                &format!(
+                    "round trips of a run applying {} (every run, every latency)",
+                    thousands(size)
+                ),
+                &|c| self.slow_link_count(&Self::slow_link_program(c, size)?, |c| c.round_trips),
+            );
+        }
+        for size in [100, 1000] {
+            row(
+                &mut out,
+                &format!(
+                    "statements of a run applying {} (`Q` + `E`, what `log_statement = all` logs)",
+                    thousands(size)
+                ),
+                &|c| self.slow_link_count(&Self::slow_link_program(c, size)?, Counts::statements),
+            );
         }
         out
     }

@@ -1,8 +1,10 @@
 //! The values stowage works with and hands back: the registry the macro
 //! expands to, the recorded history, reports, states, plans, violations,
-//! remedies and errors. Nothing here talks to a server or decides anything.
+//! remedies and errors, and a fleet's reports. Nothing here talks to a
+//! server or decides anything.
 
 pub(crate) mod error;
+pub(crate) mod fleet;
 pub(crate) mod history;
 pub(crate) mod line_column;
 pub(crate) mod plan;

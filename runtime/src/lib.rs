@@ -103,6 +103,7 @@ mod api;
 pub mod cli;
 mod conversation;
 mod data;
+mod fleet;
 mod operations;
 mod rules;
 mod runner;
@@ -115,6 +116,10 @@ pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
     Stage,
 };
+pub use data::fleet::{
+    FleetHealth, FleetReport, FleetStatus, Migrated, Outcome, Schemas, StatusGroup, Target,
+    TargetReport, TargetStatus,
+};
 pub use data::line_column::LineColumn;
 pub use data::plan::{Plan, Step};
 pub use data::registry::{Migration, Migrations, ObjectKind, Repeatable, Script, Statement};
@@ -124,6 +129,7 @@ pub use data::report::{Applied, RepeatableAction, RepeatableApplied, Report, Tar
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;
 pub use data::violation::{Interrupted, Stopped, Violation};
+pub use fleet::options::Fleet;
 pub use rules::table_name::DEFAULT_TABLE;
 pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 

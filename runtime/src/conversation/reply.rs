@@ -73,6 +73,60 @@ pub(crate) fn digest_rows(messages: &[SimpleQueryMessage]) -> Vec<DigestRow> {
         .collect()
 }
 
+/// A schema of a fleet, as [`sql::fleet_schemas`](super::sql::fleet_schemas)
+/// found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FleetSchema {
+    pub name: String,
+    /// Its digest table exists, and the session may read it.
+    pub digest_readable: bool,
+    /// The oid of the tracking table in it, if there is one.
+    pub tracking: Option<String>,
+    /// Whether the digest's trigger on that table fires in every session mode.
+    pub trigger_always: bool,
+}
+
+pub(crate) fn fleet_schemas(messages: &[SimpleQueryMessage]) -> Vec<FleetSchema> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten();
+            Some(FleetSchema {
+                name: column(0)?.to_owned(),
+                digest_readable: is_true(column(1)),
+                tracking: column(2).map(str::to_owned),
+                trigger_always: column(3) == Some("A"),
+            })
+        })
+        .collect()
+}
+
+/// The rows of [`sql::fleet_digests`](super::sql::fleet_digests): each
+/// schema's name with a digest row of its own, its tracking table's oid and
+/// trigger state taken from `found`.
+pub(crate) fn fleet_digests(
+    messages: &[SimpleQueryMessage],
+    found: &std::collections::HashMap<&str, &FleetSchema>,
+) -> Vec<(String, DigestRow)> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
+            let schema = column(0)?;
+            let seen = found.get(schema.as_str())?;
+            let digest = DigestRow {
+                tracking: column(1),
+                schema: column(2),
+                digest: column(3),
+                current_schema: None,
+                resolved: seen.tracking.clone(),
+                trigger_always: seen.trigger_always,
+            };
+            Some((schema, digest))
+        })
+        .collect()
+}
+
 /// The reply of [`sql::computed_quick_check`](super::sql::computed_quick_check).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ComputedDigest {

@@ -119,6 +119,104 @@ COMMIT",
     )
 }
 
+// ---------------------------------------------------------------------- fleet
+
+/// The schemas a fleet's member selects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection<'a> {
+    /// These names.
+    Names(&'a [String]),
+    /// The names matching a `LIKE` pattern (escaped with `\`), system
+    /// schemas left out.
+    Like(&'a str),
+}
+
+/// Each selected schema that exists (for a pattern, in byte order of the
+/// names): its name, whether the session may read its digest table (it
+/// exists, and the schema may be used), the oid of tracking table `table`
+/// in it, and the state of the digest's trigger on that table. Reads the
+/// catalog only, so it locks no table of the schemas.
+pub(crate) fn fleet_schemas(selection: Selection<'_>, table: &str) -> String {
+    let which = match selection {
+        Selection::Names(names) => {
+            let names: Vec<String> = names.iter().map(|n| literal(n)).collect();
+            format!("n.nspname = ANY (ARRAY[{}]::name[])", names.join(", "))
+        }
+        Selection::Like(pattern) => format!(
+            "n.nspname LIKE {} ESCAPE {escape} AND n.nspname NOT LIKE {} ESCAPE {escape} \
+             AND n.nspname <> 'information_schema'",
+            literal(pattern),
+            literal("pg\\_%"),
+            escape = literal("\\"),
+        ),
+    };
+    format!(
+        "SELECT n.nspname, d.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') \
+         AND has_table_privilege(d.oid, 'SELECT'), t.oid, g.tgenabled \
+         FROM pg_catalog.pg_namespace n \
+         LEFT JOIN pg_catalog.pg_class d ON d.relnamespace = n.oid AND d.relname = {} AND d.relkind = 'r' \
+         LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = {} AND t.relkind = 'r' \
+         LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = t.oid AND g.tgname = {} \
+         WHERE {which} ORDER BY n.nspname COLLATE \"C\"",
+        literal(DIGEST_TABLE),
+        literal(table),
+        literal(DIGEST_CLEAR),
+    )
+}
+
+/// How many schemas' digest tables one transaction reads: each read locks
+/// its table until the transaction ends, and the server's lock table is
+/// sized for `max_locks_per_transaction` (64 by default) per session, so
+/// that many processes starting together do not fill it.
+pub(crate) const DIGESTS_PER_TRANSACTION: usize = 50;
+
+/// The digest rows of the tracking tables of `schemas`, each led by its
+/// schema's name: one transaction per [`DIGESTS_PER_TRANSACTION`] schemas,
+/// all in one query (one round trip).
+pub(crate) fn fleet_digests(schemas: &[&str]) -> String {
+    let mut sql = String::new();
+    for batch in schemas.chunks(DIGESTS_PER_TRANSACTION) {
+        let reads: Vec<String> = batch
+            .iter()
+            .map(|schema| {
+                format!(
+                    "SELECT {}, tracking, schema, digest FROM {}.{DIGEST_TABLE}",
+                    literal(schema),
+                    ident(schema)
+                )
+            })
+            .collect();
+        sql.push_str("BEGIN;\n");
+        sql.push_str(&reads.join("\nUNION ALL "));
+        sql.push_str(";\nCOMMIT;\n");
+    }
+    sql
+}
+
+/// Leaves the session as a new one is: no settings, role, temporary
+/// tables, prepared statements, open cursors, notifications or session
+/// locks of an earlier target (as `DISCARD ALL` does, which cannot share a
+/// query); then, for a target in `schema`, creates the schema when
+/// `create`, and puts it first on `search_path`, before the connection's
+/// own (so that extensions installed in `public` still resolve).
+pub(crate) fn prepare_session(schema: Option<&str>, create: bool) -> String {
+    let mut sql = String::from(
+        "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; \
+         SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES",
+    );
+    if let Some(schema) = schema {
+        if create {
+            sql.push_str(&format!("; CREATE SCHEMA IF NOT EXISTS {}", ident(schema)));
+        }
+        sql.push_str(&format!(
+            "; SELECT pg_catalog.set_config('search_path', pg_catalog.concat_ws(', ', {}, \
+             NULLIF(pg_catalog.current_setting('search_path'), '')), false)",
+            literal(&ident(schema))
+        ));
+    }
+    sql
+}
+
 // ----------------------------------------------------------------------- lock
 
 /// Tries the migration lock of `table`, without waiting, and names the
@@ -995,6 +1093,31 @@ mod tests {
         );
         assert!(sql.contains("'it''s'"), "{sql}");
         assert!(sql.contains(r" E'c\\'"), "{sql}");
+    }
+
+    #[test]
+    fn a_fleet_reads_its_digests_in_transactions_of_a_bounded_size() {
+        let names: Vec<String> = (0..120).map(|i| format!("t{i}")).collect();
+        let schemas: Vec<&str> = names.iter().map(String::as_str).collect();
+        let sql = fleet_digests(&schemas);
+        assert_eq!(sql.matches("BEGIN;").count(), 3, "{sql}");
+        assert_eq!(sql.matches("COMMIT;").count(), 3, "{sql}");
+        assert_eq!(sql.matches("stowage_digest").count(), 120, "{sql}");
+        let hostile = fleet_digests(&[r#"a"b'c"#]);
+        assert!(
+            hostile.contains(
+                r#"SELECT 'a"b''c', tracking, schema, digest FROM "a""b'c".stowage_digest"#
+            ),
+            "{hostile}"
+        );
+        let listed = fleet_schemas(Selection::Names(&["it's".to_owned()]), "t");
+        assert!(listed.contains("ARRAY['it''s']::name[]"), "{listed}");
+        let session = prepare_session(Some("x\"y"), true);
+        assert!(
+            session.contains(r#"CREATE SCHEMA IF NOT EXISTS "x""y""#),
+            "{session}"
+        );
+        assert!(!prepare_session(Some("x"), false).contains("CREATE"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::data::error::{Error, Refusal};
 use crate::data::registry::Migrations;
 use crate::data::violation::Interrupted;
 use crate::rules::classify::Allow;
-use crate::rules::table_name::TableName;
+use crate::rules::table_name::{DEFAULT_TABLE, TableName};
 use crate::rules::timeouts::Timeouts;
 use std::time::Duration;
 
@@ -60,6 +60,8 @@ pub struct Runner {
     pub(crate) target: Option<i64>,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
+    /// The schema of a fleet's target, where the tracking table is placed.
+    schema: Option<String>,
 }
 
 impl Migrations {
@@ -74,6 +76,7 @@ impl Migrations {
             target: None,
             lock_timeout: None,
             statement_timeout: None,
+            schema: None,
         }
     }
 }
@@ -172,12 +175,38 @@ impl Runner {
         self.migrations
     }
 
-    /// The tracking table's name, checked.
+    /// The tracking table as given to [`table`](Runner::table), if it was.
+    pub(crate) fn given_table(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+
+    /// The same runner for the target of a fleet in `schema`: its tracking
+    /// table is placed there.
+    pub(crate) fn in_schema(mut self, schema: &str) -> Self {
+        self.schema = Some(schema.to_owned());
+        self
+    }
+
+    /// The tracking table's name, checked; in the schema of a fleet's
+    /// target, if the runner is for one.
     pub(crate) fn table_name(&self) -> Result<TableName, Error> {
-        match &self.table {
-            Some(name) => TableName::parse(name),
-            None => Ok(TableName::default()),
+        let name = match &self.table {
+            Some(name) => TableName::parse(name)?,
+            None => TableName::default(),
+        };
+        match &self.schema {
+            Some(schema) => name.placed_in(schema, self.table.as_deref().unwrap_or(DEFAULT_TABLE)),
+            None => Ok(name),
         }
+    }
+
+    /// The tracking table's name as given, if one was; checked, and for a
+    /// fleet of schemas refused when it names a schema.
+    pub(crate) fn table_for_schemas(&self) -> Result<Option<&str>, Error> {
+        if let Some(name) = &self.table {
+            TableName::parse(name)?.refuse_schema(name)?;
+        }
+        Ok(self.table.as_deref())
     }
 
     /// The timeouts, checked.

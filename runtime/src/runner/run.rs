@@ -232,7 +232,7 @@ fn applied(report: &mut Report, migration: Migration, duration: Duration) {
 }
 
 /// The report of a run that found nothing to do.
-fn up_to_date(runner: &Runner) -> Report {
+pub(crate) fn up_to_date(runner: &Runner) -> Report {
     tracing::debug!("the database is up to date");
     let newest = runner.migrations.newest().map(|m| m.version());
     Report {

@@ -217,6 +217,29 @@ pub(crate) async fn work<C: Connection, O: Operation>(
     }
 }
 
+/// Makes the session of `conn` ready for the one target of `runner` in
+/// `schema`, as a fleet makes it for each of its own (the schema created
+/// first, for a call that `writes`, if it is missing); returns the runner
+/// placed in the schema.
+#[cfg(feature = "cli")]
+pub(crate) async fn prepare_one<C: Connection>(
+    conn: &mut C,
+    runner: &Runner,
+    schema: &str,
+    writes: bool,
+) -> Result<Runner, Error> {
+    runner.table_for_schemas()?;
+    let placed = runner.clone().in_schema(schema);
+    let table = placed.table_name()?.table;
+    let listed = crate::data::fleet::Schemas::Listed(vec![schema.to_owned()]);
+    let exists = !schemas::select(conn, &listed, &table)
+        .await?
+        .found
+        .is_empty();
+    session::prepare(conn, Some(schema), writes && !exists).await?;
+    Ok(placed)
+}
+
 /// How a target ended, for the rollout.
 fn ended<L>(outcome: &Outcome<L>) -> Ended {
     match outcome {

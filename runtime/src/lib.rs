@@ -74,6 +74,13 @@
 //! The `cli` feature puts them on the program's command line; the `testing`
 //! feature checks a set of migrations in one line of a test.
 //!
+//! # Fleets
+//!
+//! A [`Fleet`] migrates many targets as one, any number at once: schemas
+//! of a database (a schema per tenant), databases of their own, each with
+//! its own tracking table, lock and history, with one report, a grouped
+//! status and a [`FleetHealth`].
+//!
 //! # Features
 //!
 //! - `postgres` (default): the calls over a blocking `postgres::Client`.

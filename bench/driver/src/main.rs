@@ -4,6 +4,7 @@
 //! why; `./run.sh --help` for the options.
 
 mod builds;
+mod fleet;
 mod generate;
 mod programs;
 mod proxy;
@@ -45,10 +46,17 @@ struct Options {
     /// Before each timed run, wait (up to a minute) until other programs
     /// use less than this share of the CPUs.
     quiet: f64,
+    /// Runs of each fleet measurement (0 skips the fleet phase).
+    fleet_runs: usize,
+    /// Tenant schemas in the fleet phase.
+    fleet_tenants: usize,
+    /// Runs only the fleet phase.
+    only_fleet: bool,
 }
 
 const USAGE: &str = "\
 usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
+              [--fleet-runs N] [--fleet-tenants N] [--only-fleet]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
   --noop-runs N       runs of each no-op start (default 300)
@@ -58,6 +66,10 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
   --quiet SHARE       before each timed run, wait up to a minute until programs that
                       are not niced use less than SHARE of the CPUs (default 0.15)
   --quick             --apply-runs 1 --noop-runs 30 --rebuild-rounds 0, to try it out
+  --fleet-runs N      runs of each fleet measurement, each on a new database; 0 skips the
+                      fleet phase (default 3)
+  --fleet-tenants N   tenant schemas of the fleet phase (default 1000)
+  --only-fleet        run the fleet phase alone
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
 
@@ -69,6 +81,9 @@ impl Options {
             rebuild_rounds: 2,
             hyperfine: true,
             quiet: 0.15,
+            fleet_runs: 3,
+            fleet_tenants: 1000,
+            only_fleet: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -81,6 +96,9 @@ impl Options {
                 "--apply-runs" => options.apply_runs = number(&arg)?.max(1),
                 "--noop-runs" => options.noop_runs = number(&arg)?.max(1),
                 "--rebuild-rounds" => options.rebuild_rounds = number(&arg)?,
+                "--fleet-runs" => options.fleet_runs = number(&arg)?,
+                "--fleet-tenants" => options.fleet_tenants = number(&arg)?.max(1),
+                "--only-fleet" => options.only_fleet = true,
                 "--no-hyperfine" => options.hyperfine = false,
                 "--quiet" => {
                     options.quiet = args
@@ -92,6 +110,7 @@ impl Options {
                     options.apply_runs = 1;
                     options.noop_runs = 30;
                     options.rebuild_rounds = 0;
+                    options.fleet_runs = 1;
                 }
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
@@ -127,10 +146,14 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     write_migrations(&paths)?;
 
     step("Building the programs (nice -n 19)");
-    builds::build(&paths, "bench-floor", None)?;
-    for library in Library::ALL {
-        println!("  {}", library.package());
-        builds::build(&paths, &library.package(), None)?;
+    if options.only_fleet {
+        builds::build(&paths, &Library::Stowage.package(), None)?;
+    } else {
+        builds::build(&paths, "bench-floor", None)?;
+        for library in Library::ALL {
+            println!("  {}", library.package());
+            builds::build(&paths, &library.package(), None)?;
+        }
     }
 
     step("Starting the server");
@@ -158,6 +181,19 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         println!(
             "  the server's log is not readable here: statements are counted by the proxy only"
         );
+    }
+
+    let mut fleet = fleet::FleetResults::default();
+    if options.fleet_runs > 0 {
+        time_fleet(&server, &paths, options, &mut results, &mut fleet)?;
+    }
+    if options.only_fleet {
+        results.machine = report::machine();
+        results.stowage_version = stowage_version(&paths);
+        results.load_at_end = report::load_average();
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let table = format!("{}{}", results.header(), fleet.markdown(cpus));
+        return print_results(&paths, &table);
     }
 
     step("Counting statements and round trips (log_statement = all, counting proxy)");
@@ -196,15 +232,89 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     results.stowage_version = stowage_version(&paths);
     results.load_at_end = report::load_average();
 
-    let table = results.markdown();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut table = results.markdown();
+    if options.fleet_runs > 0 {
+        table.push_str(&fleet.markdown(cpus));
+    }
+    print_results(&paths, &table)
+}
+
+/// Writes the table to `bench-results.md` beside the programs, and prints it.
+fn print_results(paths: &Paths, table: &str) -> Result<(), Box<dyn Error>> {
     let out = paths
         .release
         .parent()
         .unwrap_or(&paths.bench)
         .join("bench-results.md");
-    std::fs::write(&out, &table)?;
+    std::fs::write(&out, table)?;
     step(&format!("Results (also in {})", out.display()));
     println!("{table}");
+    Ok(())
+}
+
+/// The fleet phase (see `fleet.rs`): each run of each way of migrating on
+/// a new database, the ways taking turns; then the up-to-date start, timed
+/// and counted.
+fn time_fleet(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+    results: &mut Results,
+    fleet: &mut fleet::FleetResults,
+) -> Result<(), Box<dyn Error>> {
+    let tenants = options.fleet_tenants;
+    fleet.tenants = tenants;
+    step(&format!(
+        "Fleets: {tenants} tenant schemas, {} migrations each ({} runs each, interleaved)",
+        fleet::MIGRATIONS,
+        options.fleet_runs
+    ));
+    let modes = std::iter::once(fleet::Mode::Single)
+        .chain(fleet::JOBS.iter().map(|j| fleet::Mode::Fleet(*j)));
+    let modes: Vec<fleet::Mode> = modes.collect();
+    let mut migrated = None;
+    for run in 0..options.fleet_runs {
+        for mode in &modes {
+            let db = server.create_database()?;
+            wait_for_quiet(options.quiet, results);
+            let measured = fleet::run(paths, *mode, tenants, &target_of(server, db.name()))?;
+            if measured.applied != tenants * fleet::MIGRATIONS {
+                return Err(format!("{} applied {}", mode.label(), measured.applied).into());
+            }
+            println!(
+                "  run {}: {:<28} {:>9.0} ms  (resident memory +{} KiB)",
+                run + 1,
+                mode.label(),
+                measured.ms,
+                measured.rss_growth_kb
+            );
+            fleet.runs.push((*mode, measured));
+            if *mode == fleet::Mode::Fleet(1) && migrated.is_none() {
+                migrated = Some(db);
+            }
+        }
+    }
+    let db = migrated.ok_or("no database was migrated by a fleet")?;
+    let target = target_of(server, db.name());
+    let checks = options.fleet_runs.max(1) * 5;
+    for _ in 0..checks {
+        wait_for_quiet(options.quiet, results);
+        let measured = fleet::run(paths, fleet::Mode::Fleet(1), tenants, &target)?;
+        if measured.applied != 0 {
+            return Err(format!("the up-to-date start applied {}", measured.applied).into());
+        }
+        fleet.checks.push(measured);
+    }
+    let proxy = Proxy::start(upstream_of(server), server_port(server))?;
+    let counts = fleet::count(paths, &proxy, tenants, &target)?;
+    println!(
+        "  up to date: {:.1} ms (first of {checks}); {} queries in {} round trips",
+        fleet.checks.first().map_or(0.0, |c| c.ms),
+        counts.queries.len(),
+        counts.round_trips
+    );
+    fleet.check_counts = Some(counts);
     Ok(())
 }
 
@@ -481,6 +591,15 @@ fn library_programs(size: usize) -> Vec<Program> {
 fn write_migrations(paths: &Paths) -> Result<(), Box<dyn Error>> {
     let largest = *SIZES.iter().max().unwrap_or(&0);
     let all = generate::migrations(largest);
+    // Each tenant's migrations in the fleet phase: stowage's alone.
+    let tenant: Vec<(String, &str)> = all[..fleet::MIGRATIONS]
+        .iter()
+        .map(|m| (Library::Stowage.file_name(m), m.sql.as_str()))
+        .collect();
+    sync_folder(
+        &paths.migrations(Library::Stowage, fleet::MIGRATIONS),
+        &tenant,
+    )?;
     for size in SIZES {
         let set = &all[..size];
         // stowage's async programs embed stowage's folders.

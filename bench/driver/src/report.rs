@@ -132,7 +132,8 @@ impl Results {
         let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
     }
 
-    pub fn markdown(&self) -> String {
+    /// The lines on the machine, the load and the server, before the tables.
+    pub fn header(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "Machine: {}", self.machine);
         let _ = writeln!(
@@ -148,6 +149,11 @@ impl Results {
         );
         let _ = writeln!(out, "Server: {}", self.server_version);
         let _ = writeln!(out, "stowage: commit {}", self.stowage_version);
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = self.header();
         let _ = writeln!(
             out,
             "Apply: median of {} runs, each on a new database. No-op start: median of {} runs ({}).\n",
@@ -417,7 +423,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     if n >= 1000 {
         format!("{},{:03}", n / 1000, n % 1000)
     } else {

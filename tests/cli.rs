@@ -24,6 +24,10 @@ static FROM_ZERO: Migrations = stowage::embed_migrations!("tests/fixtures/rollba
 static GATE: Migrations = stowage::embed_migrations!("tests/fixtures/gate");
 static BUSY: Migrations = stowage::embed_migrations!("tests/fixtures/timeouts_busy");
 static TENANT: Migrations = stowage::embed_migrations!("tests/fixtures/tenant");
+static GOLANG_MIGRATE: Migrations = stowage::embed_migrations!(
+    "tests/fixtures/adopt/golang_migrate",
+    layout = "golang-migrate"
+);
 
 /// The connection string every command is given; the connectors ignore it
 /// and connect to the test database.
@@ -442,7 +446,7 @@ fn status_as_json(driver: Driver) {
         status["counts"],
         json!({
             "applied": 6, "pending": 0, "out_of_order": 0, "failed": 0,
-            "dirty": 0, "divergent": 0, "missing": 0
+            "dirty": 0, "divergent": 0, "missing": 0, "elsewhere": 0
         })
     );
     assert_eq!(states(&status), all(1..=6, "applied"));
@@ -1862,6 +1866,68 @@ fn a_fleet_of_databases_from_a_file(driver: Driver) {
     let _ = std::fs::remove_file(&file);
 }
 
+/// `adopt` is a mending command: with `--schema` it reads the tool's table
+/// of that schema and records into stowage's table there, nowhere else.
+fn adopt_acts_on_one_schema_of_a_fleet(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    client
+        .batch_execute(
+            "CREATE SCHEMA tenant_1; CREATE SCHEMA tenant_2; \
+             CREATE TABLE tenant_1.users (id bigint PRIMARY KEY, email text); \
+             CREATE TABLE tenant_1.schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); \
+             INSERT INTO tenant_1.schema_migrations VALUES (2, false)",
+        )
+        .unwrap();
+    let adopt = |extra: &[&'static str]| -> Vec<&'static str> {
+        ["adopt", "--from", "golang-migrate", "--schema", "tenant_1"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect()
+    };
+
+    let dry = db(driver, &GOLANG_MIGRATE, &db_, &adopt(&["--dry-run"]))
+        .ok()
+        .out;
+    assert!(
+        dry.starts_with("dry run: would adopt 2 migration(s) from golang-migrate"),
+        "{dry}"
+    );
+    assert!(!table_exists(&mut client, "tenant_1.stowage_migrations"));
+
+    let adopted = db(driver, &GOLANG_MIGRATE, &db_, &adopt(&[])).ok().out;
+    assert!(
+        adopted.starts_with("adopted 2 migration(s) from golang-migrate"),
+        "{adopted}"
+    );
+    assert!(table_exists(&mut client, "tenant_1.stowage_migrations"));
+    assert!(!table_exists(&mut client, "public.stowage_migrations"));
+    assert!(!table_exists(&mut client, "tenant_2.stowage_migrations"));
+    let status = db(
+        driver,
+        &GOLANG_MIGRATE,
+        &db_,
+        &["status", "--schema", "tenant_1"],
+    )
+    .ok()
+    .out;
+    assert!(
+        status
+            .contains("\ncurrent version 2; tracking table \"tenant_1\".\"stowage_migrations\"\n"),
+        "{status}"
+    );
+
+    // The other schema has no golang-migrate table to adopt.
+    let message = db(
+        driver,
+        &GOLANG_MIGRATE,
+        &db_,
+        &["adopt", "--from", "golang-migrate", "--schema", "tenant_2"],
+    )
+    .error();
+    assert!(message.contains("schema_migrations"), "{message}");
+}
+
 both_drivers!(
     migrate_then_status_shows_every_migration_applied,
     status_as_json,
@@ -1886,4 +1952,5 @@ both_drivers!(
     messages_name_the_commands_and_flags_not_the_api,
     a_fleet_of_schemas_and_its_exit_codes,
     a_fleet_of_databases_from_a_file,
+    adopt_acts_on_one_schema_of_a_fleet,
 );

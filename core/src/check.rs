@@ -16,6 +16,7 @@ use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::template;
 use crate::text;
+use crate::tools::Layout;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,11 @@ use std::path::{Path, PathBuf};
 pub struct Folder {
     /// The migrations, sorted by version; never empty.
     pub migrations: Vec<Migration>,
+    /// The layout it was read in.
+    pub layout: Layout,
+    /// The versions the macro was told are handled elsewhere (migrations in
+    /// code, which stowage cannot run), sorted.
+    pub elsewhere: Vec<i64>,
     /// The repeatable migrations, sorted by name.
     pub repeatables: Vec<Repeatable>,
 }
@@ -54,6 +60,40 @@ pub struct Migration {
     pub up: Script,
     /// `{version}_{name}.down.sql`, if present.
     pub down: Option<Script>,
+    /// The checksum the layout's tool records for it, in the text its table
+    /// holds it as, where the tool records one.
+    pub tool_checksum: Option<String>,
+}
+
+/// How a layout has a script's text checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The layout: its tool's markers are understood, others refused.
+    pub layout: Layout,
+    /// Whether a script that is empty or only whitespace is refused
+    /// (stowage's own layout); comments alone are a deliberate no-op.
+    pub refuse_blank: bool,
+    /// Whether the tool runs it outside a transaction.
+    pub no_transaction: bool,
+    /// Whether it is a repeatable migration, which may hold only what
+    /// [`repeatable::read`] takes.
+    pub repeatable: bool,
+}
+
+impl Rules {
+    /// stowage's own layout.
+    pub const STOWAGE: Rules = Rules {
+        layout: Layout::Stowage,
+        refuse_blank: true,
+        no_transaction: false,
+        repeatable: false,
+    };
+
+    /// A repeatable migration in stowage's own layout.
+    pub const REPEATABLE: Rules = Rules {
+        repeatable: true,
+        ..Rules::STOWAGE
+    };
 }
 
 /// One checked file.
@@ -93,6 +133,8 @@ pub struct Statement {
 
 /// Applies every rule to the files [`scan::scan`] found in `dir`.
 pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec<Problem>> {
+    #[cfg(feature = "tools")]
+    let total = files.len();
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
     let mut repeatables = Vec::new();
@@ -132,6 +174,24 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             Err(mut p) => problems.append(&mut p),
         }
     }
+    #[cfg(feature = "tools")]
+    if !problems.is_empty() {
+        let refused: std::collections::BTreeSet<&str> = problems
+            .iter()
+            .map(|p| p.subject.split(':').next().unwrap_or(&p.subject))
+            .collect();
+        // Only where half the folder or more shows it.
+        if let Some(evidence) =
+            crate::tools::stowage::looks_like(dir, root).filter(|e| e.count * 2 >= total)
+        {
+            return Err(vec![crate::tools::stowage::problem(
+                dir,
+                root,
+                &evidence,
+                refused.len(),
+            )]);
+        }
+    }
     if migrations.is_empty() && problems.is_empty() {
         problems.push(Problem::new(
             scan::display(dir, root),
@@ -149,6 +209,8 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     if problems.is_empty() {
         Ok(Folder {
             migrations,
+            layout: Layout::Stowage,
+            elsewhere: Vec::new(),
             repeatables,
         })
     } else {
@@ -158,21 +220,142 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
+    script(
+        file.path.clone(),
+        file.display.clone(),
+        text.sql,
+        text.verbatim,
+        &Rules::STOWAGE,
+    )
+}
+
+/// Checks a script's text by `rules`.
+fn script(
+    path: PathBuf,
+    display: String,
+    sql: String,
+    verbatim: bool,
+    rules: &Rules,
+) -> Result<Script, Vec<Problem>> {
     let Read {
         directives,
         statements,
         ..
-    } = statements(&text.sql, &file.display, false)?;
+    } = statements_by(&sql, &display, rules)?;
     Ok(Script {
-        path: file.path.clone(),
-        display: file.display.clone(),
-        checksum: checksum(&text.sql),
-        sql: text.sql,
-        verbatim: text.verbatim,
-        no_transaction: directives.no_transaction,
+        path,
+        display,
+        checksum: checksum(&sql),
+        sql,
+        verbatim,
+        no_transaction: directives.no_transaction || rules.no_transaction,
         statements,
         lock_timeout_ms: directives.lock_timeout_ms,
         statement_timeout_ms: directives.statement_timeout_ms,
+    })
+}
+
+/// Checks what a layout's reader found: every rule of stowage inside each
+/// script, the migrations in code, and the versions handled elsewhere.
+#[cfg(feature = "tools")]
+pub fn check_found(
+    dir: &Path,
+    root: &Path,
+    layout: Layout,
+    read: crate::tools::Read,
+    elsewhere: &[i64],
+) -> Result<Folder, Vec<Problem>> {
+    use crate::tools::{Blank, Source};
+    let mut problems = read.problems;
+    let mut migrations = Vec::new();
+    let check = |source: Source| {
+        let rules = Rules {
+            layout,
+            refuse_blank: source.blank == Blank::CommentsOnly,
+            no_transaction: source.no_transaction,
+            repeatable: false,
+        };
+        script(
+            source.path,
+            source.display,
+            source.text,
+            source.verbatim,
+            &rules,
+        )
+    };
+    for found in read.found {
+        let up = check(found.up);
+        let down = found
+            .down
+            .filter(|d| !d.text.trim().is_empty())
+            .map(check)
+            .transpose();
+        match (up, down) {
+            (Ok(up), Ok(down)) => migrations.push(Migration {
+                version: found.version,
+                name: found.name,
+                up,
+                down,
+                tool_checksum: found.tool_checksum,
+            }),
+            (up, down) => {
+                problems.extend(up.err().into_iter().flatten());
+                problems.extend(down.err().into_iter().flatten());
+            }
+        }
+    }
+    for code in &read.code {
+        if !elsewhere.contains(&code.version) {
+            problems.push(Problem::new(
+                &code.display,
+                format!(
+                    "is migration {} written in code, which stowage cannot run, and the build is not told where it is handled",
+                    code.version
+                ),
+                format!(
+                    "if it runs elsewhere, say so: `embed_migrations!(\"{}\", layout = \"{}\", elsewhere = [{}])`; \
+                     `status` then shows it as handled elsewhere; or rewrite it in SQL",
+                    scan::display(dir, root),
+                    layout.name(),
+                    code.version
+                ),
+            ));
+        }
+    }
+    for version in elsewhere {
+        if let Some(m) = migrations.iter().find(|m| m.version == *version) {
+            problems.push(Problem::new(
+                &m.up.display,
+                format!("is migration {version} in SQL, and the build is told version {version} is handled elsewhere"),
+                format!("remove {version} from `elsewhere`, or renumber one of them"),
+            ));
+        }
+    }
+    if migrations.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            scan::display(dir, root),
+            format!(
+                "the folder holds no migration in {}'s layout (looked in {})",
+                layout.name(),
+                dir.display()
+            ),
+            "check the folder and the `layout` given to `embed_migrations!`",
+        ));
+    }
+    problems.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.at.cmp(&b.at)));
+    problems.dedup();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    migrations.sort_by_key(|m| m.version);
+    let mut elsewhere = elsewhere.to_vec();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    Ok(Folder {
+        migrations,
+        layout,
+        elsewhere,
+        repeatables: Vec::new(),
     })
 }
 
@@ -191,7 +374,7 @@ fn read_repeatable(file: &SqlFile) -> Result<Repeatable, Vec<Problem>> {
         directives,
         statements,
         parts,
-    } = statements(&text.sql, &file.display, true)?;
+    } = statements_by(&text.sql, &file.display, &Rules::REPEATABLE)?;
     let objects = objects(&file.display, parts)?;
     Ok(Repeatable {
         version: repeatable::tracking_version(&name),
@@ -320,12 +503,18 @@ struct Read {
 }
 
 /// Splits a script into statements and checks them: text for psql,
-/// invisible characters, template markers, the directives, and each
-/// statement, for what no migration may hold and for where it can run (in
-/// a `repeatable` file, for what it may hold).
+/// invisible characters, template markers, the directives, and each statement, for what no migration may hold and for
+/// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
-fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Problem>> {
+#[cfg(test)]
+fn statements(sql: &str, display: &str) -> Result<Read, Vec<Problem>> {
+    statements_by(sql, display, &Rules::STOWAGE)
+}
+
+/// [`statements`] by the rules of a layout (for a repeatable file, what it
+/// may hold instead of where each statement can run).
+fn statements_by(sql: &str, display: &str, rules: &Rules) -> Result<Read, Vec<Problem>> {
     let mut tokens = Vec::new();
     let mut unterminated = None;
     for token in lexer::tokens(sql) {
@@ -337,6 +526,7 @@ fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Pr
     let mut problems = psql::meta_commands(sql, &tokens, display);
     problems.extend(invisible::characters(sql, &tokens, display));
     problems.extend(template::markers(sql, &tokens, display));
+    problems.extend(crate::markers::foreign(sql, &tokens, display, rules.layout));
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.
@@ -344,11 +534,14 @@ fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Pr
             split.pop();
         }
         Some(_) => {}
-        None if split.is_empty() => {
+        // Comments alone are a deliberate no-op; nothing at all is one only
+        // where the layout's tool says so.
+        None if split.is_empty() && tokens.is_empty() && rules.refuse_blank => {
             return Err(vec![Problem::new(
                 display,
-                "is empty: it holds no SQL statement, only whitespace or comments",
-                "write the migration's SQL in it, or delete the file",
+                "is empty: it holds nothing, or only whitespace",
+                "write the migration's SQL in it; if it is meant to do nothing, write a comment saying why \
+                 (a migration of comments alone is applied as a deliberate no-op); or delete the file",
             )]);
         }
         None => {}
@@ -356,7 +549,7 @@ fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Pr
     let directives = directive::directives(sql, &tokens, display)
         .map_err(|mut p| problems.append(&mut p))
         .ok();
-    if repeatable && directives.is_some_and(|d| d.no_transaction) {
+    if rules.repeatable && directives.is_some_and(|d| d.no_transaction) {
         problems.push(Problem::new(
             display,
             format!(
@@ -380,7 +573,7 @@ fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Pr
                 what.message(),
                 what.help(),
             ));
-        } else if repeatable {
+        } else if rules.repeatable {
             match repeatable::read(tokens) {
                 Ok(part) => parts.push((part, statement.at)),
                 Err(refused) => problems.push(refusal(display, statement, &refused)),
@@ -392,7 +585,7 @@ fn statements(sql: &str, display: &str, repeatable: bool) -> Result<Read, Vec<Pr
                 display,
                 statement,
                 placement(tokens),
-                directives.no_transaction,
+                directives.no_transaction || rules.no_transaction,
             ));
         }
     }
@@ -536,6 +729,7 @@ fn pair(version: i64, scripts: Vec<(FileName, Script)>) -> Result<Migration, Vec
             name: up_name.name,
             up,
             down,
+            tool_checksum: None,
         })
     } else {
         Err(problems)
@@ -555,7 +749,7 @@ mod tests {
     /// Checks that `sql`, as one migration, has the problems `expected`:
     /// each a subject and the start of its message.
     fn assert_problems(sql: &str, expected: &[(&str, &str)]) {
-        let problems = statements(sql, "m.sql", false).map_or_else(|ps| ps, |_| Vec::new());
+        let problems = statements(sql, "m.sql").map_or_else(|ps| ps, |_| Vec::new());
         let found: Vec<_> = problems
             .iter()
             .map(|p| (p.subject.as_str(), p.message.as_str()))
@@ -619,7 +813,6 @@ mod tests {
         } = statements(
             "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
             "m.sql",
-            false,
         )
         .expect("sound");
         assert!(directives.no_transaction);

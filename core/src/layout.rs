@@ -5,8 +5,13 @@
 //! binary must relocate when it starts.
 //!
 //! Each migration is [`FIELDS`] integers: its version, where its name is in
-//! the text, then its up script and its down script, each [`SCRIPT_FIELDS`]
-//! integers; a field that says nothing holds [`NONE`].
+//! the text, where the checksum of the layout's tool is (for a folder read
+//! in another tool's layout that records one), then its up script and its
+//! down script, each [`SCRIPT_FIELDS`] integers; a field that says nothing
+//! holds [`NONE`].
+//!
+//! Besides them the registry names its layout and lists the versions
+//! handled elsewhere (migrations in code), which are few.
 //!
 //! The repeatable migrations are a second table, [`REPEATABLE_FIELDS`]
 //! integers each: the version of its tracking row, where its name is in the
@@ -14,13 +19,16 @@
 //! again from its SQL when it is needed, as its statements are.
 
 /// The integers of one migration.
-pub const FIELDS: usize = 3 + 2 * SCRIPT_FIELDS;
+pub const FIELDS: usize = 5 + 2 * SCRIPT_FIELDS;
 /// The version.
 pub const VERSION: usize = 0;
 /// The offset of the name in the text; its length follows.
 pub const NAME: usize = 1;
+/// The offset in the text of the checksum the layout's tool records, or
+/// [`NONE`]; its length follows.
+pub const TOOL_CHECKSUM: usize = 3;
 /// The first field of the up script.
-pub const UP: usize = 3;
+pub const UP: usize = 5;
 /// The first field of the down script.
 pub const DOWN: usize = UP + SCRIPT_FIELDS;
 

@@ -20,6 +20,7 @@ pub mod forbidden;
 pub mod invisible;
 pub mod layout;
 pub mod lexer;
+pub mod markers;
 pub mod name;
 pub mod options;
 pub mod placement;
@@ -31,6 +32,7 @@ pub mod scan;
 pub mod split;
 pub mod template;
 pub mod text;
+pub mod tools;
 
 pub use check::{Folder, Migration, Script, Statement};
 pub use problem::Problem;
@@ -42,4 +44,37 @@ use std::path::Path;
 pub fn load(dir: &Path, root: &Path) -> Result<Folder, Vec<Problem>> {
     let files = scan::scan(dir, root)?;
     check::check(dir, root, files)
+}
+
+/// [`load`] in `layout`, with the versions of migrations in code that are
+/// handled `elsewhere`.
+#[cfg(feature = "tools")]
+pub fn load_layout(
+    dir: &Path,
+    root: &Path,
+    layout: tools::Layout,
+    elsewhere: &[i64],
+) -> Result<Folder, Vec<Problem>> {
+    if layout == tools::Layout::Stowage {
+        let mut folder = load(dir, root)?;
+        folder.elsewhere = elsewhere.to_vec();
+        folder.elsewhere.sort_unstable();
+        folder.elsewhere.dedup();
+        if let Some(m) = folder
+            .migrations
+            .iter()
+            .find(|m| folder.elsewhere.contains(&m.version))
+        {
+            return Err(vec![Problem::new(
+                &m.up.display,
+                format!(
+                    "is migration {} in SQL, and the build is told it is handled elsewhere",
+                    m.version
+                ),
+                "remove its version from `elsewhere`",
+            )]);
+        }
+        return Ok(folder);
+    }
+    check::check_found(dir, root, layout, tools::read(layout, dir, root), elsewhere)
 }

@@ -13,6 +13,10 @@ pub fn registry(folder: &Folder) -> TokenStream {
     for m in &folder.migrations {
         registry.table.push(m.version);
         registry.text(&m.name);
+        match &m.tool_checksum {
+            Some(checksum) => registry.text(checksum),
+            None => registry.table.extend([NONE, NONE]),
+        }
         registry.script(Some(&m.up));
         registry.script(m.down.as_ref());
     }
@@ -47,12 +51,19 @@ pub fn registry(folder: &Folder) -> TokenStream {
         quote!([i64; #len] = [#(#values),*])
     };
     let (migrations, repeatables) = (ints(migrations), ints(repeatables));
+    let layout = folder.layout.name();
+    let elsewhere = folder
+        .elsewhere
+        .iter()
+        .copied()
+        .map(proc_macro2::Literal::i64_unsuffixed);
     quote! {{
         #(#tracked)*
         static TABLE: #migrations;
         static REPEATABLES: #repeatables;
         static SQL: [&str; #scripts] = [#(#sql),*];
-        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest).__with_repeatables(&REPEATABLES)
+        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest, #layout, &[#(#elsewhere),*])
+            .__with_repeatables(&REPEATABLES)
     }}
 }
 

@@ -1,11 +1,15 @@
-//! The macro's argument: nothing (the folder `migrations`) or a string
-//! literal naming a folder relative to the crate's `Cargo.toml`.
+//! The macro's arguments: nothing (the folder `migrations`) or a string
+//! literal naming a folder relative to the crate's `Cargo.toml`, then,
+//! optionally, `layout = "goose"` (another tool's layout) and
+//! `elsewhere = [5, 12]` (the versions of migrations in code, handled
+//! elsewhere).
 
 use proc_macro2::{Span, TokenStream};
 use std::path::PathBuf;
 use stowage_core::Problem;
-use syn::LitStr;
+use stowage_core::tools::Layout;
 use syn::parse::{Parse, ParseStream};
+use syn::{LitInt, LitStr};
 
 /// The folder used when the macro is called without an argument.
 const DEFAULT_FOLDER: &str = "migrations";
@@ -16,20 +20,73 @@ const MANIFEST_DIR_OVERRIDE: &str = "STOWAGE_MANIFEST_DIR";
 
 pub struct Input {
     folder: Option<LitStr>,
+    /// The layout the folder is read in.
+    pub layout: Layout,
+    /// The versions handled elsewhere.
+    pub elsewhere: Vec<i64>,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut parsed = Input {
+            folder: None,
+            layout: Layout::Stowage,
+            elsewhere: Vec::new(),
+        };
         if input.is_empty() {
-            return Ok(Input { folder: None });
+            return Ok(parsed);
         }
-        let folder: LitStr = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), "expected the migrations folder as a string literal, e.g. `embed_migrations!(\"db/migrations\")`"))?;
-        let _: Option<syn::Token![,]> = input.parse()?;
-        Ok(Input {
-            folder: Some(folder),
-        })
+        if !input.peek(syn::Ident) {
+            let folder: LitStr = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), "expected the migrations folder as a string literal, e.g. `embed_migrations!(\"db/migrations\")`"))?;
+            parsed.folder = Some(folder);
+            if input.is_empty() {
+                return Ok(parsed);
+            }
+            let _: syn::Token![,] = input.parse()?;
+        }
+        while !input.is_empty() {
+            let key: syn::Ident = input.parse()?;
+            let _: syn::Token![=] = input.parse()?;
+            match key.to_string().as_str() {
+                "layout" => {
+                    let name: LitStr = input.parse()?;
+                    parsed.layout = Layout::parse(&name.value()).ok_or_else(|| {
+                        syn::Error::new(
+                            name.span(),
+                            format!(
+                                "`{}` is not a layout stowage reads: the layouts are {}",
+                                name.value(),
+                                Layout::names()
+                            ),
+                        )
+                    })?;
+                }
+                "elsewhere" => {
+                    let content;
+                    syn::bracketed!(content in input);
+                    let versions = content.parse_terminated(LitInt::parse, syn::Token![,])?;
+                    for version in versions {
+                        parsed.elsewhere.push(version.base10_parse()?);
+                    }
+                }
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "`{other}` is not an argument of `embed_migrations!`: it takes the folder, \
+                             `layout = \"...\"` and `elsewhere = [versions]`"
+                        ),
+                    ));
+                }
+            }
+            if input.is_empty() {
+                break;
+            }
+            let _: syn::Token![,] = input.parse()?;
+        }
+        Ok(parsed)
     }
 }
 

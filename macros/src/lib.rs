@@ -18,7 +18,8 @@ pub fn embed_migrations(tokens: TokenStream) -> TokenStream {
     let expanded = input
         .folder()
         .and_then(|(dir, root)| {
-            stowage_core::load(&dir, &root).map_err(|problems| input.error(&problems))
+            stowage_core::load_layout(&dir, &root, input.layout, &input.elsewhere)
+                .map_err(|problems| input.error(&problems))
         })
         .map(|folder| expand::registry(&folder));
     match expanded {

@@ -54,6 +54,7 @@
 //! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`](crate::Runner::forget)) |
 //! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`](crate::Runner::rollback_to)) |
 //! | `rollback --all` | runs the down scripts of everything applied ([`Runner::rollback_all`](crate::Runner::rollback_all)) |
+//! | `adopt --from TOOL [--table NAME] [--into NAME] [--dry-run] [--allow-unknown] [--allow-other-checksums]` | records the history of `sqlx`, `diesel`, `refinery`, `goose`, `golang-migrate`, `dbmate` or `flyway` as applied, reading the tool's table (`--table`, the tool's default name otherwise) and leaving it as it is; stowage's own table is `--into` ([`Runner::adopt`](crate::Runner::adopt)); `--dry-run` prints the mapping and records nothing |
 //! | `resume [--allow-…] [--interrupted-statement completed\|not-completed]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)); the option says whether an interrupted statement completed where the catalog cannot tell ([`Runner::interrupted_statement`](crate::Runner::interrupted_statement)) |
 //!
 //! # Fleets
@@ -78,8 +79,10 @@
 //! Every command acts on one target of a fleet with `--schema SCHEMA` (its
 //! tracking table in that schema, which comes first on `search_path`)
 //! and `--database NAME` (that database of `--databases FILE`); the
-//! mending commands take only one target: `db repair --schema tenant_7`,
-//! `db resume --databases dbs.txt --database data`.
+//! mending commands (`baseline`, `repair`, `rollback`, `resume`, `adopt`)
+//! take only one target: `db repair --schema tenant_7`,
+//! `db resume --databases dbs.txt --database data`,
+//! `db adopt --from goose --schema tenant_7`.
 //!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
 //! flags are the [`Runner`](crate::Runner) options of the same names, and
@@ -291,6 +294,24 @@ enum Command {
         /// Roll back migrations edited since they were applied
         #[arg(long)]
         allow_divergent: bool,
+    },
+    /// Record another tool's history as applied, reading its tracking table (left as it is)
+    Adopt {
+        /// The tool: sqlx, diesel, refinery, goose, golang-migrate, dbmate or flyway
+        #[arg(long, value_name = "TOOL")]
+        from: String,
+        /// stowage's own tracking table, if not the default (with `adopt`, `--table` names the tool's)
+        #[arg(long, value_name = "NAME")]
+        into: Option<String>,
+        /// Print the mapping and record nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip versions the tool applied that this binary does not have
+        #[arg(long)]
+        allow_unknown: bool,
+        /// Adopt versions whose file was edited since the tool applied it
+        #[arg(long)]
+        allow_other_checksums: bool,
     },
     /// Like `migrate`, continuing a dirty no-transaction migration where it stopped
     Resume {
@@ -619,7 +640,13 @@ impl Db {
 
     fn runner(&self, migrations: Migrations) -> Runner {
         let runner = migrations.runner();
-        match &self.table {
+        // With `adopt`, `--table` names the tool's table, and `--into`
+        // stowage's own.
+        let table = match &*self.command {
+            Command::Adopt { into, .. } => into,
+            _ => &self.table,
+        };
+        match table {
             Some(table) => runner.table(table),
             None => runner,
         }
@@ -640,7 +667,9 @@ impl Db {
                 let writes = self.command.writes();
                 runner = engine::prepare_one(client, &runner, schema, writes).await?;
             }
-            self.command.execute(runner, client).await
+            self.command
+                .execute(runner, client, self.table.as_deref())
+                .await
         }
         .await
         .map_err(|e| self.error(&e))
@@ -981,6 +1010,7 @@ impl Command {
                 | Command::Plan { .. }
                 | Command::Verify { .. }
                 | Command::Migrate { dry_run: true, .. }
+                | Command::Adopt { dry_run: true, .. }
         )
     }
 
@@ -988,8 +1018,26 @@ impl Command {
         &self,
         runner: Runner,
         client: &mut C,
+        table: Option<&str>,
     ) -> Result<Output, Error> {
         match self {
+            Command::Adopt {
+                from,
+                dry_run,
+                allow_unknown,
+                allow_other_checksums,
+                ..
+            } => {
+                let mut from = crate::Adopt::from(from.as_str())
+                    .dry_run(*dry_run)
+                    .allow_unknown(*allow_unknown)
+                    .allow_other_checksums(*allow_other_checksums);
+                if let Some(table) = table {
+                    from = from.table(table);
+                }
+                let adoption = crate::operations::adopt::adopt(&runner, client, &from).await?;
+                Ok(Output::ok(format!("{adoption}\n"), to_json(&adoption)))
+            }
             Command::Migrate {
                 options, dry_run, ..
             } => {

@@ -3,6 +3,7 @@
 //! remedies and errors, and a fleet's reports. Nothing here talks to a
 //! server or decides anything.
 
+pub(crate) mod adoption;
 pub(crate) mod error;
 pub(crate) mod fleet;
 pub(crate) mod history;

@@ -119,12 +119,13 @@ mod steps;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use data::adoption::{Adopt, Adopted, Adoption, Outcome};
 pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
     Stage,
 };
 pub use data::fleet::{
-    FleetHealth, FleetReport, FleetStatus, Migrated, Outcome, Schemas, StatusGroup, Target,
+    FleetHealth, FleetReport, FleetStatus, Migrated, Schemas, StatusGroup, Target, TargetOutcome,
     TargetReport, TargetStatus,
 };
 pub use data::line_column::LineColumn;

@@ -166,6 +166,13 @@ impl Conn {
             version
         )
     }
+    pub fn adopt(
+        &mut self,
+        runner: Runner,
+        from: stowage::Adopt,
+    ) -> Result<stowage::Adoption, Error> {
+        call!(self, runner, adopt, adopt_async, from.clone())
+    }
     pub fn baseline(&mut self, runner: Runner, version: i64) -> Result<Vec<i64>, Error> {
         call!(self, runner, baseline, baseline_async, version)
     }

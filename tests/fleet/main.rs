@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::Barrier;
 use stowage::testing::TestDatabase;
 use stowage::{
-    Error, Fleet, FleetReport, FleetStatus, Migrated, Migrations, Outcome, Plan, Schemas,
+    Error, Fleet, FleetReport, FleetStatus, Migrated, Migrations, Plan, Schemas, TargetOutcome,
     Verification,
 };
 
@@ -30,6 +30,12 @@ static BASE: Migrations = stowage::embed_migrations!("tests/fixtures/base");
 static LEAKY: Migrations = stowage::embed_migrations!("tests/fixtures/tenant_leaky");
 /// The example's migrations, with repeatable ones (a view, a function).
 static EXAMPLE: Migrations = stowage::embed_migrations!();
+/// goose's layout, its Go migration 4 handled elsewhere.
+static GOOSE: Migrations = stowage::embed_migrations!(
+    "tests/fixtures/adopt/goose",
+    layout = "goose",
+    elsewhere = [4]
+);
 
 type Database = tokio_postgres::Config;
 
@@ -110,7 +116,7 @@ fn outcomes(report: &FleetReport<Migrated>) -> Vec<(String, String)> {
         .iter()
         .map(|line| {
             let outcome = match line.outcome() {
-                Outcome::Done(migrated) => format!("applied {}", migrated.applied()),
+                TargetOutcome::Done(migrated) => format!("applied {}", migrated.applied()),
                 other => other.name().to_owned(),
             };
             (line.target().to_string(), outcome)
@@ -338,7 +344,7 @@ fn fleet_with_a_failing_tenant(db: &TestDatabase<'_>, client: &mut Conn) -> Flee
 
 fn assert_failed_at_2(report: &FleetReport<Migrated>, target: &str) {
     match report.get(target).map(|l| l.outcome()) {
-        Some(Outcome::Failed(Error::Migration(failure))) => {
+        Some(TargetOutcome::Failed(Error::Migration(failure))) => {
             assert_eq!((failure.version(), failure.code()), (2, Some("42P07")));
         }
         other => panic!("{target}: expected migration 2 to fail, got {other:?}"),
@@ -595,7 +601,7 @@ fn status_groups_the_targets_by_where_they_stand(driver: Driver) {
     assert_eq!(steps, [0, 0, 0, 0, 0, 1, 1, 2], "{planned}");
     assert!(matches!(
         planned.targets()[8].outcome(),
-        Outcome::Unreachable(_)
+        TargetOutcome::Unreachable(_)
     ));
 }
 
@@ -748,11 +754,66 @@ mod child {
     }
 }
 
+/// A target's status reads as the same call on that target alone: with a
+/// version handled elsewhere, shown as such and not as a problem, whether
+/// the target was found up to date before the rollout or read.
+fn versions_handled_elsewhere_read_as_on_one_target(driver: Driver) {
+    let (db, mut client) = common::database(Driver::Sync);
+    let names = tenants(2);
+    let fleet_up_to = |target: Option<i64>| {
+        let runner = match target {
+            Some(version) => GOOSE.runner().target(version),
+            None => GOOSE.runner(),
+        };
+        Fleet::new().schemas(
+            "app",
+            db.async_config().clone(),
+            Schemas::listed(names.clone()),
+            runner,
+        )
+    };
+    assert!(run(&fleet_up_to(Some(2)), driver).is_ok());
+    let fleet = Fleet::new().schemas(
+        "app",
+        db.async_config().clone(),
+        Schemas::listed(["tenant_1"]),
+        GOOSE.runner(),
+    );
+    assert!(run(&fleet, driver).is_ok());
+
+    let report = status(&fleet_up_to(None), driver);
+    for line in report.targets() {
+        let schema = line.target().schema().unwrap();
+        let read = line.outcome().done().unwrap_or_else(|| panic!("{report}"));
+        let alone = client
+            .status(GOOSE.runner().table(format!("{schema}.stowage_migrations")))
+            .unwrap();
+        assert_eq!(
+            (
+                read.health().ok,
+                read.current_version(),
+                read.health().counts
+            ),
+            (
+                alone.is_up_to_date(),
+                alone.current_version(),
+                alone.counts()
+            ),
+            "{schema}: {alone}"
+        );
+        assert_eq!(read.health().counts.elsewhere, 1, "{schema}");
+        assert!(read.problem().is_none(), "{schema}: {read}");
+    }
+    let text = report.to_string();
+    assert!(!text.contains("elsewhere at"), "{text}");
+}
+
 both_drivers!(
     fifty_tenants_four_at_a_time_each_get_their_migrations_and_tracking_table,
     each_target_starts_from_a_clean_session,
     a_runner_table_is_placed_in_each_schema_and_one_with_a_schema_is_refused,
     repeatable_migrations_are_made_in_each_schema,
+    versions_handled_elsewhere_read_as_on_one_target,
     one_failing_tenant_with_keep_going_leaves_the_others_done_and_its_failure_recorded,
     one_failing_tenant_without_keep_going_stops_the_fleet_there,
     a_failing_canary_stops_the_rollout,

@@ -285,6 +285,59 @@ pub(crate) fn facts(what: &Effect, messages: &[SimpleQueryMessage]) -> Facts {
     }
 }
 
+/// A row of another tool's tracking table, as
+/// [`sql::read_tool_table`](super::sql::read_tool_table) reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolRow {
+    /// The version as the tool recorded it; `None` for a Flyway row without
+    /// one (a repeatable migration).
+    pub version: Option<String>,
+    pub applied: bool,
+    /// Failed, or (golang-migrate) dirty.
+    pub failed: bool,
+    pub checksum: Option<String>,
+    /// RFC 3339 text.
+    pub applied_at: Option<String>,
+    pub execution_ms: Option<i64>,
+    /// Flyway's `type`.
+    pub kind: Option<String>,
+    pub name: Option<String>,
+}
+
+pub(crate) fn tool_rows(messages: &[SimpleQueryMessage]) -> Vec<ToolRow> {
+    rows(messages)
+        .into_iter()
+        .map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten();
+            let text = |i: usize| column(i).map(str::to_owned);
+            ToolRow {
+                version: text(0),
+                applied: is_true(column(1)),
+                failed: is_true(column(2)),
+                checksum: text(3),
+                applied_at: text(4),
+                execution_ms: column(5).and_then(|v| v.parse().ok()),
+                kind: text(6),
+                name: text(7),
+            }
+        })
+        .collect()
+}
+
+/// The columns of a table, and the server's `TimeZone`.
+pub(crate) fn table_columns(messages: &[SimpleQueryMessage]) -> (Vec<String>, Option<String>) {
+    let rows = rows(messages);
+    let zone = rows
+        .first()
+        .and_then(|r| r.get(1).copied().flatten())
+        .map(str::to_owned);
+    let columns = rows
+        .iter()
+        .filter_map(|r| r.first().copied().flatten().map(str::to_owned))
+        .collect();
+    (columns, zone)
+}
+
 /// The versions and durations (in milliseconds) of the migrations a reply
 /// records: the rows of a batch whose first column is
 /// [`sql::RECORDED`](super::sql::RECORDED), or every row of

@@ -1152,3 +1152,155 @@ mod tests {
         }
     }
 }
+
+// --------------------------------------------------------------- adoption
+
+/// A `timestamptz` expression as RFC 3339 text in UTC.
+fn utc_text(timestamptz: &str) -> String {
+    format!("to_char(({timestamptz}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+}
+
+/// A `timestamp` without time zone, read in the server's `TimeZone`, as
+/// RFC 3339 text in UTC.
+fn local_text(timestamp: &str) -> String {
+    utc_text(&format!(
+        "{timestamp} AT TIME ZONE current_setting('TimeZone')"
+    ))
+}
+
+/// The columns of the table `name` (none if there is no such table), and
+/// the server's `TimeZone`.
+pub(crate) fn tool_table_columns(name: &TableName) -> String {
+    format!(
+        "SELECT attname, current_setting('TimeZone') FROM pg_catalog.pg_attribute \
+         WHERE attrelid = to_regclass({}) AND attnum > 0 AND NOT attisdropped",
+        literal(&qualified(name))
+    )
+}
+
+/// `name` quoted, with its schema if it has one.
+pub(crate) fn qualified(name: &TableName) -> String {
+    match &name.schema {
+        Some(schema) => format!("{}.{}", ident(schema), ident(&name.table)),
+        None => ident(&name.table),
+    }
+}
+
+/// The columns each tool's tracking table has, as the tool creates it.
+pub(crate) fn tool_columns(tool: stowage_core::tools::Layout) -> &'static [&'static str] {
+    use stowage_core::tools::Layout;
+    match tool {
+        Layout::Stowage => &[],
+        Layout::Sqlx => &[
+            "version",
+            "description",
+            "installed_on",
+            "success",
+            "checksum",
+            "execution_time",
+        ],
+        Layout::Diesel => &["version", "run_on"],
+        Layout::Refinery => &["version", "name", "applied_on", "checksum"],
+        Layout::Goose => &["id", "version_id", "is_applied", "tstamp"],
+        Layout::GolangMigrate => &["version", "dirty"],
+        Layout::Dbmate => &["version"],
+        Layout::Flyway => &[
+            "installed_rank",
+            "version",
+            "description",
+            "type",
+            "script",
+            "checksum",
+            "installed_by",
+            "installed_on",
+            "execution_time",
+            "success",
+        ],
+    }
+}
+
+/// Every row of a tool's tracking table, in the tool's order, as the same
+/// columns for every tool: the version as text, applied, failed (or
+/// dirty), the checksum as text, when it was applied (RFC 3339 in UTC, or
+/// as the tool wrote it for refinery), milliseconds, the kind of row
+/// (Flyway's `type`), and the name. goose's newest row per version
+/// decides, and its version 0 is its own first row.
+pub(crate) fn read_tool_table(tool: stowage_core::tools::Layout, name: &TableName) -> String {
+    use stowage_core::tools::Layout;
+    let table = qualified(name);
+    match tool {
+        Layout::Stowage => String::new(),
+        Layout::Sqlx => format!(
+            "SELECT version::text, success, NOT success, encode(checksum, 'hex'), {}, \
+             CASE WHEN execution_time >= 0 THEN execution_time / 1000000 END, NULL, description \
+             FROM {table} ORDER BY version",
+            utc_text("installed_on")
+        ),
+        Layout::Diesel => format!(
+            "SELECT version::text, true, false, NULL, {}, NULL, NULL, NULL FROM {table} ORDER BY version",
+            local_text("run_on")
+        ),
+        Layout::Refinery => format!(
+            "SELECT version::text, true, false, checksum::text, applied_on::text, NULL, NULL, name \
+             FROM {table} ORDER BY version"
+        ),
+        Layout::Goose => format!(
+            "SELECT * FROM (SELECT DISTINCT ON (version_id) version_id::text, is_applied, false, NULL::text, \
+             {}, NULL::bigint, NULL::text, NULL::text FROM {table} WHERE version_id <> 0 \
+             ORDER BY version_id, id DESC) g ORDER BY version_id::bigint",
+            local_text("tstamp")
+        ),
+        Layout::GolangMigrate => {
+            format!("SELECT version::text, true, dirty, NULL, NULL, NULL, NULL, NULL FROM {table}")
+        }
+        Layout::Dbmate => format!(
+            "SELECT version::text, true, false, NULL, NULL, NULL, NULL, NULL FROM {table} ORDER BY version"
+        ),
+        Layout::Flyway => format!(
+            "SELECT version, success, NOT success, checksum::text, {}, execution_time, type, description \
+             FROM {table} ORDER BY installed_rank",
+            local_text("installed_on")
+        ),
+    }
+}
+
+/// One row adopted from another tool.
+#[derive(Debug, Clone)]
+pub(crate) struct AdoptedRecord<'a> {
+    pub version: i64,
+    pub name: &'a str,
+    pub checksum: &'a str,
+    /// RFC 3339; `None` for the adoption's own time.
+    pub applied_at: Option<String>,
+    pub execution_ms: i64,
+    /// For a no-transaction migration: its statements.
+    pub statements: Option<usize>,
+    pub note: &'a str,
+}
+
+/// Records adopted rows, each unless its version is recorded already, if
+/// this session still holds the lock; in the transaction the caller opened.
+pub(crate) fn write_adopted(table: &TrackingTable, records: &[AdoptedRecord<'_>]) -> String {
+    let mut sql = String::new();
+    for r in records {
+        let count = r
+            .statements
+            .map_or_else(|| "NULL".to_owned(), |n| n.to_string());
+        sql.push_str(&format!(
+            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, success, statements_done, \
+             statements_total, note) SELECT {}, {}, {}, {}, {}, true, {count}, {count}, {} WHERE {} \
+             ON CONFLICT (version) DO NOTHING;\n",
+            table.qualified(),
+            r.version,
+            literal(r.name),
+            literal(r.checksum),
+            r.applied_at
+                .as_deref()
+                .map_or_else(|| "now()".to_owned(), |t| format!("{}::timestamptz", literal(t))),
+            r.execution_ms,
+            literal(r.note),
+            lock_still_held(table, Some(r.version)),
+        ));
+    }
+    sql
+}

@@ -755,6 +755,16 @@ pub enum Refusal {
         /// The versions recorded that contradict it.
         recorded: Vec<i64>,
     },
+    /// Another tool's history cannot be adopted as it is; nothing was
+    /// recorded.
+    Adopt {
+        /// The tool.
+        tool: String,
+        /// Its table.
+        table: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
     /// An object outside the repeatable migrations depends on one of theirs
     /// that a run must drop and create again (a view whose columns
     /// changed, a function whose signature did): stowage never drops with
@@ -909,6 +919,21 @@ impl Refusal {
                 "refused: the tracking table already records migrations {recorded:?} as failed, edited, \
                  or above the baseline {version}; a baseline is for a database with no history up to it"
             ),
+            Refusal::Adopt {
+                tool,
+                table,
+                problems,
+            } => {
+                write!(f, "refused: nothing was adopted from {tool}")?;
+                if !table.is_empty() {
+                    write!(f, " ({table})")?;
+                }
+                f.write_str(":")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
             Refusal::OutsideDependent {
                 repeatable,
                 object,

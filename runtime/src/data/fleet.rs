@@ -131,14 +131,14 @@ impl fmt::Display for Target {
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let server = stowage::testing::TestServer::shared()?;
 /// # let db = server.create_database()?;
-/// use stowage::{Fleet, Outcome, Schemas};
+/// use stowage::{Fleet, TargetOutcome, Schemas};
 /// let fleet = Fleet::new()
 ///     .schemas("app", db.config().clone(), Schemas::listed(["a", "b"]), MIGRATIONS.runner());
 /// for line in fleet.run(|config| config.connect(postgres::NoTls))?.targets() {
 ///     match line.outcome() {
-///         Outcome::Done(migrated) => println!("{}: {migrated}", line.target()),
-///         Outcome::Failed(error) | Outcome::Unreachable(error) => eprintln!("{}: {error}", line.target()),
-///         Outcome::NotStarted => println!("{}: not started", line.target()),
+///         TargetOutcome::Done(migrated) => println!("{}: {migrated}", line.target()),
+///         TargetOutcome::Failed(error) | TargetOutcome::Unreachable(error) => eprintln!("{}: {error}", line.target()),
+///         TargetOutcome::NotStarted => println!("{}: not started", line.target()),
 ///         _ => {}
 ///     }
 /// }
@@ -147,7 +147,7 @@ impl fmt::Display for Target {
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Outcome<T> {
+pub enum TargetOutcome<T> {
     /// The call ended well, with this.
     Done(T),
     /// The call failed, as it would for this target alone.
@@ -159,11 +159,11 @@ pub enum Outcome<T> {
     NotStarted,
 }
 
-impl<T> Outcome<T> {
+impl<T> TargetOutcome<T> {
     /// What the call gave, if it ended well.
     pub fn done(&self) -> Option<&T> {
         match self {
-            Outcome::Done(done) => Some(done),
+            TargetOutcome::Done(done) => Some(done),
             _ => None,
         }
     }
@@ -171,7 +171,7 @@ impl<T> Outcome<T> {
     /// The error, for a failed or unreachable target.
     pub fn error(&self) -> Option<&Error> {
         match self {
-            Outcome::Failed(error) | Outcome::Unreachable(error) => Some(error),
+            TargetOutcome::Failed(error) | TargetOutcome::Unreachable(error) => Some(error),
             _ => None,
         }
     }
@@ -179,21 +179,21 @@ impl<T> Outcome<T> {
     /// `done`, `failed`, `unreachable` or `not-started`.
     pub fn name(&self) -> &'static str {
         match self {
-            Outcome::Done(_) => "done",
-            Outcome::Failed(_) => "failed",
-            Outcome::Unreachable(_) => "unreachable",
-            Outcome::NotStarted => "not-started",
+            TargetOutcome::Done(_) => "done",
+            TargetOutcome::Failed(_) => "failed",
+            TargetOutcome::Unreachable(_) => "unreachable",
+            TargetOutcome::NotStarted => "not-started",
         }
     }
 }
 
 /// One target's line of a [`FleetReport`].
 ///
-/// See [`Outcome`] for an example.
+/// See [`TargetOutcome`] for an example.
 #[derive(Debug)]
 pub struct TargetReport<T> {
     pub(crate) target: Target,
-    pub(crate) outcome: Outcome<T>,
+    pub(crate) outcome: TargetOutcome<T>,
 }
 
 impl<T> TargetReport<T> {
@@ -203,7 +203,7 @@ impl<T> TargetReport<T> {
     }
 
     /// How the call went for it.
-    pub fn outcome(&self) -> &Outcome<T> {
+    pub fn outcome(&self) -> &TargetOutcome<T> {
         &self.outcome
     }
 }
@@ -256,7 +256,7 @@ impl<T> FleetReport<T> {
     pub fn is_ok(&self) -> bool {
         self.targets
             .iter()
-            .all(|line| matches!(line.outcome, Outcome::Done(_)))
+            .all(|line| matches!(line.outcome, TargetOutcome::Done(_)))
     }
 
     /// How many targets ended each way: done, failed, unreachable, not
@@ -265,10 +265,10 @@ impl<T> FleetReport<T> {
         let mut tally = [0; 4];
         for line in &self.targets {
             tally[match line.outcome {
-                Outcome::Done(_) => 0,
-                Outcome::Failed(_) => 1,
-                Outcome::Unreachable(_) => 2,
-                Outcome::NotStarted => 3,
+                TargetOutcome::Done(_) => 0,
+                TargetOutcome::Failed(_) => 1,
+                TargetOutcome::Unreachable(_) => 2,
+                TargetOutcome::NotStarted => 3,
             }] += 1;
         }
         tally
@@ -288,20 +288,22 @@ impl<T> FleetReport<T> {
         for line in &self.targets {
             write!(f, "{}: ", line.target)?;
             match &line.outcome {
-                Outcome::Done(value) => {
+                TargetOutcome::Done(value) => {
                     let mut text = String::new();
                     done(value, &mut text)?;
                     write_indented(f, &text)?;
                 }
-                Outcome::Failed(error) => {
+                TargetOutcome::Failed(error) => {
                     f.write_str("failed: ")?;
                     write_error(f, error, words)?;
                 }
-                Outcome::Unreachable(error) => {
+                TargetOutcome::Unreachable(error) => {
                     f.write_str("unreachable: ")?;
                     write_error(f, error, words)?;
                 }
-                Outcome::NotStarted => f.write_str("not started: the fleet stopped before it")?,
+                TargetOutcome::NotStarted => {
+                    f.write_str("not started: the fleet stopped before it")?
+                }
             }
             writeln!(f)?;
         }
@@ -558,14 +560,16 @@ pub struct TargetStatus {
 
 impl TargetStatus {
     /// The status of a target whose history records exactly `migrations`,
-    /// all successful, for a binary without repeatable migrations.
+    /// all successful, for a binary without repeatable migrations: as a
+    /// status reads it, with the versions handled elsewhere shown as such.
     pub(crate) fn up_to_date(migrations: Migrations) -> TargetStatus {
         TargetStatus {
             health: Health {
-                ok: true,
+                ok: migrations.elsewhere().is_empty(),
                 current_version: migrations.newest().map(|m| m.version()),
                 counts: Counts {
                     applied: migrations.len(),
+                    elsewhere: migrations.elsewhere().len(),
                     ..Counts::default()
                 },
                 repeatables: RepeatableCounts::default(),
@@ -589,7 +593,8 @@ impl TargetStatus {
         self.health.ok
     }
 
-    /// The first migration that is neither applied nor pending.
+    /// The first migration that is neither applied, pending nor handled
+    /// elsewhere.
     pub fn problem(&self) -> Option<&Entry> {
         self.problem.as_ref()
     }
@@ -635,7 +640,12 @@ impl From<&Status> for TargetStatus {
             problem: status
                 .entries()
                 .iter()
-                .find(|e| !matches!(e.state(), State::Applied | State::Pending))
+                .find(|e| {
+                    !matches!(
+                        e.state(),
+                        State::Applied | State::Pending | State::Elsewhere
+                    )
+                })
                 .cloned(),
         }
     }
@@ -730,10 +740,10 @@ impl FleetReport<TargetStatus> {
         let mut groups: Vec<StatusGroup<'_>> = Vec::new();
         for line in &self.targets {
             let (summary, up_to_date) = match &line.outcome {
-                Outcome::Done(status) => (status.summary(), status.is_up_to_date()),
-                Outcome::Failed(_) => ("could not be read".to_owned(), false),
-                Outcome::Unreachable(_) => ("unreachable".to_owned(), false),
-                Outcome::NotStarted => ("not read".to_owned(), false),
+                TargetOutcome::Done(status) => (status.summary(), status.is_up_to_date()),
+                TargetOutcome::Failed(_) => ("could not be read".to_owned(), false),
+                TargetOutcome::Unreachable(_) => ("unreachable".to_owned(), false),
+                TargetOutcome::NotStarted => ("not read".to_owned(), false),
             };
             match groups.iter_mut().find(|g| g.summary == summary) {
                 Some(group) => group.targets.push(&line.target),
@@ -763,7 +773,7 @@ impl FleetReport<TargetStatus> {
         };
         for line in &self.targets {
             match &line.outcome {
-                Outcome::Done(status) => {
+                TargetOutcome::Done(status) => {
                     if status.is_up_to_date() {
                         health.up_to_date += 1;
                     } else if status.problem.is_none() {
@@ -778,8 +788,10 @@ impl FleetReport<TargetStatus> {
                     };
                     health.highest_version = health.highest_version.max(version);
                 }
-                Outcome::Failed(_) => health.problems += 1,
-                Outcome::Unreachable(_) | Outcome::NotStarted => health.unreachable += 1,
+                TargetOutcome::Failed(_) => health.problems += 1,
+                TargetOutcome::Unreachable(_) | TargetOutcome::NotStarted => {
+                    health.unreachable += 1
+                }
             }
         }
         health.ok = health.up_to_date == health.targets;
@@ -844,10 +856,10 @@ impl<T: serde::Serialize> serde::Serialize for TargetReport<T> {
             outcome: Shown<'a, T>,
         }
         let outcome = match &self.outcome {
-            Outcome::Done(done) => Shown::Done(done),
-            Outcome::Failed(error) => Shown::Failed { error },
-            Outcome::Unreachable(error) => Shown::Unreachable { error },
-            Outcome::NotStarted => Shown::NotStarted,
+            TargetOutcome::Done(done) => Shown::Done(done),
+            TargetOutcome::Failed(error) => Shown::Failed { error },
+            TargetOutcome::Unreachable(error) => Shown::Unreachable { error },
+            TargetOutcome::NotStarted => Shown::NotStarted,
         };
         Line {
             target: &self.target,

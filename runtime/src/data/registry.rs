@@ -32,6 +32,8 @@ pub struct Migrations {
     text: &'static str,
     sql: &'static [&'static str],
     digest: &'static str,
+    layout: &'static str,
+    elsewhere: &'static [i64],
     repeatables: &'static [i64],
 }
 
@@ -42,12 +44,16 @@ impl Migrations {
         text: &'static str,
         sql: &'static [&'static str],
         digest: &'static str,
+        layout: &'static str,
+        elsewhere: &'static [i64],
     ) -> Self {
         Migrations {
             table,
             text,
             sql,
             digest,
+            layout,
+            elsewhere,
             repeatables: &[],
         }
     }
@@ -79,6 +85,24 @@ impl Migrations {
     /// The repeatable migration named `name`, if the binary has it.
     pub fn repeatable(&self, name: &str) -> Option<Repeatable> {
         self.repeatables().find(|r| r.name() == name)
+    }
+
+    /// The layout the folder was read in: `stowage`, or the tool's name
+    /// given as `embed_migrations!(..., layout = "...")`.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// assert_eq!(MIGRATIONS.layout(), "stowage");
+    /// ```
+    pub fn layout(&self) -> &'static str {
+        self.layout
+    }
+
+    /// The versions the build was told are handled elsewhere
+    /// (`elsewhere = [...]`): migrations in code, which stowage cannot run.
+    /// `status` shows them as such, and a run leaves them alone.
+    pub fn elsewhere(&self) -> &'static [i64] {
+        self.elsewhere
     }
 
     /// The migrations in version order.
@@ -241,6 +265,18 @@ impl Migration {
     /// The name from the file name (`add_users` for `007_add_users.sql`).
     pub fn name(&self) -> &'static str {
         self.migrations.text(self.first + layout::NAME, None)
+    }
+
+    /// The checksum the layout's tool records for the migration, in the text
+    /// its table holds it as (sqlx: SHA-384 in hex; refinery: SipHash-1-3 in
+    /// decimal, for both widths of its version where they differ; Flyway:
+    /// CRC-32 as a signed integer), computed at build time the tool's way.
+    /// `None` in stowage's own layout and for tools that record none.
+    pub fn tool_checksum(&self) -> Option<&'static str> {
+        (self.migrations.field(self.first + layout::TOOL_CHECKSUM) != NONE).then(|| {
+            self.migrations
+                .text(self.first + layout::TOOL_CHECKSUM, None)
+        })
     }
 
     /// The up script: its file, SQL, checksum and how it runs.
@@ -568,6 +604,7 @@ pub(crate) fn for_tests(migrations: &[TestMigration<'_>]) -> Migrations {
     for (version, name, up, checksum, transactional, timeouts) in migrations {
         table.push(*version);
         put(&mut table, &mut text, name);
+        table.extend([NONE, NONE]);
         table.push(sql.len() as i64);
         sql.push(Box::leak(up.to_string().into_boxed_str()));
         put(&mut table, &mut text, &format!("m/{version}_{name}.sql"));
@@ -588,6 +625,8 @@ pub(crate) fn for_tests(migrations: &[TestMigration<'_>]) -> Migrations {
         Box::leak(text.into_boxed_str()),
         Box::leak(sql.into_boxed_slice()),
         Box::leak(digest.into_boxed_str()),
+        "stowage",
+        &[],
     )
 }
 

@@ -50,11 +50,14 @@ pub enum State {
     },
     /// Recorded as applied, but the binary does not have it.
     Missing,
+    /// A migration in code that the build was told is handled elsewhere
+    /// (`embed_migrations!(..., elsewhere = [...])`): stowage never runs it.
+    Elsewhere,
 }
 
 impl State {
     /// A short name: `applied`, `pending`, `out-of-order`, `failed`,
-    /// `dirty`, `divergent` or `missing`.
+    /// `dirty`, `divergent`, `missing` or `handled-elsewhere`.
     pub fn name(&self) -> &'static str {
         match self {
             State::Applied => "applied",
@@ -64,6 +67,7 @@ impl State {
             State::Dirty { .. } => "dirty",
             State::Divergent { .. } => "divergent",
             State::Missing => "missing",
+            State::Elsewhere => "handled-elsewhere",
         }
     }
 
@@ -450,6 +454,8 @@ pub struct Counts {
     pub divergent: usize,
     /// Applied, but unknown to the binary.
     pub missing: usize,
+    /// Migrations in code, handled elsewhere.
+    pub elsewhere: usize,
 }
 
 impl Counts {
@@ -464,6 +470,7 @@ impl Counts {
                 State::Dirty { .. } => &mut counts.dirty,
                 State::Divergent { .. } => &mut counts.divergent,
                 State::Missing => &mut counts.missing,
+                State::Elsewhere => &mut counts.elsewhere,
             } += 1;
         }
         counts

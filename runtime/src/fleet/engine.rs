@@ -7,7 +7,9 @@
 
 use crate::conversation::connection::Connection;
 use crate::data::error::{DbError, Error};
-use crate::data::fleet::{FleetReport, Migrated, Outcome, Target, TargetReport, TargetStatus};
+use crate::data::fleet::{
+    FleetReport, Migrated, Target, TargetOutcome, TargetReport, TargetStatus,
+};
 use crate::data::plan::Plan;
 use crate::data::verification::Verification;
 use crate::fleet::options::{Fleet, Member};
@@ -160,7 +162,7 @@ pub(crate) struct Finished<C, L> {
     pub place: usize,
     pub member: usize,
     pub conn: Option<C>,
-    pub outcome: Outcome<L>,
+    pub outcome: TargetOutcome<L>,
 }
 
 /// The threads, or the tasks, that run targets' calls at once: what a
@@ -194,7 +196,7 @@ pub(crate) async fn work<C: Connection, O: Operation>(
                 place: job.place,
                 member: job.member,
                 conn: None,
-                outcome: Outcome::Unreachable(Error::database(
+                outcome: TargetOutcome::Unreachable(Error::database(
                     "connecting to the target's database",
                 )(e)),
             };
@@ -211,8 +213,8 @@ pub(crate) async fn work<C: Connection, O: Operation>(
         member: job.member,
         conn: (!conn.is_closed()).then_some(conn),
         outcome: match outcome {
-            Ok(line) => Outcome::Done(line),
-            Err(e) => Outcome::Failed(e),
+            Ok(line) => TargetOutcome::Done(line),
+            Err(e) => TargetOutcome::Failed(e),
         },
     }
 }
@@ -241,11 +243,11 @@ pub(crate) async fn prepare_one<C: Connection>(
 }
 
 /// How a target ended, for the rollout.
-fn ended<L>(outcome: &Outcome<L>) -> Ended {
+fn ended<L>(outcome: &TargetOutcome<L>) -> Ended {
     match outcome {
-        Outcome::Done(_) => Ended::Done,
-        Outcome::Unreachable(_) => Ended::Unreachable,
-        Outcome::Failed(_) | Outcome::NotStarted => Ended::Failed,
+        TargetOutcome::Done(_) => Ended::Done,
+        TargetOutcome::Unreachable(_) => Ended::Unreachable,
+        TargetOutcome::Failed(_) | TargetOutcome::NotStarted => Ended::Failed,
     }
 }
 
@@ -253,7 +255,7 @@ fn ended<L>(outcome: &Outcome<L>) -> Ended {
 /// the rollout, and the calls of the others.
 struct Found<C, O: Operation> {
     targets: Vec<Target>,
-    outcomes: Vec<Option<Outcome<O::Line>>>,
+    outcomes: Vec<Option<TargetOutcome<O::Line>>>,
     /// The calls to make, in the fleet's order, with their targets' places.
     jobs: Vec<(usize, Job<O>)>,
     /// Connections made to find the targets, by member.
@@ -335,7 +337,7 @@ pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
             .zip(outcomes)
             .map(|(target, outcome)| TargetReport {
                 target,
-                outcome: outcome.unwrap_or(Outcome::NotStarted),
+                outcome: outcome.unwrap_or(TargetOutcome::NotStarted),
             })
             .collect(),
     })
@@ -369,7 +371,7 @@ async fn find<D, O: Operation, W: Workers<O>>(
             Err(e) => {
                 found.unreachable = true;
                 let error = Error::database("connecting to the database of the schemas")(e);
-                found.known(whole, Outcome::Unreachable(error));
+                found.known(whole, TargetOutcome::Unreachable(error));
                 continue;
             }
         };
@@ -378,7 +380,7 @@ async fn find<D, O: Operation, W: Workers<O>>(
             Ok(selected) => selected,
             Err(e) => {
                 found.failed = true;
-                found.known(whole, Outcome::Failed(e));
+                found.known(whole, TargetOutcome::Failed(e));
                 found.keep(m, conn, fleet.policy.jobs);
                 continue;
             }
@@ -404,7 +406,10 @@ async fn find<D, O: Operation, W: Workers<O>>(
                 Ok(_) => None,
             };
             if let Some(line) = known {
-                found.known(target, line.map_or_else(Outcome::Failed, Outcome::Done));
+                found.known(
+                    target,
+                    line.map_or_else(TargetOutcome::Failed, TargetOutcome::Done),
+                );
             } else {
                 let create = O::WRITES && !selected.found.contains_key(&name);
                 found.call(m, op, target, runner, Some(name), create);
@@ -417,7 +422,7 @@ async fn find<D, O: Operation, W: Workers<O>>(
 
 impl<C: Connection, O: Operation> Found<C, O> {
     /// A target whose outcome is known before the rollout.
-    fn known(&mut self, target: Target, outcome: Outcome<O::Line>) {
+    fn known(&mut self, target: Target, outcome: TargetOutcome<O::Line>) {
         self.targets.push(target);
         self.outcomes.push(Some(outcome));
     }

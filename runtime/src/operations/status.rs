@@ -33,7 +33,8 @@ pub(crate) async fn status<C: Connection>(runner: &Runner, conn: &mut C) -> Resu
     let (table, rows, repeatables) = read(runner, conn).await?;
     let mut history = classify(runner.migrations, &rows);
     examine(conn, &mut history).await?;
-    let entries = history.status_entries();
+    let mut entries = history.status_entries();
+    elsewhere(runner, &mut entries);
     let repeatables = classify_repeatables(runner.migrations, &repeatables)
         .iter()
         .map(ClassifiedRepeatable::entry)
@@ -44,6 +45,30 @@ pub(crate) async fn status<C: Connection>(runner: &Runner, conn: &mut C) -> Resu
         entries,
         repeatables,
     ))
+}
+
+/// Shows the versions handled elsewhere as such.
+fn elsewhere(runner: &Runner, entries: &mut Vec<crate::data::status::Entry>) {
+    for &version in runner.migrations.elsewhere() {
+        match entries.iter_mut().find(|e| e.version == version) {
+            Some(e) => e.state = crate::data::status::State::Elsewhere,
+            None => entries.push(crate::data::status::Entry {
+                version,
+                name: String::new(),
+                path: None,
+                state: crate::data::status::State::Elsewhere,
+                checksum: None,
+                has_down: false,
+                applied_at: None,
+                applied_by: None,
+                execution_ms: None,
+                error: None,
+                note: Some("a migration in code, handled elsewhere".to_owned()),
+                stopped: None,
+            }),
+        }
+    }
+    entries.sort_by_key(|e| e.version);
 }
 
 /// The summary of [`status`].
@@ -73,7 +98,7 @@ pub(crate) async fn plan<C: Connection>(runner: &Runner, conn: &mut C) -> Result
             drop_first: p.drop_first,
         })
         .collect();
-    let repeatables = if applies(runner.migrations, runner.target, &history) {
+    let repeatables = if runner.repeatables && applies(runner.migrations, runner.target, &history) {
         repeatables::plan(conn, &table, runner.migrations, &repeatables).await?
     } else {
         RepeatablePlan::default()

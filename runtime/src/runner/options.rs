@@ -62,6 +62,9 @@ pub struct Runner {
     statement_timeout: Option<Duration>,
     /// The schema of a fleet's target, where the tracking table is placed.
     schema: Option<String>,
+    /// Whether runs bring the repeatable migrations up to date (the test
+    /// helper's steps through the versioned ones leave them alone).
+    pub(crate) repeatables: bool,
 }
 
 impl Migrations {
@@ -77,6 +80,7 @@ impl Migrations {
             lock_timeout: None,
             statement_timeout: None,
             schema: None,
+            repeatables: true,
         }
     }
 }

@@ -70,7 +70,7 @@ pub(crate) async fn run<C: Connection>(
                 violations: decision.refused,
             }));
         }
-        let repeatables = applies(runner.migrations, runner.target, &history);
+        let repeatables = runner.repeatables && applies(runner.migrations, runner.target, &history);
         let mut report = Report::default();
         // Repeatables a versioned migration dropped, whose files did not
         // change, are created again before anything else.

@@ -237,7 +237,7 @@ impl fmt::Display for Problem {
 /// checks them, reporting every problem found.
 ///
 /// On a fresh database, the migrations are applied one at a time, in
-/// version order. For each one that has a down script, the schema (see
+/// version order, the repeatable ones after them all. For each one that has a down script, the schema (see
 /// [`schema`]) is read before and after it is applied; then its down script
 /// is run ([`Runner::rollback_to`]) and must bring the schema back to what
 /// it was before the migration; then the migration is applied again and
@@ -412,8 +412,7 @@ impl Check {
             // Go on in a database where the migration was applied once.
             self.db = fresh_database(self.server, &self.runner)?;
             return match self
-                .runner
-                .clone()
+                .stepping()
                 .target(migration.version())
                 .run(&mut self.connect()?)
             {
@@ -452,6 +451,14 @@ impl Check {
 
     /// Applies the pending migrations up to `migration`; records a problem
     /// of `kind` and returns `false` if that fails.
+    /// The runner of the steps through the versioned migrations, which
+    /// leaves the repeatable ones to the last run.
+    fn stepping(&self) -> Runner {
+        let mut runner = self.runner.clone();
+        runner.repeatables = false;
+        runner
+    }
+
     fn apply(
         &mut self,
         migration: Migration,
@@ -459,8 +466,7 @@ impl Check {
         hint: &str,
     ) -> Result<bool, TestError> {
         let outcome = self
-            .runner
-            .clone()
+            .stepping()
             .target(migration.version())
             .run(&mut self.connect()?);
         match outcome {

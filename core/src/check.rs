@@ -23,6 +23,12 @@ use std::path::{Path, PathBuf};
 pub struct Folder {
     /// The migrations, sorted by version; never empty.
     pub migrations: Vec<Migration>,
+    /// The digest of the migrations: [`history_digest`](crate::checksum::history_digest)
+    /// of their versions and checksums.
+    pub digest: String,
+    /// The schema file, whether it is there or not; `None` before it was
+    /// looked for.
+    pub schema: Option<crate::schema_file::SchemaFile>,
 }
 
 /// One version: its up script and, if there is one, its down script.
@@ -120,7 +126,16 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
         ));
     }
     if problems.is_empty() {
-        Ok(Folder { migrations })
+        let digest = crate::checksum::history_digest(
+            migrations
+                .iter()
+                .map(|m| (m.version, m.up.checksum.as_str())),
+        );
+        Ok(Folder {
+            migrations,
+            digest,
+            schema: None,
+        })
     } else {
         Err(problems)
     }

@@ -27,6 +27,7 @@ pub mod position;
 pub mod problem;
 pub mod psql;
 pub mod scan;
+pub mod schema_file;
 pub mod split;
 pub mod template;
 pub mod text;
@@ -36,9 +37,19 @@ pub use problem::Problem;
 
 use std::path::Path;
 
-/// Scans `dir` and checks everything in it; paths in problems and in the
-/// result are shown relative to `root` (the crate's manifest folder).
-pub fn load(dir: &Path, root: &Path) -> Result<Folder, Vec<Problem>> {
-    let files = scan::scan(dir, root)?;
-    check::check(dir, root, files)
+/// Scans `dir` and checks everything in it, and the schema file at `schema`
+/// (see [`schema_file`]; `updating` when it is about to be written again);
+/// paths in problems and in the result are shown relative to `root` (the
+/// crate's manifest folder).
+pub fn load(
+    dir: &Path,
+    root: &Path,
+    schema: &Path,
+    updating: bool,
+) -> Result<Folder, Vec<Problem>> {
+    let files = scan::scan(dir, root, schema)?;
+    let mut folder = check::check(dir, root, files)?;
+    let file = schema_file::check(schema, root, &folder.digest, updating).map_err(|p| vec![p])?;
+    folder.schema = Some(file);
+    Ok(folder)
 }

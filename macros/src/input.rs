@@ -1,5 +1,8 @@
-//! The macro's argument: nothing (the folder `migrations`) or a string
-//! literal naming a folder relative to the crate's `Cargo.toml`.
+//! The macro's arguments: nothing (the folder `migrations`) or a string
+//! literal naming a folder relative to the crate's `Cargo.toml`, then
+//! maybe `schema = "path"` (the schema file, relative to `Cargo.toml`;
+//! `schema.sql` in the folder by default) and `grants = true` (the schema
+//! file holds the grants on its objects).
 
 use proc_macro2::{Span, TokenStream};
 use std::path::PathBuf;
@@ -16,20 +19,50 @@ const MANIFEST_DIR_OVERRIDE: &str = "STOWAGE_MANIFEST_DIR";
 
 pub struct Input {
     folder: Option<LitStr>,
+    schema: Option<LitStr>,
+    /// Whether the schema file holds grants.
+    pub grants: bool,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut parsed = Input {
+            folder: None,
+            schema: None,
+            grants: false,
+        };
         if input.is_empty() {
-            return Ok(Input { folder: None });
+            return Ok(parsed);
         }
-        let folder: LitStr = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), "expected the migrations folder as a string literal, e.g. `embed_migrations!(\"db/migrations\")`"))?;
-        let _: Option<syn::Token![,]> = input.parse()?;
-        Ok(Input {
-            folder: Some(folder),
-        })
+        if !input.peek(syn::Ident) {
+            let folder: LitStr = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), "expected the migrations folder as a string literal, e.g. `embed_migrations!(\"db/migrations\")`"))?;
+            parsed.folder = Some(folder);
+            if input.is_empty() {
+                return Ok(parsed);
+            }
+            let _: syn::Token![,] = input.parse()?;
+        }
+        while !input.is_empty() {
+            let option: syn::Ident = input.parse()?;
+            let _: syn::Token![=] = input.parse()?;
+            match option.to_string().as_str() {
+                "schema" => parsed.schema = Some(input.parse()?),
+                "grants" => parsed.grants = input.parse::<syn::LitBool>()?.value,
+                _ => {
+                    return Err(syn::Error::new(
+                        option.span(),
+                        "unknown option: expected `schema = \"path/schema.sql\"` or `grants = true`",
+                    ));
+                }
+            }
+            if input.is_empty() {
+                break;
+            }
+            let _: syn::Token![,] = input.parse()?;
+        }
+        Ok(parsed)
     }
 }
 
@@ -40,8 +73,9 @@ impl Input {
             .map_or_else(Span::call_site, LitStr::span)
     }
 
-    /// The folder to scan and the crate root that paths are shown relative to.
-    pub fn folder(&self) -> Result<(PathBuf, PathBuf), TokenStream> {
+    /// The folder to scan, the schema file and the crate root that paths are
+    /// shown relative to.
+    pub fn folder(&self) -> Result<(PathBuf, PathBuf, PathBuf), TokenStream> {
         let root = std::env::var_os(MANIFEST_DIR_OVERRIDE)
             .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
             .map(PathBuf::from)
@@ -56,7 +90,12 @@ impl Input {
             .folder
             .as_ref()
             .map_or_else(|| DEFAULT_FOLDER.to_owned(), LitStr::value);
-        Ok((root.join(folder), root))
+        let dir = root.join(folder);
+        let schema = match &self.schema {
+            Some(path) => root.join(path.value()),
+            None => dir.join(stowage_core::schema_file::DEFAULT_NAME),
+        };
+        Ok((dir, schema, root))
     }
 
     /// Every problem as one compile error each, pointing at the macro call.

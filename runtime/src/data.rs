@@ -2,6 +2,7 @@
 //! expands to, the recorded history, reports, states, plans, violations,
 //! remedies and errors. Nothing here talks to a server or decides anything.
 
+pub(crate) mod drift;
 pub(crate) mod error;
 pub(crate) mod history;
 pub(crate) mod line_column;
@@ -9,6 +10,7 @@ pub(crate) mod plan;
 pub(crate) mod registry;
 pub(crate) mod remedy;
 pub(crate) mod report;
+pub(crate) mod schema;
 #[cfg(feature = "serde")]
 pub(crate) mod serde_time;
 pub(crate) mod status;

@@ -111,6 +111,7 @@ mod steps;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use data::drift::{AfterRun, Change, Difference, SchemaCheck, SchemaHealth, SchemaOutcome};
 pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
     Stage,
@@ -120,6 +121,7 @@ pub use data::plan::{Plan, Step};
 pub use data::registry::{Migration, Migrations, Script, Statement};
 pub use data::remedy::Remedy;
 pub use data::report::{Applied, Report, TargetBelow};
+pub use data::schema::{Aspect, ObjectKind};
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;
 pub use data::violation::{Interrupted, Stopped, Violation};

@@ -3,7 +3,9 @@
 //! timeouts a migration runs with. Pure functions, tested beside them.
 
 pub(crate) mod classify;
+pub(crate) mod drift;
 pub(crate) mod interrupted;
 pub(crate) mod table_name;
 pub(crate) mod timeouts;
 pub(crate) mod tracking_table;
+pub(crate) mod view_text;

@@ -1,11 +1,13 @@
 //! The steps a call is made of, each one conversation with the server: the
 //! quick check, the lock, the tracking table, one migration applied, a
-//! script in a transaction, and finding where a script failed.
+//! script in a transaction, finding where a script failed, and the schema
+//! check.
 
 pub(crate) mod apply;
 pub(crate) mod interrupted;
 pub(crate) mod locate;
 pub(crate) mod lock;
 pub(crate) mod quick_check;
+pub(crate) mod schema;
 pub(crate) mod tracking;
 pub(crate) mod transaction;

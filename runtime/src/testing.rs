@@ -45,6 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 mod check;
+mod file;
 #[cfg(unix)]
 mod local_server;
 mod schema;

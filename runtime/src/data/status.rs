@@ -1,6 +1,7 @@
 //! What the database has applied, compared with the binary: every
 //! migration with its state, and the summary of it for a health endpoint.
 
+use crate::data::drift::SchemaHealth;
 use crate::data::violation::Stopped;
 use std::fmt;
 use std::time::SystemTime;
@@ -442,6 +443,13 @@ pub struct Health {
     /// How many migrations are in each state.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub counts: Counts,
+    /// Whether the schema is the one the schema file says the migrations
+    /// build: as the last [`Runner::check_schema`](crate::Runner::check_schema)
+    /// of this process (or a run's check after it) found it, unless the
+    /// runner was told to check it each time
+    /// ([`Runner::health_checks_schema`](crate::Runner::health_checks_schema)).
+    /// It does not change `ok`.
+    pub schema: SchemaHealth,
 }
 
 impl From<&Status> for Health {
@@ -450,6 +458,7 @@ impl From<&Status> for Health {
             ok: status.is_up_to_date(),
             current_version: status.current_version(),
             counts: status.counts(),
+            schema: SchemaHealth::Unknown,
         }
     }
 }

@@ -48,6 +48,19 @@ impl TableName {
             table: table.to_owned(),
         })
     }
+
+    /// The name as SQL writes it, quoted: `"schema"."table"`, or `"table"`,
+    /// which the session's `search_path` resolves.
+    pub(crate) fn sql(&self) -> String {
+        let table = postgres_protocol::escape::escape_identifier(&self.table);
+        match &self.schema {
+            Some(schema) => format!(
+                "{}.{table}",
+                postgres_protocol::escape::escape_identifier(schema)
+            ),
+            None => table,
+        }
+    }
 }
 
 impl Default for TableName {

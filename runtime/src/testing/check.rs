@@ -22,6 +22,7 @@ pub struct Checked {
     applied: Vec<i64>,
     downs: Vec<i64>,
     downs_skipped: Vec<i64>,
+    schema_written: Option<String>,
 }
 
 impl Checked {
@@ -40,6 +41,12 @@ impl Checked {
     /// it is a no-transaction one, which rollback does not run.
     pub fn downs_skipped(&self) -> &[i64] {
         &self.downs_skipped
+    }
+
+    /// The schema file, if the check wrote it: it was missing (and `CI` is
+    /// not set), or `STOWAGE_UPDATE_SCHEMA` is set.
+    pub fn schema_written(&self) -> Option<&str> {
+        self.schema_written.as_deref()
     }
 }
 
@@ -66,6 +73,9 @@ impl fmt::Display for Checked {
                 list(&self.downs_skipped)
             )?;
         }
+        if let Some(path) = &self.schema_written {
+            write!(f, "; wrote the schema they build to {path}")?;
+        }
         Ok(())
     }
 }
@@ -90,6 +100,9 @@ pub enum ProblemKind {
     /// A second run, after every migration was applied, applied something or
     /// failed.
     SecondRun,
+    /// The schema file is missing (where `CI` is set), or is not the schema
+    /// the migrations build; the message shows how it differs.
+    SchemaFile,
 }
 
 /// One thing [`check_migrations`] found wrong.
@@ -320,6 +333,9 @@ impl Check {
         if !ended {
             ended = !self.finish()?;
         }
+        if !ended {
+            self.schema_file()?;
+        }
         if self.problems.is_empty() {
             return Ok(self.checked);
         }
@@ -529,6 +545,22 @@ impl Check {
 
     fn connect(&self) -> Result<Client, TestError> {
         self.db.connect()
+    }
+
+    /// Compares the schema file with the schema of the database, where
+    /// every migration is applied now; writes it where it may.
+    fn schema_file(&mut self) -> Result<(), TestError> {
+        match super::file::keep(&self.migrations, &mut self.connect()?)? {
+            super::file::Outcome::Matches => {}
+            super::file::Outcome::Written(path) => {
+                self.checked.schema_written = Some(path.display().to_string());
+            }
+            super::file::Outcome::Wrong(message) => {
+                self.problems
+                    .push(Problem::new(ProblemKind::SchemaFile, None, message));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -20,7 +20,8 @@ pub struct SqlFile {
 }
 
 /// Reads every `.sql` file below `dir`, sorted by path, but `schema`, the
-/// schema file, which is not a migration.
+/// schema file, and `schema.sql` at the top of `dir`, where the schema file
+/// is by default: neither is a migration.
 pub fn scan(dir: &Path, root: &Path, schema: &Path) -> Result<Vec<SqlFile>, Vec<Problem>> {
     let shown = display(dir, root);
     if !dir.exists() {
@@ -62,7 +63,7 @@ pub fn scan(dir: &Path, root: &Path, schema: &Path) -> Result<Vec<SqlFile>, Vec<
             continue;
         }
         let path = entry.into_path();
-        if path == schema {
+        if path == schema || path == dir.join(crate::schema_file::DEFAULT_NAME) {
             continue;
         }
         match std::fs::read(&path) {

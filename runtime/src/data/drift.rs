@@ -91,22 +91,20 @@ impl fmt::Display for Difference {
                 expected,
                 found,
             } => {
-                let show = |value: &Option<String>| match value {
-                    Some(v) if v.contains('\n') || v.len() > 60 => {
-                        format!("\n      {}\n    ", v.replace('\n', "\n      "))
-                    }
-                    Some(v) => v.clone(),
-                    None => "none".to_owned(),
-                };
-                let found = match (aspect, found) {
+                let show = |value: &Option<String>| match (aspect, value) {
+                    (_, Some(v)) => v.clone(),
                     (Aspect::Enabled, None) => "enabled".to_owned(),
-                    _ => show(found),
+                    (_, None) => "none".to_owned(),
                 };
-                let expected = match (aspect, expected) {
-                    (Aspect::Enabled, None) => "enabled".to_owned(),
-                    _ => show(expected),
-                };
-                write!(f, ": {aspect} is {found}, expected {expected}")
+                let (found, expected) = (show(found), show(expected));
+                if found.len() + expected.len() > 80 {
+                    write!(
+                        f,
+                        ": {aspect} differs\n    is:       {found}\n    expected: {expected}"
+                    )
+                } else {
+                    write!(f, ": {aspect} is {found}, expected {expected}")
+                }
             }
         }
     }

@@ -125,3 +125,57 @@ fn both_drivers_send_the_same_statements() {
     assert!(blocking[blocking.len() - 1].contains("FROM stowage_digest"));
     assert!(blocking[blocking.len() - 2].contains("pg_advisory_unlock"));
 }
+
+#[test]
+fn a_schema_check_reads_the_catalog_in_one_query_over_either_driver() {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let schema = "-- stowage:digest x\n\nCREATE TABLE accounts (\n    id integer\n);\n";
+    let migrations = crate::data::registry::for_tests_with_schema(
+        &[(
+            1,
+            "accounts",
+            "CREATE TABLE accounts (id int)",
+            "c1",
+            true,
+            [None; 2],
+        )],
+        Some(schema),
+    );
+    let runner = migrations.runner();
+
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    runner.run(&mut blocking).unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = Recording {
+        inner: blocking,
+        sent: Vec::new(),
+    };
+    let check = crate::conversation::blocking::block_on(crate::operations::schema::check_schema(
+        &runner,
+        &mut blocking,
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sent = runtime.block_on(async {
+        let mut nonblocking = Recording {
+            inner: db.connect_async().await.unwrap_or_else(|e| panic!("{e}")),
+            sent: Vec::new(),
+        };
+        crate::operations::schema::check_schema(&runner, &mut nonblocking)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        nonblocking.sent
+    });
+    assert_eq!(sent, blocking.sent);
+    let catalog: Vec<&String> = sent.iter().filter(|q| q.contains("pg_attribute")).collect();
+    assert_eq!(catalog.len(), 1, "{sent:#?}");
+    assert!(
+        !sent.iter().any(|q| q.contains("pg_try_advisory_lock")),
+        "no lock"
+    );
+}

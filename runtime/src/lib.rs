@@ -65,8 +65,9 @@
 //! # Operations
 //!
 //! Besides [`run`](Runner::run), a [`Runner`] reads [`status`](Runner::status),
-//! [`health`](Runner::health), [`plan`](Runner::plan) and
-//! [`verify`](Runner::verify) without the lock, and mends what needs an
+//! [`health`](Runner::health), [`plan`](Runner::plan),
+//! [`verify`](Runner::verify) and [`check_schema`](Runner::check_schema)
+//! without the lock, and mends what needs an
 //! operator: [`resume`](Runner::resume), [`mark_applied`](Runner::mark_applied),
 //! [`forget`](Runner::forget), [`repair`](Runner::repair),
 //! [`accept_checksum`](Runner::accept_checksum), [`baseline`](Runner::baseline),
@@ -81,6 +82,15 @@
 //! - `serde`: `Serialize` for reports, states, plans and errors' parts.
 //! - `cli`: [`cli::Db`], a `db` subcommand for the program's command line.
 //! - `testing`: a throwaway server and [`testing::assert_migrations`].
+//!
+//! # The schema file
+//!
+//! `schema.sql` beside the migrations (or where `embed_migrations!("dir",
+//! schema = "path")` says) holds the schema they build, as SQL, written and
+//! kept true by [`testing::assert_migrations`]
+//! (`STOWAGE_UPDATE_SCHEMA=1 cargo test` writes it again). The build fails
+//! when it was made from other migrations, and the binary carries it:
+//! [`Runner::check_schema`] reports every way a database differs from it.
 //!
 //! # Poolers
 //!

@@ -237,8 +237,15 @@ impl fmt::Display for Problem {
 /// is run ([`Runner::rollback_to`]) and must bring the schema back to what
 /// it was before the migration; then the migration is applied again and
 /// must give the same schema as the first time. Once every migration is
-/// applied, a second run must apply nothing. Each run and rollback uses a
-/// connection of its own, as separate deployments would.
+/// applied, a second run must apply nothing, and the schema file
+/// ([`Migrations::schema_path`]) must hold the schema of the database: a
+/// missing file is written (where the environment variable `CI` is not
+/// set; where it is, a missing file is a problem), a different one is a
+/// problem whose message shows the difference as a diff, and with
+/// `STOWAGE_UPDATE_SCHEMA` set the file is written again. Its path is taken
+/// from the crate root that `CARGO_MANIFEST_DIR` names (cargo sets it for
+/// the tests of the crate that embeds the migrations). Each run and rollback
+/// uses a connection of its own, as separate deployments would.
 ///
 /// A problem does not stop the check unless the migrations after it cannot
 /// be applied: a migration that fails to apply ends it. When a migration

@@ -61,6 +61,19 @@ pub(crate) fn keep(migrations: &Migrations, client: &mut Client) -> Result<Outco
     }))
 }
 
+/// Writes the schema file of `migrations` from the database under
+/// `client`; returns where.
+pub(crate) fn write_from(
+    migrations: &Migrations,
+    client: &mut Client,
+) -> Result<PathBuf, TestError> {
+    let live = super::schema::read(client, migrations.schema_grants())?;
+    let text = render::file(&live.model, migrations.digest(), migrations.schema_grants());
+    let path = location(migrations.schema_path());
+    write(&path, &text)?;
+    Ok(path)
+}
+
 /// Where the file is: its path relative to the crate root, from the crate
 /// whose tests run (cargo says which in `CARGO_MANIFEST_DIR`), or from the
 /// current folder.

@@ -8,6 +8,7 @@ mod generate;
 mod programs;
 mod proxy;
 mod report;
+mod schema;
 
 use programs::{Check, Library, Paths, Program, Target};
 use proxy::{Counts, Proxy, Upstream};
@@ -36,10 +37,15 @@ struct Options {
     /// Before each timed run, wait (up to a minute) until other programs
     /// use less than this share of the CPUs.
     quiet: f64,
+    /// Runs of each call of the schema phase.
+    schema_runs: usize,
+    /// Only the schema phase.
+    schema_only: bool,
 }
 
 const USAGE: &str = "\
 usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
+              [--schema-runs N] [--schema-only]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
   --noop-runs N       runs of each no-op start (default 300)
@@ -49,6 +55,9 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
   --quiet SHARE       before each timed run, wait up to a minute until programs that
                       are not niced use less than SHARE of the CPUs (default 0.15)
   --quick             --apply-runs 1 --noop-runs 30 --rebuild-rounds 0, to try it out
+  --schema-runs N     runs of each call of the schema phase: writing the schema file of 300
+                      tables, and checking the database against it (default 50)
+  --schema-only       the schema phase alone
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
 
@@ -60,6 +69,8 @@ impl Options {
             rebuild_rounds: 2,
             hyperfine: true,
             quiet: 0.15,
+            schema_runs: 50,
+            schema_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -72,6 +83,8 @@ impl Options {
                 "--apply-runs" => options.apply_runs = number(&arg)?.max(1),
                 "--noop-runs" => options.noop_runs = number(&arg)?.max(1),
                 "--rebuild-rounds" => options.rebuild_rounds = number(&arg)?,
+                "--schema-runs" => options.schema_runs = number(&arg)?.max(1),
+                "--schema-only" => options.schema_only = true,
                 "--no-hyperfine" => options.hyperfine = false,
                 "--quiet" => {
                     options.quiet = args
@@ -113,6 +126,10 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let paths = Paths::new(bench);
     let mut results = Results::new(options.apply_runs, options.noop_runs);
     results.load_at_start = report::load_average();
+
+    if options.schema_only {
+        return schema_only(&paths, options);
+    }
 
     step("Generating the migrations");
     write_migrations(&paths)?;
@@ -164,6 +181,8 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     step(&format!("No-op starts ({} runs each)", options.noop_runs));
     time_noops(&server, &paths, options, &mut results)?;
 
+    results.schema = Some(time_schema(&server, &paths, options)?);
+
     if options.rebuild_rounds > 0 {
         for library in Library::ALL {
             step(&format!(
@@ -200,6 +219,58 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     step(&format!("Results (also in {})", out.display()));
     println!("{table}");
     Ok(())
+}
+
+/// The schema phase alone: its own server, and its table.
+fn schema_only(paths: &Paths, options: &Options) -> Result<(), Box<dyn Error>> {
+    if std::env::var_os("TMPDIR").is_none() && Path::new("/dev/shm").is_dir() {
+        std::env::set_var("TMPDIR", "/dev/shm");
+    }
+    let server = TestServer::start()?;
+    if let Some(password) = server.config().get_password() {
+        std::env::set_var("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    let times = time_schema(&server, paths, options)?;
+    let version = {
+        let db = server.create_database()?;
+        first_value(&mut db.connect()?, "SELECT version()")?
+    };
+    step("Results");
+    println!("{version}\n\n{}", times.rows());
+    Ok(())
+}
+
+/// The schema phase (see [`schema`]): the file written, then the database
+/// checked against it, each call timed in the program.
+fn time_schema(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+) -> Result<schema::SchemaTimes, Box<dyn Error>> {
+    step(&format!(
+        "The schema file and the schema check, {} tables ({} runs each)",
+        schema::TABLES,
+        options.schema_runs
+    ));
+    let folder = schema::write_migration(paths)?;
+    builds::build(paths, "bench-schema", None)?;
+    let db = server.create_database()?;
+    let target = target_of(server, db.name());
+    let mut ignored = Results::new(1, 1);
+    wait_for_quiet(options.quiet, &mut ignored);
+    let write = schema::run(paths, "write", options.schema_runs, &target)?;
+    let file_bytes = std::fs::metadata(folder.join("schema.sql"))?.len();
+    // Built again, the program embeds the file it wrote.
+    builds::build(paths, "bench-schema", None)?;
+    wait_for_quiet(options.quiet, &mut ignored);
+    let check = schema::run(paths, "check", options.schema_runs, &target)?;
+    let times = schema::SchemaTimes {
+        write,
+        check,
+        file_bytes,
+    };
+    println!("{}", times.rows());
+    Ok(times)
 }
 
 /// Runs every program once through the counting proxy (see [`count`]).

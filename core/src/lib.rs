@@ -47,7 +47,10 @@ pub fn load(
     schema: &Path,
     updating: bool,
 ) -> Result<Folder, Vec<Problem>> {
-    let files = scan::scan(dir, root, schema)?;
+    // The schema file is not a migration, and neither is `schema.sql` at
+    // the top of the folder, where it is by default.
+    let default_schema = dir.join(schema_file::DEFAULT_NAME);
+    let files = scan::scan(dir, root, &[schema, &default_schema])?;
     let mut folder = check::check(dir, root, files)?;
     let file = schema_file::check(schema, root, &folder.digest, updating).map_err(|p| vec![p])?;
     folder.schema = Some(file);

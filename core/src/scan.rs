@@ -19,10 +19,9 @@ pub struct SqlFile {
     pub bytes: Vec<u8>,
 }
 
-/// Reads every `.sql` file below `dir`, sorted by path, but `schema`, the
-/// schema file, and `schema.sql` at the top of `dir`, where the schema file
-/// is by default: neither is a migration.
-pub fn scan(dir: &Path, root: &Path, schema: &Path) -> Result<Vec<SqlFile>, Vec<Problem>> {
+/// Reads every `.sql` file below `dir`, sorted by path, but the files of
+/// `skip` (the schema file, which is not a migration).
+pub fn scan(dir: &Path, root: &Path, skip: &[&Path]) -> Result<Vec<SqlFile>, Vec<Problem>> {
     let shown = display(dir, root);
     if !dir.exists() {
         return Err(vec![Problem::new(
@@ -63,7 +62,7 @@ pub fn scan(dir: &Path, root: &Path, schema: &Path) -> Result<Vec<SqlFile>, Vec<
             continue;
         }
         let path = entry.into_path();
-        if path == schema || path == dir.join(crate::schema_file::DEFAULT_NAME) {
+        if skip.contains(&path.as_path()) {
             continue;
         }
         match std::fs::read(&path) {

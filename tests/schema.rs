@@ -9,6 +9,8 @@ use stowage::{AfterRun, Aspect, Change, Error, ObjectKind, Remedy, SchemaHealth,
 
 static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static WITHOUT_FILE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gap");
+static GRANTS: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
 /// A new database with every example migration applied, over `driver`.
 fn migrated(driver: Driver) -> (stowage::testing::TestDatabase<'static>, Conn) {
@@ -337,7 +339,31 @@ fn a_run_checks_the_schema_after_it_when_asked(driver: Driver) {
     }
 }
 
+fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .run(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    client
+        .batch_execute("REVOKE SELECT ON shared FROM PUBLIC")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<String> = check
+        .differences()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["grant on TABLE shared to PUBLIC is missing"]);
+}
+
 both_drivers!(
+    a_revoked_grant_is_reported_when_grants_are_compared,
     the_example_schema_file_is_the_schema_its_migrations_build,
     a_table_dropped_by_hand_is_missing,
     a_column_added_by_hand_is_extra,

@@ -20,6 +20,8 @@ static SECOND_RUN: stowage::Migrations =
 static NO_TRANSACTION: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/downs_no_transaction");
 static FAILING: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/failing");
+static GRANTS: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
 /// The error `check_migrations` must return for `migrations`.
 fn check_fails(migrations: &stowage::Migrations) -> stowage::testing::TestError {
@@ -54,6 +56,27 @@ fn the_example_migrations_pass_with_the_down_script_of_6_exercised() {
     assert_eq!(checked.applied(), [1, 2, 3, 4, 5, 6]);
     assert_eq!(checked.downs(), [6]);
     assert!(checked.downs_skipped().is_empty());
+}
+
+#[test]
+fn the_schema_file_holds_grants_when_asked() {
+    assert_migrations(&GRANTS);
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/grants/schema.sql"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        file.contains("\nGRANT SELECT ON TABLE shared TO PUBLIC;\n"),
+        "{file}"
+    );
+    assert!(
+        file.contains("\nCOMMENT ON TABLE shared IS 'readable by every role';\n"),
+        "{file}"
+    );
+    let example = EXAMPLE.expected_schema().unwrap_or_default();
+    assert!(example.contains(", and so are grants.\n"), "{example}");
+    assert!(!example.contains("\nGRANT "), "{example}");
 }
 
 #[test]

@@ -160,6 +160,19 @@ pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 /// The stowed text has any UTF-8 BOM removed and CRLF turned into LF; its
 /// SHA-256 is the migration's checksum.
 ///
+/// The schema file, `schema.sql` in the folder, is not a migration: the
+/// build checks that it was made from these migrations (see
+/// [`testing::assert_migrations`], which writes it) and embeds it, for
+/// [`Runner::check_schema`]. `schema = "db/schema.sql"` puts it elsewhere,
+/// relative to `Cargo.toml`; `grants = true` makes it hold the privileges
+/// granted on the objects too:
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations =
+///     stowage::embed_migrations!("../migrations", schema = "../migrations/schema.sql");
+/// assert!(MIGRATIONS.expected_schema().is_some());
+/// ```
+///
 /// Editing a migration rebuilds the crate. For adding or removing one to
 /// rebuild it too, give the crate a `build.rs` that says so:
 ///

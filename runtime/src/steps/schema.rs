@@ -12,19 +12,35 @@ use crate::data::schema::Model;
 use crate::data::schema::parse::parse;
 use crate::rules::drift;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The schema the binary expects, read from the schema file it carries;
-/// `None` when it carries none.
-pub(crate) fn expected(migrations: Migrations) -> Result<Option<Model>, Error> {
+/// `None` when it carries none. The file is read once per process: it is
+/// static, and a check of a large schema would otherwise spend much of its
+/// time reading it again.
+pub(crate) fn expected(migrations: Migrations) -> Result<Option<Arc<Model>>, Error> {
     let Some(text) = migrations.expected_schema() else {
         return Ok(None);
     };
-    parse(text).map(Some).map_err(|e| Error::SchemaFile {
+    static READ: Mutex<BTreeMap<usize, Arc<Model>>> = Mutex::new(BTreeMap::new());
+    // The text is static: its address names it.
+    let key = text.as_ptr() as usize;
+    if let Some(model) = READ
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&key)
+    {
+        return Ok(Some(Arc::clone(model)));
+    }
+    let model = Arc::new(parse(text).map_err(|e| Error::SchemaFile {
         path: migrations.schema_path(),
         line: e.line,
         reason: e.message,
-    })
+    })?);
+    READ.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(key, Arc::clone(&model));
+    Ok(Some(model))
 }
 
 /// Reads the schemas of `scope` from the catalog, in one round trip,

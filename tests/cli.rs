@@ -653,7 +653,8 @@ fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
     );
     let full = "the schema public differs from migrations/schema.sql in 2 place(s):\n  \
                 - column public.users.nickname is there, but not in the schema file\n  \
-                - index public.users_active_idx is missing\n\
+                - index public.users_active_idx is missing (migration 6, \
+                migrations/0006_add_users_last_login.sql, makes it)\n\
                 what can be done: restoring what is missing from a backup (or as the schema file has it, \
                 when it held no data) or writing a migration that makes each change made by hand, or \
                 undoing it by hand\n";
@@ -672,7 +673,12 @@ fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
             "state": "differs",
             "differences": [
                 { "kind": "column", "object": "public.users.nickname", "change": "extra" },
-                { "kind": "index", "object": "public.users_active_idx", "change": "missing" }
+                {
+                    "kind": "index",
+                    "object": "public.users_active_idx",
+                    "change": "missing",
+                    "made_by": { "version": 6, "path": "migrations/0006_add_users_last_login.sql" }
+                }
             ],
             "remedies": [{ "remedy": "restore" }, { "remedy": "migrate_or_undo" }]
         })

@@ -62,8 +62,8 @@ fn a_table_dropped_by_hand_is_missing(driver: Driver) {
     assert_eq!(
         drift(driver, "DROP VIEW account_revenue; DROP TABLE orders"),
         [
-            "table public.orders is missing",
-            "view public.account_revenue is missing",
+            "table public.orders is missing (migration 3, migrations/0003_create_orders.sql, makes it)",
+            "view public.account_revenue is missing (migration 5, migrations/0005_account_revenue_view.sql, makes it)",
         ],
         "the table's columns, constraints, index and trigger are not listed again"
     );
@@ -105,7 +105,7 @@ fn a_changed_default_is_named_with_both_values(driver: Driver) {
 fn a_dropped_index_is_missing(driver: Driver) {
     assert_eq!(
         drift(driver, "DROP INDEX users_active_idx"),
-        ["index public.users_active_idx is missing"]
+        ["index public.users_active_idx is missing (migration 6, migrations/0006_add_users_last_login.sql, makes it)"]
     );
 }
 
@@ -238,11 +238,14 @@ fn applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done(driver
     else {
         panic!("{check}")
     };
-    assert!(
-        differences
-            .iter()
-            .any(|d| d.to_string() == "table public.users is missing"),
-        "{check}"
+    let users = differences
+        .iter()
+        .find(|d| d.object() == "public.users")
+        .unwrap_or_else(|| panic!("{check}"));
+    assert_eq!(users.change(), &Change::Missing);
+    assert_eq!(
+        users.made_by(),
+        Some((2, "migrations/0002_create_users.sql"))
     );
     assert!(remedies.contains(&Remedy::Restore), "{check}");
     let text = check.to_string();

@@ -30,6 +30,26 @@ pub struct Difference {
     pub(crate) object: String,
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub(crate) change: Change,
+    /// For a missing object, the migration that makes it, and its file.
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing_if = "Option::is_none", serialize_with = "made_by")
+    )]
+    pub(crate) made_by: Option<(i64, &'static str)>,
+}
+
+#[cfg(feature = "serde")]
+fn made_by<S: serde::Serializer>(
+    made_by: &Option<(i64, &'static str)>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(2))?;
+    if let Some((version, path)) = made_by {
+        map.serialize_entry("version", version)?;
+        map.serialize_entry("path", path)?;
+    }
+    map.end()
 }
 
 /// How an object differs; see [`Difference`].
@@ -70,13 +90,26 @@ impl Difference {
     pub fn change(&self) -> &Change {
         &self.change
     }
+
+    /// For a missing object, the migration whose `CREATE` statement makes
+    /// it, and its file: restoring the object means running that statement
+    /// again, as its migration has it.
+    pub fn made_by(&self) -> Option<(i64, &'static str)> {
+        self.made_by
+    }
 }
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.kind, self.object)?;
         match &self.change {
-            Change::Missing => write!(f, " is missing"),
+            Change::Missing => {
+                write!(f, " is missing")?;
+                if let Some((version, path)) = self.made_by {
+                    write!(f, " (migration {version}, {path}, makes it)")?;
+                }
+                Ok(())
+            }
             Change::Extra => write!(f, " is there, but not in the schema file"),
             Change::Differs {
                 aspect: Aspect::Validity,

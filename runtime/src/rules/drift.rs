@@ -2,6 +2,7 @@
 //! and aspect by aspect.
 
 use crate::data::drift::{Change, Difference};
+use crate::data::registry::Migrations;
 use crate::data::remedy::Remedy;
 use crate::data::schema::{Aspect, Key, Model, ObjectKind};
 use std::collections::BTreeMap;
@@ -11,13 +12,23 @@ use std::collections::BTreeMap;
 /// objects' keys. The parts of an object that is missing or extra as a
 /// whole (a missing table's columns, indexes, triggers) are not listed
 /// again. Runs of whitespace in what is compared count as one space.
-pub(crate) fn compare(expected: &Model, found: &Model, home: Option<&str>) -> Vec<Difference> {
+/// A missing object is named with the migration that makes it, where a
+/// `CREATE` statement of `migrations` shows which.
+pub(crate) fn compare(
+    expected: &Model,
+    found: &Model,
+    home: Option<&str>,
+    migrations: Migrations,
+) -> Vec<Difference> {
     let expected = expected.compared();
     let found = found.compared();
     let mut differences = Vec::new();
     let difference = |key: &Key, change: Change| Difference {
         kind: key.kind,
         object: key.display(home),
+        made_by: (change == Change::Missing)
+            .then(|| made_by(migrations, key))
+            .flatten(),
         change,
     };
     for (key, wanted) in &expected.objects {
@@ -40,6 +51,58 @@ pub(crate) fn compare(expected: &Model, found: &Model, home: Option<&str>) -> Ve
     }
     differences.sort_by_key(|d| d.kind);
     differences
+}
+
+/// The first migration with a `CREATE` statement that makes the object of
+/// `key`: its version and file.
+fn made_by(migrations: Migrations, key: &Key) -> Option<(i64, &'static str)> {
+    use stowage_core::effect::{Effect, ObjectKind as Made};
+    let kind = match key.kind {
+        ObjectKind::Schema => Made::Schema,
+        ObjectKind::Extension => Made::Extension,
+        ObjectKind::Enum | ObjectKind::CompositeType | ObjectKind::RangeType => Made::Type,
+        ObjectKind::Domain => Made::Domain,
+        ObjectKind::Sequence => Made::Sequence,
+        ObjectKind::Table => Made::Table,
+        ObjectKind::Index => Made::Index,
+        ObjectKind::View => Made::View,
+        ObjectKind::MaterializedView => Made::MaterializedView,
+        _ => return None,
+    };
+    let (name, schema) = (unquoted(&key.name), key.schema.as_deref().map(unquoted));
+    migrations.iter().find_map(|migration| {
+        let makes_it =
+            migration
+                .up()
+                .statements()
+                .iter()
+                .any(
+                    |statement| match stowage_core::effect::effect(statement.sql()) {
+                        Effect::Create {
+                            kind: made,
+                            name: n,
+                            ..
+                        } if made == kind => match n.parts() {
+                            [last] => *last == name,
+                            [.., in_schema, last] => {
+                                *last == name
+                                    && (schema.is_none() || schema.as_deref() == Some(in_schema))
+                            }
+                            [] => false,
+                        },
+                        _ => false,
+                    },
+                );
+        makes_it.then(|| (migration.version(), migration.up().path()))
+    })
+}
+
+/// A name as SQL writes it, as the server reads it: without its quotes.
+fn unquoted(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => name.to_owned(),
+    }
 }
 
 /// What can be done about `differences`.
@@ -132,6 +195,11 @@ mod tests {
     /// An object: its kind, name, member and aspects.
     type Object<'a> = (ObjectKind, &'a str, &'a str, &'a [(Aspect, &'a str)]);
 
+    /// Migrations that make nothing the tests look for.
+    fn none() -> Migrations {
+        crate::data::registry::for_tests(&[(1, "a", "SELECT 1", "c", true, [None; 2])])
+    }
+
     fn model(objects: &[Object<'_>]) -> Model {
         let mut m = Model::default();
         for (kind, name, member, aspects) in objects {
@@ -182,12 +250,12 @@ mod tests {
             Some(Aspect::Definition),
             "CREATE INDEX  users_email ON users\n USING btree (email)".to_owned(),
         );
-        assert_eq!(compare(&model(&USERS), &found, Some("public")), []);
+        assert_eq!(compare(&model(&USERS), &found, Some("public"), none()), []);
     }
 
     #[test]
     fn a_missing_table_is_reported_once_without_its_columns_and_indexes() {
-        let differences = compare(&model(&USERS), &Model::default(), Some("app"));
+        let differences = compare(&model(&USERS), &Model::default(), Some("app"), none());
         let shown: Vec<String> = differences.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["table app.users is missing"]);
         assert_eq!(remedies(&differences), [Remedy::Restore]);
@@ -216,7 +284,7 @@ mod tests {
             Some(Aspect::Validity),
             "INVALID".to_owned(),
         );
-        let shown: Vec<String> = compare(&model(&USERS), &found, Some("public"))
+        let shown: Vec<String> = compare(&model(&USERS), &found, Some("public"), none())
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -232,6 +300,51 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_object_is_named_with_the_migration_that_makes_it() {
+        let migrations = crate::data::registry::for_tests(&[
+            (1, "setup", "CREATE SCHEMA app", "c1", true, [None; 2]),
+            (
+                2,
+                "users",
+                "CREATE TABLE IF NOT EXISTS \"Users\" (id int)",
+                "c2",
+                true,
+                [None; 2],
+            ),
+            (
+                3,
+                "more",
+                "CREATE TABLE app.users (id int); CREATE INDEX users_email ON users (id)",
+                "c3",
+                true,
+                [None; 2],
+            ),
+        ]);
+        let mut expected = Model::default();
+        for key in [
+            Key::new(ObjectKind::Table, None, "\"Users\"", ""),
+            Key::new(ObjectKind::Table, Some("app"), "users", ""),
+            Key::new(ObjectKind::Schema, None, "app", ""),
+            Key::new(ObjectKind::Table, None, "orders", ""),
+        ] {
+            expected.set(key, None, String::new());
+        }
+        let shown: Vec<String> = compare(&expected, &Model::default(), Some("public"), migrations)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "schema app is missing (migration 1, m/1_setup.sql, makes it)",
+                "table public.\"Users\" is missing (migration 2, m/2_users.sql, makes it)",
+                "table public.orders is missing",
+                "table app.users is missing (migration 3, m/3_more.sql, makes it)",
+            ]
+        );
+    }
+
+    #[test]
     fn columns_in_another_order_are_reported_on_the_table() {
         let mut found = model(&USERS);
         found.set(
@@ -239,7 +352,7 @@ mod tests {
             Some(Aspect::ColumnOrder),
             "email, id".to_owned(),
         );
-        let differences = compare(&model(&USERS), &found, None);
+        let differences = compare(&model(&USERS), &found, None, none());
         assert_eq!(
             differences
                 .iter()

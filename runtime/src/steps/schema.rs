@@ -74,7 +74,7 @@ pub(crate) async fn compare<C: Connection>(
         migrations.schema_grants(),
     )
     .await?;
-    let differences = drift::compare(expected, &live.model, live.home.as_deref());
+    let differences = drift::compare(expected, &live.model, live.home.as_deref(), migrations);
     let outcome = if differences.is_empty() {
         SchemaOutcome::Matches
     } else {

@@ -46,7 +46,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn migrate(client: &mut Client) -> Result<(), Box<dyn std::error::Error>> {
-    println!("\nthe binary holds {} migration(s)", MIGRATIONS.len());
+    println!(
+        "\nthe binary holds {} migration(s) and {} repeatable migration(s): {}",
+        MIGRATIONS.len(),
+        MIGRATIONS.repeatables().len(),
+        MIGRATIONS
+            .repeatables()
+            .map(|r| r.script().path())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     let report = MIGRATIONS.run(client)?;
     println!("\nfirst run: {report}");

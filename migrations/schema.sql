@@ -3,7 +3,7 @@
 -- cargo test`, and review it with the migration that changes it. Objects in the
 -- schema the migrations run in are named without it; owners, the objects of
 -- extensions and stowage's own tables are left out, and so are grants.
--- stowage:digest 24b610d20821506934b08654f9d8595a85a8065137b22a516955a141fab50d0b
+-- stowage:digest 2b48546bc1776471df60f240c0070f9c2db1e9a1b52ca3695487ecc8a8fbd597
 
 CREATE TYPE order_status AS ENUM ('pending', 'paid', 'shipped', 'cancelled');
 
@@ -16,6 +16,14 @@ BEGIN
     NEW.updated_at := now();
     RETURN NEW;
 END;
+$function$;
+
+CREATE OR REPLACE FUNCTION user_label(u users)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+AS $function$
+    SELECT coalesce(nullif(u.full_name, ''), u.email)
 $function$;
 
 CREATE TABLE accounts (
@@ -64,3 +72,17 @@ CREATE VIEW account_revenue AS
      LEFT JOIN users u ON u.account_id = a.id
      LEFT JOIN orders o ON o.user_id = u.id AND (o.status = ANY (ARRAY['paid'::order_status, 'shipped'::order_status]))
   GROUP BY a.id, a.name;
+
+CREATE VIEW account_summary AS
+ SELECT a.id AS account_id,
+    a.name AS account_name,
+    a.plan,
+    count(u.id) AS users,
+    count(u.id) FILTER (WHERE u.created_at > (now() - '30 days'::interval)) AS new_users,
+    r.revenue_cents
+   FROM accounts a
+     JOIN account_revenue r ON r.account_id = a.id
+     LEFT JOIN users u ON u.account_id = a.id AND NOT u.disabled
+  GROUP BY a.id, a.name, a.plan, r.revenue_cents;
+
+COMMENT ON VIEW account_summary IS 'Users, new users and revenue of each account.';

@@ -43,9 +43,9 @@ fn every_call_can_be_spawned() {
 
 /// A run over a pooled client that is dropped while a migration is under
 /// way (a cancelled task, say) leaves the pooled connection as it found
-/// it: the migration rolled back and unrecorded, no lock held, no
-/// transaction open; the next user of the pool gets a clean session, and a
-/// later run applies the migration.
+/// it: no lock held, no transaction open, so the next user of the pool
+/// gets a clean session; and the tracking table true: what the server had
+/// been sent ran to its end, each migration with its row.
 #[test]
 fn a_run_dropped_mid_migration_leaves_the_pooled_connection_clean() {
     let (db, mut observer) = common::database(Driver::Sync);
@@ -94,7 +94,7 @@ fn a_run_dropped_mid_migration_leaves_the_pooled_connection_clean() {
     });
     assert_eq!(pid, blocked, "the pool handed out the same connection");
     assert_eq!(locks, 0, "the migration lock was released");
-    assert_eq!(migrated, 3, "migration 4 was rolled back, not recorded");
+    assert_eq!(migrated, 4, "the batch sent ran to its end");
     let state: String = observer
         .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
         .unwrap()
@@ -107,7 +107,7 @@ fn a_run_dropped_mid_migration_leaves_the_pooled_connection_clean() {
             GATE.run_async(&mut client).await
         })
         .unwrap();
-    assert_eq!(common::versions(&report), [4]);
+    assert!(report.is_empty(), "{report}");
     assert_eq!(applied_versions(&mut observer), [1, 2, 3, 4]);
 }
 

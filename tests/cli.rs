@@ -351,8 +351,37 @@ fn migrate_then_status_shows_every_migration_applied(driver: Driver) {
             "{out}"
         );
     }
+    // Then the repeatable migrations, each with what it created.
+    let repeatables: Vec<Vec<&str>> = lines[8..11]
+        .iter()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
     assert_eq!(
-        lines[7..],
+        repeatables[0],
+        ["repeatable", "state", "applied at (UTC)", "objects"],
+        "{out}"
+    );
+    assert_eq!(
+        (repeatables[1][0], repeatables[1][1], repeatables[1][3]),
+        ("account_summary", "applied", "view public.account_summary"),
+        "{out}"
+    );
+    assert_eq!(
+        (repeatables[2][0], repeatables[2][1], repeatables[2][3]),
+        (
+            "user_label",
+            "applied",
+            "function public.user_label(public.users)"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        lines[11..],
         [
             "",
             r#"current version 6; tracking table "public"."stowage_migrations""#
@@ -388,9 +417,16 @@ fn status_as_json(driver: Driver) {
             "current_version",
             "up_to_date",
             "counts",
-            "migrations"
+            "migrations",
+            "repeatables"
         ]),
         "{status:#}"
+    );
+    assert_eq!(status["repeatables"][0]["name"], "account_summary");
+    assert_eq!(status["repeatables"][0]["state"], "applied");
+    assert_eq!(
+        status["repeatables"][1]["objects"],
+        json!(["function public.user_label(public.users)"])
     );
     assert_eq!(
         (&status["schema"], &status["table"]),
@@ -402,7 +438,7 @@ fn status_as_json(driver: Driver) {
         status["counts"],
         json!({
             "applied": 6, "pending": 0, "out_of_order": 0, "failed": 0,
-            "dirty": 0, "divergent": 0, "missing": 0
+            "dirty": 0, "divergent": 0, "missing": 0, "elsewhere": 0
         })
     );
     assert_eq!(states(&status), all(1..=6, "applied"));
@@ -481,7 +517,9 @@ fn plan_and_dry_run_show_the_sql_and_change_nothing(driver: Driver) {
     .ok()
     .json();
     assert_eq!(json, plan, "a dry run prints the plan");
-    assert_eq!(keys(&json), ["steps"], "{json:#}");
+    assert_eq!(keys(&json), ["repeatables", "steps"], "{json:#}");
+    // With a target below the newest migration, the repeatables wait.
+    assert_eq!(json["repeatables"]["changes"], json!([]));
     let steps = json["steps"].as_array().unwrap();
     assert_eq!(versions_of(&json["steps"]), [1, 2]);
     assert_eq!(
@@ -518,7 +556,13 @@ fn plan_and_dry_run_show_the_sql_and_change_nothing(driver: Driver) {
     let json = db(driver, &MIGRATIONS, &db_, &["plan", "--json"])
         .ok()
         .json();
-    assert_eq!(json, json!({ "steps": [] }));
+    assert_eq!(
+        json,
+        json!({
+            "steps": [],
+            "repeatables": { "changes": [], "drops": [], "creates": [], "outside": [] }
+        })
+    );
 }
 
 fn migrate_to_a_target_version(driver: Driver) {
@@ -543,8 +587,14 @@ fn migrate_to_a_target_version(driver: Driver) {
     let json = db(driver, &MIGRATIONS, &db_, &["migrate", "--json"])
         .ok()
         .json();
-    assert_eq!(keys(&json), ["applied", "undone"], "{json:#}");
+    assert_eq!(
+        keys(&json),
+        ["applied", "repeatables", "undone"],
+        "{json:#}"
+    );
     assert_eq!(versions_of(&json["applied"]), [4, 5, 6]);
+    assert_eq!(json["repeatables"][0]["name"], "account_summary");
+    assert_eq!(json["repeatables"][0]["action"], "created");
     assert_eq!(json["undone"], json!([]));
     let first = &json["applied"][0];
     assert_eq!(
@@ -581,6 +631,7 @@ fn a_target_below_the_current_version_says_so(driver: Driver) {
         json!({
             "applied": [],
             "undone": [],
+            "repeatables": [],
             "target_below": { "target": 5, "current": 6 }
         })
     );
@@ -606,6 +657,7 @@ fn verify_passes_a_good_database_and_one_behind_the_binary(driver: Driver) {
             "ok": true,
             "problems": [],
             "pending": [3],
+            "repeatables": [],
             "schema_check": {
                 "file": "tests/fixtures/base/schema.sql",
                 "schema": "public",
@@ -723,7 +775,8 @@ fn verify_finds_an_edited_migration_and_repair_accepts_it(driver: Driver) {
             "current_version",
             "ok",
             "problems",
-            "pending"
+            "pending",
+            "repeatables"
         ]),
         "{json:#}"
     );
@@ -1092,7 +1145,10 @@ fn rollback_runs_down_scripts_and_refuses_without_one(driver: Driver) {
     )
     .ok()
     .json();
-    assert_eq!(json, json!({ "applied": [], "undone": [] }));
+    assert_eq!(
+        json,
+        json!({ "applied": [], "undone": [], "repeatables": [] })
+    );
     let out = db(driver, &MIGRATIONS, &db_, &["rollback", "--to", "5"])
         .ok()
         .out;
@@ -1114,7 +1170,11 @@ fn rollback_all_undoes_everything(driver: Driver) {
     let json = db(driver, &ROLLBACK, &db_, &["rollback", "--all", "--json"])
         .ok()
         .json();
-    assert_eq!(keys(&json), ["applied", "undone"], "{json:#}");
+    assert_eq!(
+        keys(&json),
+        ["applied", "repeatables", "undone"],
+        "{json:#}"
+    );
     assert_eq!(json["applied"], json!([]));
     assert_eq!(versions_of(&json["undone"]), [3, 2, 1], "newest first");
     let first = &json["undone"][0];

@@ -60,10 +60,14 @@ fn the_example_schema_file_is_the_schema_its_migrations_build(driver: Driver) {
 
 fn a_table_dropped_by_hand_is_missing(driver: Driver) {
     assert_eq!(
-        drift(driver, "DROP VIEW account_revenue; DROP TABLE orders"),
+        drift(
+            driver,
+            "DROP VIEW account_summary; DROP VIEW account_revenue; DROP TABLE orders"
+        ),
         [
             "table public.orders is missing (migration 3, migrations/0003_create_orders.sql, makes it)",
             "view public.account_revenue is missing (migration 5, migrations/0005_account_revenue_view.sql, makes it)",
+            "view public.account_summary is missing",
         ],
         "the table's columns, constraints, index and trigger are not listed again"
     );

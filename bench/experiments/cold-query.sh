@@ -5,8 +5,9 @@
 # (it builds the programs and writes the check queries: the one stowage sent,
 # and the one that computes the digest over the tracking table).
 #
-# The two parts of the computed check are copied from the query of the
-# stowage it was written for; see BENCHMARKS.md.
+# The parts of the checks (the digest row and the trigger's state; the
+# computed digest and the schema check) are copied from the queries of the
+# stowage they were written for; see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 release=$PWD/target/release
@@ -34,10 +35,19 @@ median() { # n, script
 check=$(cat "$release/check-current.sql")
 computed=$(cat "$release/check-computed.sql")
 aggregate="SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex'), coalesce(bool_and(success), true) FROM stowage_migrations"
-schema="SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) FROM pg_catalog.pg_class c WHERE c.oid = E'\"stowage_migrations\"'::regclass"
+schema="SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) FROM pg_catalog.pg_class c WHERE c.oid = '\"stowage_migrations\"'::regclass"
+
+row="SELECT tracking, schema, digest, current_schema(), to_regclass('\"stowage_migrations\"')::oid FROM stowage_digest"
+trigger="SELECT (SELECT tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass('\"stowage_migrations\"') AND tgname = 'stowage_digest_clear')"
 
 printf '%-58s %s ms\n' "SELECT 1" "$(median 1 "SELECT 1;")"
-printf '%-58s %s ms\n' "stowage's check: the digest row" "$(median 1 "$check;")"
+printf '%-58s %s ms\n' "stowage's check: the digest row and the trigger's state" "$(median 1 "$check;")"
+printf '%-58s %s ms\n' "the same, the second time on the connection" "$(median 2 "$check;
+$check;")"
+printf '%-58s %s ms\n' "its digest row alone (the check before the trigger's)" "$(median 1 "$row;")"
+printf '%-58s %s ms\n' "its trigger's state alone" "$(median 1 "$trigger;")"
+printf '%-58s %s ms\n' "the trigger's state after the digest row" "$(median 2 "$row;
+$trigger;")"
 printf '%-58s %s ms\n' "the computed check (no digest row)" "$(median 1 "$computed;")"
 printf '%-58s %s ms\n' "the computed check, the second time on the connection" "$(median 2 "$computed;
 $computed;")"

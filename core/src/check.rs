@@ -1,7 +1,7 @@
 //! The rules a migrations folder must follow, each reported with the file it
 //! concerns; every problem in the folder is collected, not just the first.
 
-use crate::checksum::checksum;
+use crate::checksum::{self, checksum};
 use crate::directive::{self, Directives, NO_TRANSACTION};
 use crate::forbidden::forbidden;
 use crate::invisible;
@@ -11,10 +11,12 @@ use crate::placement::{Placement, placement};
 use crate::position::{Cursor, LineColumn};
 use crate::problem::Problem;
 use crate::psql;
+use crate::repeatable::{self, Object, ObjectKind, Part, Refused};
 use crate::scan::{self, SqlFile};
 use crate::split::{self, split_tokens};
 use crate::template;
 use crate::text;
+use crate::tools::Layout;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -23,12 +25,35 @@ use std::path::{Path, PathBuf};
 pub struct Folder {
     /// The migrations, sorted by version; never empty.
     pub migrations: Vec<Migration>,
-    /// The digest of the migrations: [`history_digest`](crate::checksum::history_digest)
-    /// of their versions and checksums.
+    /// The layout it was read in.
+    pub layout: Layout,
+    /// The versions the macro was told are handled elsewhere (migrations in
+    /// code, which stowage cannot run), sorted.
+    pub elsewhere: Vec<i64>,
+    /// The repeatable migrations, sorted by name.
+    pub repeatables: Vec<Repeatable>,
+    /// The digest of the migrations, repeatable ones included:
+    /// [`history_digest`](crate::checksum::history_digest) of their tracking
+    /// versions and checksums.
     pub digest: String,
     /// The schema file, whether it is there or not; `None` before it was
     /// looked for.
     pub schema: Option<crate::schema_file::SchemaFile>,
+}
+
+/// A repeatable migration: `R__{name}.sql`, applied again whenever it
+/// changes (see [`repeatable`]).
+#[derive(Debug, Clone)]
+pub struct Repeatable {
+    /// The name, between `R__` and `.sql`.
+    pub name: String,
+    /// The version its row has in the tracking table
+    /// ([`repeatable::tracking_version`]).
+    pub version: i64,
+    /// The file.
+    pub script: Script,
+    /// What its statements create, in order.
+    pub objects: Vec<Object>,
 }
 
 /// One version: its up script and, if there is one, its down script.
@@ -42,6 +67,40 @@ pub struct Migration {
     pub up: Script,
     /// `{version}_{name}.down.sql`, if present.
     pub down: Option<Script>,
+    /// The checksum the layout's tool records for it, in the text its table
+    /// holds it as, where the tool records one.
+    pub tool_checksum: Option<String>,
+}
+
+/// How a layout has a script's text checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The layout: its tool's markers are understood, others refused.
+    pub layout: Layout,
+    /// Whether a script that is empty or only whitespace is refused
+    /// (stowage's own layout); comments alone are a deliberate no-op.
+    pub refuse_blank: bool,
+    /// Whether the tool runs it outside a transaction.
+    pub no_transaction: bool,
+    /// Whether it is a repeatable migration, which may hold only what
+    /// [`repeatable::read`] takes.
+    pub repeatable: bool,
+}
+
+impl Rules {
+    /// stowage's own layout.
+    pub const STOWAGE: Rules = Rules {
+        layout: Layout::Stowage,
+        refuse_blank: true,
+        no_transaction: false,
+        repeatable: false,
+    };
+
+    /// A repeatable migration in stowage's own layout.
+    pub const REPEATABLE: Rules = Rules {
+        repeatable: true,
+        ..Rules::STOWAGE
+    };
 }
 
 /// One checked file.
@@ -81,9 +140,19 @@ pub struct Statement {
 
 /// Applies every rule to the files [`scan::scan`] found in `dir`.
 pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec<Problem>> {
+    #[cfg(feature = "tools")]
+    let total = files.len();
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<(FileName, Script)>> = BTreeMap::new();
+    let mut repeatables = Vec::new();
     for file in files {
+        if repeatable::is_repeatable(&file.file_name) {
+            match read_repeatable(&file) {
+                Ok(r) => repeatables.push(r),
+                Err(mut p) => problems.append(&mut p),
+            }
+            continue;
+        }
         let parsed = name::parse(&file.file_name);
         let script = read(&file);
         match (parsed, script) {
@@ -112,6 +181,24 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             Err(mut p) => problems.append(&mut p),
         }
     }
+    #[cfg(feature = "tools")]
+    if !problems.is_empty() {
+        let refused: std::collections::BTreeSet<&str> = problems
+            .iter()
+            .map(|p| p.subject.split(':').next().unwrap_or(&p.subject))
+            .collect();
+        // Only where half the folder or more shows it.
+        if let Some(evidence) =
+            crate::tools::stowage::looks_like(dir, root).filter(|e| e.count * 2 >= total)
+        {
+            return Err(vec![crate::tools::stowage::problem(
+                dir,
+                root,
+                &evidence,
+                refused.len(),
+            )]);
+        }
+    }
     if migrations.is_empty() && problems.is_empty() {
         problems.push(Problem::new(
             scan::display(dir, root),
@@ -125,15 +212,14 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
             ),
         ));
     }
+    problems.extend(repeatables_apart(&mut repeatables));
     if problems.is_empty() {
-        let digest = crate::checksum::history_digest(
-            migrations
-                .iter()
-                .map(|m| (m.version, m.up.checksum.as_str())),
-        );
         Ok(Folder {
+            digest: digest(&migrations, &repeatables),
             migrations,
-            digest,
+            layout: Layout::Stowage,
+            elsewhere: Vec::new(),
+            repeatables,
             schema: None,
         })
     } else {
@@ -141,20 +227,308 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     }
 }
 
+/// The digest of a folder's history: every migration's version and up
+/// checksum and every repeatable's tracking version and checksum, in
+/// version order (the repeatables', negative, first), as the tracking table
+/// of a database that applied exactly them gives it.
+fn digest(migrations: &[Migration], repeatables: &[Repeatable]) -> String {
+    let mut history: Vec<(i64, &str)> = repeatables
+        .iter()
+        .map(|r| (r.version, r.script.checksum.as_str()))
+        .chain(
+            migrations
+                .iter()
+                .map(|m| (m.version, m.up.checksum.as_str())),
+        )
+        .collect();
+    history.sort_by_key(|(version, _)| *version);
+    checksum::history_digest(history)
+}
+
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
     let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
-    let (directives, statements) = statements(&text.sql, &file.display)?;
+    script(
+        file.path.clone(),
+        file.display.clone(),
+        text.sql,
+        text.verbatim,
+        &Rules::STOWAGE,
+    )
+}
+
+/// Checks a script's text by `rules`.
+fn script(
+    path: PathBuf,
+    display: String,
+    sql: String,
+    verbatim: bool,
+    rules: &Rules,
+) -> Result<Script, Vec<Problem>> {
+    let Read {
+        directives,
+        statements,
+        ..
+    } = statements_by(&sql, &display, rules)?;
     Ok(Script {
-        path: file.path.clone(),
-        display: file.display.clone(),
-        checksum: checksum(&text.sql),
-        sql: text.sql,
-        verbatim: text.verbatim,
-        no_transaction: directives.no_transaction,
+        path,
+        display,
+        checksum: checksum(&sql),
+        sql,
+        verbatim,
+        no_transaction: directives.no_transaction || rules.no_transaction,
         statements,
         lock_timeout_ms: directives.lock_timeout_ms,
         statement_timeout_ms: directives.statement_timeout_ms,
     })
+}
+
+/// Checks what a layout's reader found: every rule of stowage inside each
+/// script, the migrations in code, and the versions handled elsewhere.
+#[cfg(feature = "tools")]
+pub fn check_found(
+    dir: &Path,
+    root: &Path,
+    layout: Layout,
+    read: crate::tools::Read,
+    elsewhere: &[i64],
+) -> Result<Folder, Vec<Problem>> {
+    use crate::tools::{Blank, Source};
+    let mut problems = read.problems;
+    let mut migrations = Vec::new();
+    let check = |source: Source| {
+        let rules = Rules {
+            layout,
+            refuse_blank: source.blank == Blank::CommentsOnly,
+            no_transaction: source.no_transaction,
+            repeatable: false,
+        };
+        script(
+            source.path,
+            source.display,
+            source.text,
+            source.verbatim,
+            &rules,
+        )
+    };
+    for found in read.found {
+        let up = check(found.up);
+        let down = found
+            .down
+            .filter(|d| !d.text.trim().is_empty())
+            .map(check)
+            .transpose();
+        match (up, down) {
+            (Ok(up), Ok(down)) => migrations.push(Migration {
+                version: found.version,
+                name: found.name,
+                up,
+                down,
+                tool_checksum: found.tool_checksum,
+            }),
+            (up, down) => {
+                problems.extend(up.err().into_iter().flatten());
+                problems.extend(down.err().into_iter().flatten());
+            }
+        }
+    }
+    for code in &read.code {
+        if !elsewhere.contains(&code.version) {
+            problems.push(Problem::new(
+                &code.display,
+                format!(
+                    "is migration {} written in code, which stowage cannot run, and the build is not told where it is handled",
+                    code.version
+                ),
+                format!(
+                    "if it runs elsewhere, say so: `embed_migrations!(\"{}\", layout = \"{}\", elsewhere = [{}])`; \
+                     `status` then shows it as handled elsewhere; or rewrite it in SQL",
+                    scan::display(dir, root),
+                    layout.name(),
+                    code.version
+                ),
+            ));
+        }
+    }
+    for version in elsewhere {
+        if let Some(m) = migrations.iter().find(|m| m.version == *version) {
+            problems.push(Problem::new(
+                &m.up.display,
+                format!("is migration {version} in SQL, and the build is told version {version} is handled elsewhere"),
+                format!("remove {version} from `elsewhere`, or renumber one of them"),
+            ));
+        }
+    }
+    if migrations.is_empty() && problems.is_empty() {
+        problems.push(Problem::new(
+            scan::display(dir, root),
+            format!(
+                "the folder holds no migration in {}'s layout (looked in {})",
+                layout.name(),
+                dir.display()
+            ),
+            "check the folder and the `layout` given to `embed_migrations!`",
+        ));
+    }
+    problems.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.at.cmp(&b.at)));
+    problems.dedup();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    migrations.sort_by_key(|m| m.version);
+    let mut elsewhere = elsewhere.to_vec();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    Ok(Folder {
+        digest: digest(&migrations, &[]),
+        migrations,
+        layout,
+        elsewhere,
+        repeatables: Vec::new(),
+        schema: None,
+    })
+}
+
+/// A repeatable file, checked: its name, its statements, and what it
+/// creates.
+fn read_repeatable(file: &SqlFile) -> Result<Repeatable, Vec<Problem>> {
+    let name = repeatable::parse_name(&file.file_name).map_err(|e| {
+        let help = match e.suggestion {
+            Some(s) => format!("{}; rename it to `{s}`", repeatable::RULE),
+            None => format!("{}, e.g. `R__active_users.sql`", repeatable::RULE),
+        };
+        vec![Problem::new(&file.display, e.message, help)]
+    })?;
+    let text = text::normalize(&file.bytes).map_err(|e| vec![e.problem(&file.display)])?;
+    let Read {
+        directives,
+        statements,
+        parts,
+    } = statements_by(&text.sql, &file.display, &Rules::REPEATABLE)?;
+    let objects = objects(&file.display, parts)?;
+    Ok(Repeatable {
+        version: repeatable::tracking_version(&name),
+        name,
+        script: Script {
+            path: file.path.clone(),
+            display: file.display.clone(),
+            checksum: checksum(&text.sql),
+            sql: text.sql,
+            verbatim: text.verbatim,
+            no_transaction: false,
+            statements,
+            lock_timeout_ms: directives.lock_timeout_ms,
+            statement_timeout_ms: directives.statement_timeout_ms,
+        },
+        objects,
+    })
+}
+
+/// What a repeatable file creates, from its statements: every `COMMENT
+/// ON`, `GRANT` and `REVOKE` must be on one of them, made before it, and
+/// every index on one of its materialized views. (A file of statements
+/// that create nothing fails those rules, or is empty.)
+fn objects(display: &str, parts: Vec<(Part, LineColumn)>) -> Result<Vec<Object>, Vec<Problem>> {
+    let mut objects: Vec<Object> = Vec::new();
+    let mut problems = Vec::new();
+    for (part, at) in parts {
+        match part {
+            Part::Creates(object) => {
+                if let (ObjectKind::Index, Some(on)) = (object.kind, &object.on) {
+                    let view = Object {
+                        kind: ObjectKind::MaterializedView,
+                        name: on.clone(),
+                        on: None,
+                    };
+                    let of_file = objects
+                        .iter()
+                        .any(|o| o.kind == ObjectKind::MaterializedView && o.same(&view));
+                    if !of_file {
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`CREATE INDEX` in a repeatable file is for a materialized view the file \
+                                 creates before it, and `{on}` is not one"
+                            ),
+                            "index tables in a versioned migration",
+                        ));
+                    }
+                }
+                objects.push(object);
+            }
+            Part::Concerns { verb, targets } => {
+                for target in targets {
+                    if !objects.iter().any(|o| o.same(&target)) {
+                        let name = &target.name;
+                        problems.push(Problem::at(
+                            display,
+                            at,
+                            format!(
+                                "`{verb}` here is on `{name}`, which this file does not create before it"
+                            ),
+                            format!(
+                                "put it after the statement that creates `{name}`, in the file that \
+                                 creates it, or in a versioned migration"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(objects)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Sorts the repeatable files by name; two files with one name, or that
+/// create the same object, are problems.
+fn repeatables_apart(repeatables: &mut [Repeatable]) -> Vec<Problem> {
+    repeatables.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut problems = Vec::new();
+    for pair in repeatables.windows(2) {
+        if pair[0].name == pair[1].name {
+            problems.push(Problem::new(
+                format!(
+                    "`{}` and `{}`",
+                    pair[0].script.display, pair[1].script.display
+                ),
+                format!(
+                    "these repeatable migrations share the name `{}`",
+                    pair[0].name
+                ),
+                "rename one: the tracking table knows a repeatable migration by its name",
+            ));
+        }
+    }
+    for (i, later) in repeatables.iter().enumerate() {
+        for object in &later.objects {
+            let earlier = repeatables[..i]
+                .iter()
+                .find(|r| r.objects.iter().any(|o| o.same(object)));
+            if let Some(earlier) = earlier {
+                problems.push(Problem::new(
+                    &later.script.display,
+                    format!(
+                        "creates `{}`, which `{}` creates as well",
+                        object.name, earlier.script.display
+                    ),
+                    "create each object in one file only",
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// A script's directives and statements, and for a repeatable file what
+/// each statement is, with where it starts.
+struct Read {
+    directives: Directives,
+    statements: Vec<Statement>,
+    parts: Vec<(Part, LineColumn)>,
 }
 
 /// Splits a script into statements and checks them: text for psql,
@@ -162,7 +536,14 @@ fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
 /// where it can run.
 /// Where the text is left unterminated, what comes before is checked all
 /// the same.
-fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), Vec<Problem>> {
+#[cfg(test)]
+fn statements(sql: &str, display: &str) -> Result<Read, Vec<Problem>> {
+    statements_by(sql, display, &Rules::STOWAGE)
+}
+
+/// [`statements`] by the rules of a layout (for a repeatable file, what it
+/// may hold instead of where each statement can run).
+fn statements_by(sql: &str, display: &str, rules: &Rules) -> Result<Read, Vec<Problem>> {
     let mut tokens = Vec::new();
     let mut unterminated = None;
     for token in lexer::tokens(sql) {
@@ -174,6 +555,7 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let mut problems = psql::meta_commands(sql, &tokens, display);
     problems.extend(invisible::characters(sql, &tokens, display));
     problems.extend(template::markers(sql, &tokens, display));
+    problems.extend(crate::markers::foreign(sql, &tokens, display, rules.layout));
     let mut split = split_tokens(sql, &tokens);
     match unterminated {
         // The statement that holds the unterminated part is cut short.
@@ -181,11 +563,14 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
             split.pop();
         }
         Some(_) => {}
-        None if split.is_empty() => {
+        // Comments alone are a deliberate no-op; nothing at all is one only
+        // where the layout's tool says so.
+        None if split.is_empty() && tokens.is_empty() && rules.refuse_blank => {
             return Err(vec![Problem::new(
                 display,
-                "is empty: it holds no SQL statement, only whitespace or comments",
-                "write the migration's SQL in it, or delete the file",
+                "is empty: it holds nothing, or only whitespace",
+                "write the migration's SQL in it; if it is meant to do nothing, write a comment saying why \
+                 (a migration of comments alone is applied as a deliberate no-op); or delete the file",
             )]);
         }
         None => {}
@@ -193,6 +578,17 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
     let directives = directive::directives(sql, &tokens, display)
         .map_err(|mut p| problems.append(&mut p))
         .ok();
+    if rules.repeatable && directives.is_some_and(|d| d.no_transaction) {
+        problems.push(Problem::new(
+            display,
+            format!(
+                "a repeatable file cannot be `-- stowage:{NO_TRANSACTION}`: the repeatable files are applied \
+                 together in one transaction"
+            ),
+            "remove the directive; statements that cannot run in a transaction belong in a versioned migration",
+        ));
+    }
+    let mut parts = Vec::new();
     let mut cursor = Cursor::new(sql);
     for statement in &split {
         // Its tokens: those that start within its text.
@@ -206,13 +602,19 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                 what.message(),
                 what.help(),
             ));
+        } else if rules.repeatable {
+            match repeatable::read(tokens) {
+                Ok(part) => parts.push((part, statement.at)),
+                Err(refused) => problems.push(refusal(display, statement, &refused)),
+            }
+            continue;
         }
         if let Some(directives) = &directives {
             problems.extend(placed(
                 display,
                 statement,
                 placement(tokens),
-                directives.no_transaction,
+                directives.no_transaction || rules.no_transaction,
             ));
         }
     }
@@ -236,10 +638,19 @@ fn statements(sql: &str, display: &str) -> Result<(Directives, Vec<Statement>), 
                     at: s.at,
                 })
                 .collect();
-            Ok((directives, statements))
+            Ok(Read {
+                directives,
+                statements,
+                parts,
+            })
         }
         _ => Err(problems),
     }
+}
+
+/// The problem with a statement a repeatable file may not hold.
+fn refusal(display: &str, statement: &split::Statement<'_>, refused: &Refused) -> Problem {
+    Problem::at(display, statement.at, refused.message(), refused.help())
 }
 
 /// Whether the last token that is not a comment is a `;`.
@@ -347,6 +758,7 @@ fn pair(version: i64, scripts: Vec<(FileName, Script)>) -> Result<Migration, Vec
             name: up_name.name,
             up,
             down,
+            tool_checksum: None,
         })
     } else {
         Err(problems)
@@ -423,7 +835,11 @@ mod tests {
 
     #[test]
     fn gives_the_statements_of_a_sound_migration() {
-        let (directives, statements) = statements(
+        let Read {
+            directives,
+            statements,
+            ..
+        } = statements(
             "-- stowage:no-transaction\n;SELECT 1;\nSELECT '\\';",
             "m.sql",
         )

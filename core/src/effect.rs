@@ -242,8 +242,13 @@ impl Name {
         &self.parts
     }
 
+    /// The parts as written.
+    pub(crate) fn written(&self) -> &[String] {
+        &self.written
+    }
+
     /// `self`, one part, put in the schema (and database) of `table`.
-    fn in_schema_of(self, table: &Name) -> Name {
+    pub(crate) fn in_schema_of(self, table: &Name) -> Name {
         let keep = table.written.len().saturating_sub(1);
         let mut written = table.written[..keep].to_vec();
         let mut parts = table.parts[..keep].to_vec();
@@ -252,7 +257,7 @@ impl Name {
         Name::new(written, parts)
     }
 
-    fn new(written: Vec<String>, parts: Vec<String>) -> Name {
+    pub(crate) fn new(written: Vec<String>, parts: Vec<String>) -> Name {
         let sql = written.join(".");
         Name {
             written,
@@ -571,52 +576,52 @@ fn add_enum_value(r: &mut Reader<'_, '_>) -> Option<Effect> {
 }
 
 /// A statement's tokens, comments left out, read from the front.
-struct Reader<'t, 'a> {
-    tokens: &'t [Token<'a>],
-    at: usize,
+pub(crate) struct Reader<'t, 'a> {
+    pub(crate) tokens: &'t [Token<'a>],
+    pub(crate) at: usize,
 }
 
 impl<'a> Reader<'_, 'a> {
-    fn peek(&self) -> Option<&Token<'a>> {
+    pub(crate) fn peek(&self) -> Option<&Token<'a>> {
         self.tokens.get(self.at)
     }
 
-    fn rest(&self) -> &[Token<'a>] {
+    pub(crate) fn rest(&self) -> &[Token<'a>] {
         self.tokens.get(self.at..).unwrap_or_default()
     }
 
-    fn next(&mut self) -> Option<Token<'a>> {
+    pub(crate) fn next(&mut self) -> Option<Token<'a>> {
         let token = *self.peek()?;
         self.at += 1;
         Some(token)
     }
 
-    fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.at >= self.tokens.len()
     }
 
     /// Whether the next token is the keyword `keyword`.
-    fn is(&self, keyword: &str) -> bool {
+    pub(crate) fn is(&self, keyword: &str) -> bool {
         self.peek().is_some_and(|t| t.is_word(keyword))
     }
 
-    fn is_any(&self, keywords: &[&str]) -> bool {
+    pub(crate) fn is_any(&self, keywords: &[&str]) -> bool {
         keywords.iter().any(|k| self.is(k))
     }
 
-    fn is_paren(&self) -> bool {
+    pub(crate) fn is_paren(&self) -> bool {
         self.peek().is_some_and(|t| t.kind == TokenKind::OpenParen)
     }
 
     /// Takes the keyword `keyword` if it is next.
-    fn eat(&mut self, keyword: &str) -> bool {
+    pub(crate) fn eat(&mut self, keyword: &str) -> bool {
         let found = self.is(keyword);
         self.at += usize::from(found);
         found
     }
 
     /// Takes the keywords `keywords` if they are all next, in order.
-    fn eat_all(&mut self, keywords: &[&str]) -> bool {
+    pub(crate) fn eat_all(&mut self, keywords: &[&str]) -> bool {
         let rest = self.rest();
         let found =
             rest.len() >= keywords.len() && keywords.iter().zip(rest).all(|(k, t)| t.is_word(k));
@@ -626,17 +631,17 @@ impl<'a> Reader<'_, 'a> {
         found
     }
 
-    fn expect(&mut self, keyword: &str) -> Option<()> {
+    pub(crate) fn expect(&mut self, keyword: &str) -> Option<()> {
         self.eat(keyword).then_some(())
     }
 
-    fn eat_kind(&mut self, kind: TokenKind) -> bool {
+    pub(crate) fn eat_kind(&mut self, kind: TokenKind) -> bool {
         let found = self.peek().is_some_and(|t| t.kind == kind);
         self.at += usize::from(found);
         found
     }
 
-    fn eat_operator(&mut self, text: &str) -> bool {
+    pub(crate) fn eat_operator(&mut self, text: &str) -> bool {
         let found = self
             .peek()
             .is_some_and(|t| t.kind == TokenKind::Operator && t.text == text);
@@ -646,7 +651,7 @@ impl<'a> Reader<'_, 'a> {
 
     /// Takes a name of one to `max` parts; `None` where the grammar or
     /// [`effect`] refuses it.
-    fn name(&mut self, max: usize) -> Option<Name> {
+    pub(crate) fn name(&mut self, max: usize) -> Option<Name> {
         let mut written = Vec::new();
         let mut parts = Vec::new();
         loop {

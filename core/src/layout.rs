@@ -7,9 +7,18 @@
 //! The table starts with [`HEADER_FIELDS`] integers about the whole folder:
 //! the schema file (where its expected schema is among the scripts' texts,
 //! its path in the text) and its options. Then each migration is [`FIELDS`]
-//! integers: its version, where its name is in the text, then its up script
-//! and its down script, each [`SCRIPT_FIELDS`] integers; a field that says
-//! nothing holds [`NONE`].
+//! integers: its version, where its name is in the text, where the
+//! checksum of the layout's tool is (for a folder read in another tool's
+//! layout that records one), then its up script and its down script, each
+//! [`SCRIPT_FIELDS`] integers; a field that says nothing holds [`NONE`].
+//!
+//! Besides them the registry names its layout and lists the versions
+//! handled elsewhere (migrations in code), which are few.
+//!
+//! The repeatable migrations are a second table, [`REPEATABLE_FIELDS`]
+//! integers each: the version of its tracking row, where its name is in the
+//! text, and its script. What a repeatable's statements create is read
+//! again from its SQL when it is needed, as its statements are.
 
 /// The integers before the first migration's.
 pub const HEADER_FIELDS: usize = 4;
@@ -22,13 +31,16 @@ pub const SCHEMA_PATH: usize = 1;
 pub const SCHEMA_GRANTS: usize = 3;
 
 /// The integers of one migration.
-pub const FIELDS: usize = 3 + 2 * SCRIPT_FIELDS;
+pub const FIELDS: usize = 5 + 2 * SCRIPT_FIELDS;
 /// The version.
 pub const VERSION: usize = 0;
 /// The offset of the name in the text; its length follows.
 pub const NAME: usize = 1;
+/// The offset in the text of the checksum the layout's tool records, or
+/// [`NONE`]; its length follows.
+pub const TOOL_CHECKSUM: usize = 3;
 /// The first field of the up script.
-pub const UP: usize = 3;
+pub const UP: usize = 5;
 /// The first field of the down script.
 pub const DOWN: usize = UP + SCRIPT_FIELDS;
 
@@ -48,6 +60,14 @@ pub const LOCK_TIMEOUT: usize = 5;
 /// Its `-- stowage:statement-timeout`, in milliseconds, or [`NONE`].
 pub const STATEMENT_TIMEOUT: usize = 6;
 
+/// The integers of one repeatable migration.
+pub const REPEATABLE_FIELDS: usize = 3 + SCRIPT_FIELDS;
+/// The version of its tracking row.
+pub const REPEATABLE_VERSION: usize = 0;
+/// The offset of its name in the text; its length follows.
+pub const REPEATABLE_NAME: usize = 1;
+/// The first field of its script.
+pub const REPEATABLE_SCRIPT: usize = 3;
 /// A field that says nothing.
 pub const NONE: i64 = -1;
 /// The length of a checksum: SHA-256 in hex.

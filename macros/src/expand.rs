@@ -15,23 +15,44 @@ pub fn registry(folder: &Folder, grants: bool) -> TokenStream {
     for m in &folder.migrations {
         registry.table.push(m.version);
         registry.text(&m.name);
+        match &m.tool_checksum {
+            Some(checksum) => registry.text(checksum),
+            None => registry.table.extend([NONE, NONE]),
+        }
         registry.script(Some(&m.up));
         registry.script(m.down.as_ref());
     }
+    let migrations = std::mem::take(&mut registry.table);
+    for r in &folder.repeatables {
+        registry.table.push(r.version);
+        registry.text(&r.name);
+        registry.script(Some(&r.script));
+    }
+    let repeatables = std::mem::take(&mut registry.table);
     let digest = &folder.digest;
     let Registry {
-        table,
-        text,
-        sql,
-        tracked,
+        text, sql, tracked, ..
     } = registry;
-    let (rows, scripts) = (table.len(), sql.len());
-    let table = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
+    let scripts = sql.len();
+    let ints = |table: Vec<i64>| {
+        let len = table.len();
+        let values = table.into_iter().map(proc_macro2::Literal::i64_unsuffixed);
+        quote!([i64; #len] = [#(#values),*])
+    };
+    let (migrations, repeatables) = (ints(migrations), ints(repeatables));
+    let layout = folder.layout.name();
+    let elsewhere = folder
+        .elsewhere
+        .iter()
+        .copied()
+        .map(proc_macro2::Literal::i64_unsuffixed);
     quote! {{
         #(#tracked)*
-        static TABLE: [i64; #rows] = [#(#table),*];
+        static TABLE: #migrations;
+        static REPEATABLES: #repeatables;
         static SQL: [&str; #scripts] = [#(#sql),*];
-        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest)
+        ::stowage::Migrations::__new(&TABLE, #text, &SQL, #digest, #layout, &[#(#elsewhere),*])
+            .__with_repeatables(&REPEATABLES)
     }}
 }
 

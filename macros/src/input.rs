@@ -1,14 +1,17 @@
 //! The macro's arguments: nothing (the folder `migrations`) or a string
-//! literal naming a folder relative to the crate's `Cargo.toml`, then
-//! maybe `schema = "path"` (the schema file, relative to `Cargo.toml`;
-//! `schema.sql` in the folder by default) and `grants = true` (the schema
-//! file holds the grants on its objects).
+//! literal naming a folder relative to the crate's `Cargo.toml`, then,
+//! optionally, `layout = "goose"` (another tool's layout), `elsewhere = [5,
+//! 12]` (the versions of migrations in code, handled elsewhere), `schema =
+//! "path"` (the schema file, relative to `Cargo.toml`; `schema.sql` in the
+//! folder by default) and `grants = true` (the schema file holds the grants
+//! on its objects).
 
 use proc_macro2::{Span, TokenStream};
 use std::path::PathBuf;
 use stowage_core::Problem;
-use syn::LitStr;
+use stowage_core::tools::Layout;
 use syn::parse::{Parse, ParseStream};
+use syn::{LitInt, LitStr};
 
 /// The folder used when the macro is called without an argument.
 const DEFAULT_FOLDER: &str = "migrations";
@@ -19,6 +22,10 @@ const MANIFEST_DIR_OVERRIDE: &str = "STOWAGE_MANIFEST_DIR";
 
 pub struct Input {
     folder: Option<LitStr>,
+    /// The layout the folder is read in.
+    pub layout: Layout,
+    /// The versions handled elsewhere.
+    pub elsewhere: Vec<i64>,
     schema: Option<LitStr>,
     /// Whether the schema file holds grants.
     pub grants: bool,
@@ -28,6 +35,8 @@ impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut parsed = Input {
             folder: None,
+            layout: Layout::Stowage,
+            elsewhere: Vec::new(),
             schema: None,
             grants: false,
         };
@@ -45,15 +54,40 @@ impl Parse for Input {
             let _: syn::Token![,] = input.parse()?;
         }
         while !input.is_empty() {
-            let option: syn::Ident = input.parse()?;
+            let key: syn::Ident = input.parse()?;
             let _: syn::Token![=] = input.parse()?;
-            match option.to_string().as_str() {
+            match key.to_string().as_str() {
+                "layout" => {
+                    let name: LitStr = input.parse()?;
+                    parsed.layout = Layout::parse(&name.value()).ok_or_else(|| {
+                        syn::Error::new(
+                            name.span(),
+                            format!(
+                                "`{}` is not a layout stowage reads: the layouts are {}",
+                                name.value(),
+                                Layout::names()
+                            ),
+                        )
+                    })?;
+                }
+                "elsewhere" => {
+                    let content;
+                    syn::bracketed!(content in input);
+                    let versions = content.parse_terminated(LitInt::parse, syn::Token![,])?;
+                    for version in versions {
+                        parsed.elsewhere.push(version.base10_parse()?);
+                    }
+                }
                 "schema" => parsed.schema = Some(input.parse()?),
                 "grants" => parsed.grants = input.parse::<syn::LitBool>()?.value,
-                _ => {
+                other => {
                     return Err(syn::Error::new(
-                        option.span(),
-                        "unknown option: expected `schema = \"path/schema.sql\"` or `grants = true`",
+                        key.span(),
+                        format!(
+                            "`{other}` is not an argument of `embed_migrations!`: it takes the folder, \
+                             `layout = \"...\"`, `elsewhere = [versions]`, `schema = \"path/schema.sql\"` \
+                             and `grants = true`"
+                        ),
                     ));
                 }
             }

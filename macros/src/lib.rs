@@ -20,8 +20,15 @@ pub fn embed_migrations(tokens: TokenStream) -> TokenStream {
         .and_then(|(dir, schema, root)| {
             let updating = std::env::var_os(stowage_core::schema_file::UPDATE_VAR)
                 .is_some_and(|v| !v.is_empty() && v != "0");
-            stowage_core::load(&dir, &root, &schema, updating)
-                .map_err(|problems| input.error(&problems))
+            stowage_core::load_layout(
+                &dir,
+                &root,
+                input.layout,
+                &input.elsewhere,
+                &schema,
+                updating,
+            )
+            .map_err(|problems| input.error(&problems))
         })
         .map(|folder| expand::registry(&folder, input.grants));
     match expanded {

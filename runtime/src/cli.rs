@@ -55,6 +55,7 @@
 //! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`](crate::Runner::forget)) |
 //! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`](crate::Runner::rollback_to)) |
 //! | `rollback --all` | runs the down scripts of everything applied ([`Runner::rollback_all`](crate::Runner::rollback_all)) |
+//! | `adopt --from TOOL [--table NAME] [--into NAME] [--dry-run] [--allow-unknown] [--allow-other-checksums]` | records the history of `sqlx`, `diesel`, `refinery`, `goose`, `golang-migrate`, `dbmate` or `flyway` as applied, reading the tool's table (`--table`, the tool's default name otherwise) and leaving it as it is; stowage's own table is `--into` ([`Runner::adopt`](crate::Runner::adopt)); `--dry-run` prints the mapping and records nothing |
 //! | `resume [--allow-…] [--interrupted-statement completed\|not-completed]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)); the option says whether an interrupted statement completed where the catalog cannot tell ([`Runner::interrupted_statement`](crate::Runner::interrupted_statement)) |
 //!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
@@ -237,6 +238,24 @@ enum Command {
         /// Roll back migrations edited since they were applied
         #[arg(long)]
         allow_divergent: bool,
+    },
+    /// Record another tool's history as applied, reading its tracking table (left as it is)
+    Adopt {
+        /// The tool: sqlx, diesel, refinery, goose, golang-migrate, dbmate or flyway
+        #[arg(long, value_name = "TOOL")]
+        from: String,
+        /// stowage's own tracking table, if not the default (with `adopt`, `--table` names the tool's)
+        #[arg(long, value_name = "NAME")]
+        into: Option<String>,
+        /// Print the mapping and record nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip versions the tool applied that this binary does not have
+        #[arg(long)]
+        allow_unknown: bool,
+        /// Adopt versions whose file was edited since the tool applied it
+        #[arg(long)]
+        allow_other_checksums: bool,
     },
     /// Like `migrate`, continuing a dirty no-transaction migration where it stopped
     Resume {
@@ -509,7 +528,13 @@ impl Db {
 
     fn runner(&self, migrations: Migrations) -> Runner {
         let runner = migrations.runner();
-        match &self.table {
+        // With `adopt`, `--table` names the tool's table, and `--into`
+        // stowage's own.
+        let table = match &self.command {
+            Command::Adopt { into, .. } => into,
+            _ => &self.table,
+        };
+        match table {
             Some(table) => runner.table(table),
             None => runner,
         }
@@ -522,7 +547,7 @@ impl Db {
         client: &mut C,
     ) -> Result<Output, Failure> {
         self.command
-            .execute(self.runner(migrations), client)
+            .execute(self.runner(migrations), client, self.table.as_deref())
             .await
             .map_err(|e| {
                 let details = serde_json::to_value(&e).unwrap_or_else(|_| json!({}));
@@ -552,8 +577,26 @@ impl Command {
         &self,
         runner: Runner,
         client: &mut C,
+        table: Option<&str>,
     ) -> Result<Output, Error> {
         match self {
+            Command::Adopt {
+                from,
+                dry_run,
+                allow_unknown,
+                allow_other_checksums,
+                ..
+            } => {
+                let mut from = crate::Adopt::from(from.as_str())
+                    .dry_run(*dry_run)
+                    .allow_unknown(*allow_unknown)
+                    .allow_other_checksums(*allow_other_checksums);
+                if let Some(table) = table {
+                    from = from.table(table);
+                }
+                let adoption = crate::operations::adopt::adopt(&runner, client, &from).await?;
+                Ok(Output::ok(format!("{adoption}\n"), to_json(&adoption)))
+            }
             Command::Migrate { options, dry_run } => {
                 let runner = options.apply(runner);
                 if *dry_run {

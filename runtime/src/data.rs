@@ -2,6 +2,7 @@
 //! expands to, the recorded history, reports, states, plans, violations,
 //! remedies and errors. Nothing here talks to a server or decides anything.
 
+pub(crate) mod adoption;
 pub(crate) mod drift;
 pub(crate) mod error;
 pub(crate) mod history;
@@ -9,6 +10,7 @@ pub(crate) mod line_column;
 pub(crate) mod plan;
 pub(crate) mod registry;
 pub(crate) mod remedy;
+pub(crate) mod repeatable_status;
 pub(crate) mod report;
 pub(crate) mod schema;
 #[cfg(feature = "serde")]

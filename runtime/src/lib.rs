@@ -121,6 +121,7 @@ mod steps;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+pub use data::adoption::{Adopt, Adopted, Adoption, Outcome};
 pub use data::drift::{AfterRun, Change, Difference, SchemaCheck, SchemaHealth, SchemaOutcome};
 pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
@@ -128,9 +129,10 @@ pub use data::error::{
 };
 pub use data::line_column::LineColumn;
 pub use data::plan::{Plan, Step};
-pub use data::registry::{Migration, Migrations, Script, Statement};
+pub use data::registry::{Migration, Migrations, Repeatable, RepeatableKind, Script, Statement};
 pub use data::remedy::Remedy;
-pub use data::report::{Applied, Report, TargetBelow};
+pub use data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
+pub use data::report::{Applied, RepeatableAction, RepeatableApplied, Report, TargetBelow};
 pub use data::schema::{Aspect, ObjectKind};
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;

@@ -4,6 +4,7 @@
 //! (mark applied, forget, repair, accept a checksum, baseline) and
 //! rolling back.
 
+pub(crate) mod adopt;
 pub(crate) mod mend;
 pub(crate) mod rollback;
 pub(crate) mod schema;

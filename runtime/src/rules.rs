@@ -2,9 +2,11 @@
 //! what a run does about it, what a tracking table may be named, and which
 //! timeouts a migration runs with. Pure functions, tested beside them.
 
+pub(crate) mod batches;
 pub(crate) mod classify;
 pub(crate) mod drift;
 pub(crate) mod interrupted;
+pub(crate) mod repeatables;
 pub(crate) mod table_name;
 pub(crate) mod timeouts;
 pub(crate) mod tracking_table;

@@ -4,10 +4,12 @@
 //! check.
 
 pub(crate) mod apply;
+pub(crate) mod batch;
 pub(crate) mod interrupted;
 pub(crate) mod locate;
 pub(crate) mod lock;
 pub(crate) mod quick_check;
+pub(crate) mod repeatables;
 pub(crate) mod schema;
 pub(crate) mod tracking;
 pub(crate) mod transaction;

@@ -169,6 +169,13 @@ impl Conn {
             version
         )
     }
+    pub fn adopt(
+        &mut self,
+        runner: Runner,
+        from: stowage::Adopt,
+    ) -> Result<stowage::Adoption, Error> {
+        call!(self, runner, adopt, adopt_async, from.clone())
+    }
     pub fn baseline(&mut self, runner: Runner, version: i64) -> Result<Vec<i64>, Error> {
         call!(self, runner, baseline, baseline_async, version)
     }
@@ -298,11 +305,13 @@ pub fn tracked(client: &mut Conn, table: &str) -> Vec<Tracked> {
         .collect()
 }
 
-/// The versions of the successful rows of the default tracking table.
+/// The versions of the successful rows of versioned migrations in the
+/// default tracking table (repeatable migrations' rows have negative
+/// versions).
 pub fn applied_versions(client: &mut Conn) -> Vec<i64> {
     tracked(client, "public.stowage_migrations")
         .into_iter()
-        .filter(|t| t.success)
+        .filter(|t| t.success && t.version >= 0)
         .map(|t| t.version)
         .collect()
 }

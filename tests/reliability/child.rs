@@ -1,7 +1,8 @@
 //! Instances of a program that migrates at start-up: this test binary run
 //! again as a child process, with `--exact child_process`, doing one thing
-//! with the fifty migrations over a connection of its own, through the
-//! driver the parent names, and printing what came of it.
+//! with a set of migrations (the fifty, or the concurrent index work of
+//! `concurrent.rs`) over a connection of its own, through the driver the
+//! parent names, and printing what came of it.
 //!
 //! A child of the blocking driver calls `run`, `resume`, `mark_applied` or
 //! `forget` over a `postgres::Client`; a child of the async driver calls
@@ -26,6 +27,8 @@ const CONNINFO_VAR: &str = "STOWAGE_RELIABILITY_CONNINFO";
 const DRIVER_VAR: &str = "STOWAGE_RELIABILITY_DRIVER";
 /// When set, the child connects, then waits for a line on its input.
 const WAIT_VAR: &str = "STOWAGE_RELIABILITY_WAIT_FOR_START";
+/// The set of migrations the child runs: `fifty`, `concurrent` or `batch`.
+const SET_VAR: &str = "STOWAGE_RELIABILITY_MIGRATIONS";
 
 /// Marks the child's account of its run in its output.
 const APPLIED: &str = "stowage-child applied:";
@@ -46,10 +49,51 @@ const NO_DEAD_CLIENT_CHECKS: &str = "SET client_connection_check_interval = 0";
 /// The longest a child may take to finish once it may.
 pub const FINISH_WITHIN: Duration = Duration::from_secs(120);
 
-/// What a child does with the fifty migrations.
+/// A set of migrations a child runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    /// The fifty of `tests/fixtures/reliability_fifty`.
+    Fifty,
+    /// The concurrent index work of `tests/fixtures/reliability_concurrent`.
+    Concurrent,
+    /// The fifty small transactional migrations of
+    /// `tests/fixtures/reliability_batch`.
+    Batch,
+}
+
+impl Set {
+    pub fn migrations(self) -> stowage::Migrations {
+        match self {
+            Set::Fifty => crate::FIFTY,
+            Set::Concurrent => crate::concurrent::CONCURRENT,
+            Set::Batch => crate::batch::BATCH,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Set::Fifty => "fifty",
+            Set::Concurrent => "concurrent",
+            Set::Batch => "batch",
+        }
+    }
+
+    fn parse(name: &str) -> Set {
+        match name {
+            "fifty" => Set::Fifty,
+            "concurrent" => Set::Concurrent,
+            "batch" => Set::Batch,
+            other => panic!("{SET_VAR} must be fifty, concurrent or batch, not {other:?}"),
+        }
+    }
+}
+
+/// What a child does with its migrations.
 #[derive(Debug, Clone, Copy)]
 enum Action {
     Run,
+    /// A run that waits at most this long for the migration lock.
+    RunWaiting(Duration),
     Resume,
     MarkApplied(i64),
     Forget(i64),
@@ -60,6 +104,9 @@ impl Action {
         match action.split_once(':') {
             None if action == "run" => Action::Run,
             None if action == "resume" => Action::Resume,
+            Some(("run_waiting", ms)) => {
+                Action::RunWaiting(Duration::from_millis(ms.parse().unwrap()))
+            }
             Some(("mark_applied", v)) => Action::MarkApplied(v.parse().unwrap()),
             Some(("forget", v)) => Action::Forget(v.parse().unwrap()),
             _ => panic!("unknown action {action:?}"),
@@ -79,9 +126,10 @@ pub fn child_main() {
     }
     let action = Action::parse(&action);
     let conninfo = std::env::var(CONNINFO_VAR).expect("the connection settings");
+    let set = Set::parse(&std::env::var(SET_VAR).unwrap_or_else(|_| "fifty".to_owned()));
     let outcome = match std::env::var(DRIVER_VAR).as_deref() {
-        Ok("sync") => blocking(&conninfo, action),
-        Ok("async") => nonblocking(&conninfo, action),
+        Ok("sync") => blocking(&conninfo, set, action),
+        Ok("async") => nonblocking(&conninfo, set, action),
         other => panic!("{DRIVER_VAR} must be sync or async, not {other:?}"),
     };
     match outcome {
@@ -114,8 +162,8 @@ fn wait_for_start() {
     }
 }
 
-/// Does `action` over a blocking `postgres::Client`.
-fn blocking(conninfo: &str, action: Action) -> Result<Report, Error> {
+/// Does `action` with `set` over a blocking `postgres::Client`.
+fn blocking(conninfo: &str, set: Set, action: Action) -> Result<Report, Error> {
     let config = Config::from_str(conninfo).expect("valid connection settings");
     let mut client = config
         .connect(NoTls)
@@ -128,9 +176,10 @@ fn blocking(conninfo: &str, action: Action) -> Result<Report, Error> {
         client.batch_execute(NO_DEAD_CLIENT_CHECKS).unwrap();
     }
     wait_for_start();
-    let runner = crate::FIFTY.runner();
+    let runner = set.migrations().runner();
     match action {
         Action::Run => runner.run(&mut client),
+        Action::RunWaiting(wait) => runner.lock_wait_timeout(wait).run(&mut client),
         Action::Resume => runner.resume(&mut client),
         Action::MarkApplied(v) => runner
             .mark_applied(&mut client, v)
@@ -139,9 +188,9 @@ fn blocking(conninfo: &str, action: Action) -> Result<Report, Error> {
     }
 }
 
-/// Does `action` over an async `tokio_postgres::Client`, on a tokio
-/// runtime of the child's own.
-fn nonblocking(conninfo: &str, action: Action) -> Result<Report, Error> {
+/// Does `action` with `set` over an async `tokio_postgres::Client`, on a
+/// tokio runtime of the child's own.
+fn nonblocking(conninfo: &str, set: Set, action: Action) -> Result<Report, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,9 +218,10 @@ fn nonblocking(conninfo: &str, action: Action) -> Result<Report, Error> {
     });
     wait_for_start();
     runtime.block_on(async {
-        let runner = crate::FIFTY.runner();
+        let runner = set.migrations().runner();
         match action {
             Action::Run => runner.run_async(&mut client).await,
+            Action::RunWaiting(wait) => runner.lock_wait_timeout(wait).run_async(&mut client).await,
             Action::Resume => runner.resume_async(&mut client).await,
             Action::MarkApplied(v) => runner
                 .mark_applied_async(&mut client, v)
@@ -270,13 +320,15 @@ impl Outcome {
 
 impl Instance {
     /// Starts a child named `name` (its connection's `application_name`,
-    /// by which the server's views show it) that does `action` on the
-    /// database of `config` through `driver`: `run`, `resume`,
-    /// `mark_applied:V` or `forget:V`. With `wait_for_start`, it connects,
-    /// then waits for [`Instance::go`].
+    /// by which the server's views show it) that does `action` with the
+    /// migrations of `set` on the database of `config` through `driver`:
+    /// `run`, `run_waiting:MS` (a run that waits at most MS milliseconds
+    /// for the migration lock), `resume`, `mark_applied:V` or `forget:V`. With
+    /// `wait_for_start`, it connects, then waits for [`Instance::go`].
     pub fn start(
         config: &Config,
         driver: Driver,
+        set: Set,
         name: &str,
         action: &str,
         wait_for_start: bool,
@@ -286,7 +338,7 @@ impl Instance {
             name,
             action,
             wait_for_start,
-            &[(DRIVER_VAR, driver.name())],
+            &[(DRIVER_VAR, driver.name()), (SET_VAR, set.name())],
         )
     }
 
@@ -312,6 +364,7 @@ impl Instance {
             .env(ACTION_VAR, action)
             .env(CONNINFO_VAR, conninfo(config, name))
             .env_remove(DRIVER_VAR)
+            .env_remove(SET_VAR)
             .env_remove(WAIT_VAR)
             .stdin(if wait_for_start {
                 Stdio::piped()

@@ -77,6 +77,18 @@ impl Gate {
         Gate::open(config, select, format!("locking rows: {select}"))
     }
 
+    /// A transaction that is changing the comment of type `name` and has
+    /// not committed: it holds SHARE UPDATE EXCLUSIVE on the type, which
+    /// `ALTER TYPE ... ADD VALUE` waits for (no table lock does). Commits
+    /// harmlessly: the comment is set to none, as it was.
+    pub fn commenting_on_type(config: &Config, name: &str) -> Gate {
+        Gate::open(
+            config,
+            &format!("COMMENT ON TYPE {name} IS NULL"),
+            format!("commenting on type {name}"),
+        )
+    }
+
     /// A transaction that created `table` (as `ddl`) and has not committed:
     /// creating a table of the same name waits to see whether it will.
     pub fn creating(config: &Config, ddl: &str) -> Gate {

@@ -17,7 +17,12 @@
 //! The migrations are the fifty of `tests/fixtures/reliability_fifty`, the
 //! history of a small shop's schema: tables, indexes, `ALTER`s, functions
 //! with `$$` bodies, triggers, views, and no-transaction migrations that
-//! build indexes with `CREATE INDEX CONCURRENTLY`.
+//! build indexes with `CREATE INDEX CONCURRENTLY`; in `concurrent.rs`,
+//! the five of `tests/fixtures/reliability_concurrent`, whose no-transaction
+//! migrations build, drop and rebuild indexes concurrently, add an enum
+//! label, vacuum, and backfill; and in `batch.rs`, the fifty small
+//! transactional ones of `tests/fixtures/reliability_batch`, one batch (a
+//! child takes its set in `STOWAGE_RELIABILITY_MIGRATIONS`).
 //!
 //! A test never sleeps to let something happen: to stop a migrating process
 //! at a known point, a *gate* (an open transaction, as an application's
@@ -27,63 +32,112 @@
 //! waited for.
 //!
 //! After each kill the test checks what an operator would: that the
-//! tracking table agrees with the schema (see `state.rs`), that no
-//! migration lock is left once the server has ended the dead session, and
-//! that the documented way on (a plain run, `resume`, `mark_applied` or
-//! `forget`) completes the migrations.
+//! tracking table agrees with the schema (see `state.rs`; for the
+//! concurrent set, that the schema is that of a clean apply once the
+//! migrations complete), that no migration lock is left once the server
+//! has ended the dead session, and that the documented way on completes
+//! the migrations. For a no-transaction migration interrupted during a
+//! statement, that way is a plain run wherever the catalog shows whether
+//! the statement completed (an index, a label made since the record before
+//! it, an index still there that it drops, a statement that simply runs
+//! again): the run goes on by itself, after the statement or with it,
+//! dropping first the INVALID indexes a cut-off build left, and `status`
+//! and `plan` say so beforehand. Where the catalog cannot tell (an
+//! `UPDATE`), the run refuses, naming the statement, and a resume told
+//! whether it completed (`Runner::interrupted_statement`) goes on.
 //!
-//! The kill points, 24 in all:
+//! The kill points, 52 in all:
 //!
-//! | where the process is killed                                   | test |
-//! |---------------------------------------------------------------|------|
-//! | in the quick check, before the lock                           | `kill_in_the_quick_check` |
-//! | creating the tracking table, on a first run                   | `kill_while_creating_the_tracking_table` |
-//! | reading the history under the lock (a `resume`)               | `kill_a_resume_while_it_reads_the_history` |
-//! | waiting for the lock another instance holds                   | `kill_an_instance_waiting_for_the_lock` |
-//! | holding the lock, in a migration, while another instance waits | `kill_the_lock_holder_while_another_instance_waits` |
-//! | holding the lock, in a no-transaction migration, while another waits | `kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits` |
-//! | at the first statement of a migration                         | `kill_at_the_first_statement_of_a_migration` |
-//! | at statement 3 of 4, after a table and an index               | `kill_after_some_statements_of_a_migration` |
-//! | after a `$$` function, at the trigger that uses it            | `kill_between_a_function_and_its_trigger` |
-//! | at migration 45, after applying 31 to 44 in the same run      | `kill_late_in_a_long_run` |
-//! | in a backfill `UPDATE` waiting for a row lock                 | `kill_in_a_backfill_waiting_for_a_row_lock` |
-//! | writing the row (and `COMMIT`) of the first migration of a run | `kill_while_the_first_row_of_a_run_is_written` |
-//! | writing the row of a migration in the middle of a run         | `kill_while_a_row_mid_run_is_written` |
-//! | recording the start of a no-transaction migration             | `kill_while_a_no_transaction_migration_records_its_start` |
-//! | in statement 1 of 2, a `CREATE INDEX CONCURRENTLY`            | `kill_in_a_concurrent_index_build` |
-//! | in statement 2 of 3, written to be run again                  | `kill_in_a_statement_written_to_run_again` |
-//! | recording progress after statement 1 of 3                     | `kill_while_progress_is_recorded` |
-//! | recording a no-transaction migration applied, after its last statement | `kill_while_the_last_statement_is_recorded_applied` |
-//! | in statement 3 of 3, then the orphaned build is terminated    | `kill_then_terminate_the_orphaned_index_build` |
-//! | in the only statement, then marked applied                    | `kill_in_the_only_statement_then_mark_applied` |
-//! | in statement 3 of 3, then undone by hand and forgotten        | `kill_in_the_last_statement_then_undo_and_forget` |
-//! | `mark_applied` writing its row                                | `kill_mark_applied_while_it_writes` |
-//! | `forget` deleting the row                                     | `kill_forget_while_it_deletes` |
-//! | writing the history's digest, in the query that releases the lock | `kill_while_the_digest_is_written` |
+//! | where the process is killed                                   | the way on | test |
+//! |---------------------------------------------------------------|------------|------|
+//! | in the quick check, before the lock                           | run | `kill_in_the_quick_check` |
+//! | creating the tracking table, on a first run                   | run | `kill_while_creating_the_tracking_table` |
+//! | reading the history under the lock (a `resume`)               | run | `kill_a_resume_while_it_reads_the_history` |
+//! | waiting for the lock another instance holds                   | the holder's run | `kill_an_instance_waiting_for_the_lock` |
+//! | holding the lock, in a migration, while another instance waits | the waiter's run | `kill_the_lock_holder_while_another_instance_waits` |
+//! | holding the lock, in a no-transaction migration, while another waits | the waiter's run, on after the statement by itself | `kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits` |
+//! | at the first statement of a migration, the first of its batch | run | `kill_at_the_first_statement_of_a_migration` |
+//! | at statement 3 of 4, after a table and an index               | run | `kill_after_some_statements_of_a_migration` |
+//! | after a `$$` function, at the trigger that uses it            | run | `kill_between_a_function_and_its_trigger` |
+//! | at migration 45, after applying 31 to 44 in the same run      | run | `kill_late_in_a_long_run` |
+//! | in a backfill `UPDATE` waiting for a row lock                 | run | `kill_in_a_backfill_waiting_for_a_row_lock` |
+//! | writing the row of the first migration of a run, its `COMMIT` and the batch after it sent | run | `kill_while_the_first_row_of_a_run_is_written` |
+//! | writing the row of a migration in the middle of a batch       | run | `kill_while_a_row_mid_run_is_written` |
+//! | small set, in migration 1, 25 or 50 of a batch of fifty        | run | `batch::a_process_killed_in_a_batch_leaves_the_tracking_table_true` |
+//! | ... in 25, then its server process ended there                | run | `batch::a_process_killed_in_a_batch_leaves_the_tracking_table_true` |
+//! | recording the start of a no-transaction migration             | run, with statement 1 | `kill_while_a_no_transaction_migration_records_its_start` |
+//! | in statement 1 of 2, a `CREATE INDEX CONCURRENTLY`            | run, after statement 1 | `kill_in_a_concurrent_index_build` |
+//! | in statement 2 of 3, written to be run again                  | `resume` | `kill_in_a_statement_written_to_run_again` |
+//! | recording progress after statement 1 of 3                     | run, with statement 2 | `kill_while_progress_is_recorded` |
+//! | recording a no-transaction migration applied, after its last statement | run | `kill_while_the_last_statement_is_recorded_applied` |
+//! | in statement 3 of 3, then the orphaned build is terminated    | run, dropping the INVALID index first | `kill_then_terminate_the_orphaned_index_build` |
+//! | in the only statement, then marked applied                    | `mark_applied` | `kill_in_the_only_statement_then_mark_applied` |
+//! | in statement 3 of 3, then undone by hand and forgotten        | `forget` | `kill_in_the_last_statement_then_undo_and_forget` |
+//! | `mark_applied` writing its row                                | run | `kill_mark_applied_while_it_writes` |
+//! | `forget` deleting the row                                     | run | `kill_forget_while_it_deletes` |
+//! | writing the history's digest, in the query that releases the lock | run | `kill_while_the_digest_is_written` |
+//! | concurrent set, migration 2, recording its start              | run, with statement 1 | `concurrent::kill_while_recording_the_start` |
+//! | ... recording progress after `CREATE INDEX CONCURRENTLY`      | run, with statement 2 | `concurrent::kill_while_recording_the_build_done` |
+//! | ... after `DROP INDEX CONCURRENTLY`                           | run, with statement 3 | `concurrent::kill_while_recording_the_drop_done` |
+//! | ... after `REINDEX INDEX CONCURRENTLY`                        | run, with statement 4 | `concurrent::kill_while_recording_the_rebuild_done` |
+//! | ... after `ALTER TYPE ... ADD VALUE`                          | run, with statement 5 | `concurrent::kill_while_recording_the_label_added` |
+//! | ... recording it applied, after `VACUUM`                      | run | `concurrent::kill_while_recording_the_migration_applied` |
+//! | in `CREATE INDEX CONCURRENTLY`, its index made INVALID, finished after | run, after it | `concurrent::kill_in_the_build` |
+//! | ... its server process ended there                            | run, dropping the INVALID index first | `concurrent::kill_in_the_build_then_end_it` |
+//! | in `DROP INDEX CONCURRENTLY`, the index marked INVALID, finished after | run, after it | `concurrent::kill_in_the_drop` |
+//! | ... its server process ended there                            | run, with it | `concurrent::kill_in_the_drop_then_end_it` |
+//! | in `REINDEX INDEX CONCURRENTLY`, before its swap, finished after | run, with it | `concurrent::kill_in_the_rebuild_before_its_swap` |
+//! | ... its server process ended there, leaving `_ccnew`          | run, dropping `_ccnew` first | `concurrent::kill_in_the_rebuild_before_its_swap_then_end_it` |
+//! | in `REINDEX INDEX CONCURRENTLY`, after its swap, finished after | run, with it | `concurrent::kill_in_the_rebuild_after_its_swap` |
+//! | ... its server process ended there, leaving `_ccold`          | run, dropping `_ccold` first | `concurrent::kill_in_the_rebuild_after_its_swap_then_end_it` |
+//! | in `ALTER TYPE ... ADD VALUE`, at its lock, finished after    | run, after it | `concurrent::kill_in_the_label` |
+//! | ... its server process ended there                            | run, with it | `concurrent::kill_in_the_label_then_end_it` |
+//! | in `VACUUM`, at its lock, finished after                      | run, with it | `concurrent::kill_in_the_vacuum` |
+//! | ... its server process ended there                            | run, with it | `concurrent::kill_in_the_vacuum_then_end_it` |
+//! | in the rebuild, while a second instance gives up waiting      | run, with it | `concurrent::a_second_instance_is_told_what_the_orphan_still_runs` |
+//! | in `CREATE INDEX CONCURRENTLY IF NOT EXISTS`, ended there     | run, dropping the INVALID index first | `concurrent::kill_then_end_a_build_that_skips_an_existing_index` |
+//! | in an unnamed `CREATE INDEX CONCURRENTLY`, finished after     | run, after it | `concurrent::kill_in_an_unnamed_build` |
+//! | ... its server process ended there                            | run, dropping the INVALID index first | `concurrent::kill_then_end_an_unnamed_build` |
+//! | in a no-transaction `UPDATE`, finished after                  | `resume`, told it completed | `concurrent::kill_in_a_backfill_the_catalog_cannot_judge` |
+//! | ... its server process ended there                            | `resume`, told it did not | `concurrent::kill_then_end_a_backfill_the_catalog_cannot_judge` |
 //!
 //! Besides: 32 processes started together on an empty database; a
 //! connection cut (through a proxy) while the server holds a migration's
-//! `COMMIT`; and a server stopped with `pg_ctl stop -m immediate` mid-run
-//! and started again, on a throwaway server of its own (one per driver).
+//! row, its `COMMIT` and the rest of its batch; a connection cut in a batch
+//! of fifty, while migration 1, 2, 25 or 50 is held, and right after the
+//! batch was sent, before any reply (`batch.rs`); and a server stopped with
+//! `pg_ctl stop -m immediate` mid-run (and mid-`CREATE INDEX CONCURRENTLY`
+//! of the concurrent set) and started again, on a throwaway server of its
+//! own (one per driver).
 //!
 //! What a killed process leaves depends on one fact of PostgreSQL: the
 //! server learns that its client died only when it next reads from or
 //! writes to it. A session blocked behind a gate therefore finishes the
 //! query it had received once the gate is released, then finds the client
-//! gone and ends, rolling back an open transaction. A migration's own
-//! statements and its tracking row are sent in two queries, so a process
-//! killed in the first leaves nothing of the migration, and one killed in
-//! the second (which ends with `COMMIT`) leaves the migration applied and
-//! recorded. A no-transaction statement commits on its own: the process
+//! gone and ends, rolling back an open transaction. Consecutive
+//! transactional migrations are sent in one query, each as `BEGIN`, its
+//! statements, its tracking row and `COMMIT`: while a gate holds migration
+//! k of a batch, the ones before it are committed with their rows and
+//! nothing of k on is (`watch::blocked_in` checks it). Once the gate opens,
+//! the server goes on with the batch, committing each migration with its
+//! row, until it next writes to the dead client (when its output buffer
+//! fills, or to send a notice); it then ends, rolling back the migration
+//! it was in. How far it got, the server decides, so a test checks that the
+//! tracking table agrees with the schema, each migration whole or absent,
+//! and that the batch stopped somewhere from k − 1 to its last migration.
+//! A no-transaction statement commits on its own: the process
 //! killed during it leaves it completed, and its row saying it was
-//! interrupted during it. The digest of the history is written in the query
+//! interrupted during it; the next run looks in the catalog for what the
+//! statement made or dropped. The digest of the history is written in the query
 //! that releases the lock: a process killed there leaves the history as it
 //! was, and the lock is released with its session. (A server can be told to
 //! check for dead clients while a query runs,
 //! `client_connection_check_interval`; the children pin it to its default,
 //! off, so that these outcomes hold on any server.)
 
+mod batch;
 mod child;
+mod concurrent;
 mod gate;
 mod proxy;
 mod state;
@@ -92,14 +146,14 @@ mod watch;
 #[path = "../common/mod.rs"]
 mod common;
 
-use child::Instance;
+use child::{Instance, Set};
 use common::{Conn, Driver};
 use gate::Gate;
 use postgres::Config;
 use state::{Dirty, Next, State};
 use std::time::Duration;
 use stowage::testing::{TestDatabase, TestServer};
-use stowage::{Error, Remedy, Stage, Violation};
+use stowage::{Error, Stage};
 use watch::ThreadRun;
 
 static FIFTY: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/reliability_fifty");
@@ -114,10 +168,12 @@ fn child_process() {
     child::child_main();
 }
 
-/// A test's database, and the driver its migrating side goes through.
+/// A test's database, the driver its migrating side goes through, and the
+/// set of migrations it runs.
 struct Db<'s> {
     db: TestDatabase<'s>,
     driver: Driver,
+    set: Set,
 }
 
 impl Db<'_> {
@@ -133,7 +189,50 @@ impl Db<'_> {
     /// Starts a process that runs the migrations through the test's
     /// driver, as a program does at start-up.
     fn start(&self, name: &str, action: &str) -> Instance {
-        Instance::start(self.config(), self.driver, name, action, false)
+        Instance::start(self.config(), self.driver, self.set, name, action, false)
+    }
+
+    /// What `status`, through the test's driver, knows of the statement
+    /// dirty migration `version` stopped at.
+    fn stopped(&self, version: i64) -> stowage::Stopped {
+        let status = self
+            .conn()
+            .status(self.set.migrations().runner())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let entry = status
+            .entries()
+            .iter()
+            .find(|e| e.version() == version)
+            .unwrap_or_else(|| panic!("no migration {version} in the status:\n{status}"));
+        entry
+            .stopped()
+            .unwrap_or_else(|| panic!("migration {version} did not stop at a statement:\n{status}"))
+            .clone()
+    }
+
+    /// Checks what the catalog shows of the statement dirty migration
+    /// `version` was interrupted at, its process gone: whether it
+    /// `completed`, and the INVALID indexes it left (`invalid`), as
+    /// `status` says; and that a run, as `plan` shows, goes on by itself,
+    /// after the statement or with it, dropping those indexes first.
+    fn catalog_says(&self, version: i64, statement: usize, completed: bool, invalid: &[&str]) {
+        let stopped = self.stopped(version);
+        assert_eq!(stopped.statement, statement, "{stopped:?}");
+        assert_eq!(stopped.running_pid, None, "{stopped:?}");
+        assert_eq!(stopped.completed, Some(completed), "{stopped:?}");
+        assert_eq!(stopped.invalid_indexes, invalid, "{stopped:?}");
+        let plan = self
+            .conn()
+            .plan(self.set.migrations().runner())
+            .unwrap_or_else(|e| panic!("a run would refuse: {e}"));
+        let step = &plan.steps()[0];
+        assert_eq!(step.migration().version(), version, "{plan}");
+        assert_eq!(
+            step.from_statement(),
+            statement + usize::from(completed),
+            "{plan}"
+        );
+        assert_eq!(step.drop_first(), invalid, "{plan}");
     }
 }
 
@@ -141,15 +240,20 @@ impl Db<'_> {
 /// side goes through `driver`, and a blocking connection to it that
 /// watches and checks.
 fn database_at(version: i64, driver: Driver) -> (Db<'static>, Conn) {
+    database_with(Set::Fifty, version, driver)
+}
+
+/// [`database_at`] for the migrations of `set`.
+fn database_with(set: Set, version: i64, driver: Driver) -> (Db<'static>, Conn) {
     let server = TestServer::shared().unwrap_or_else(|e| panic!("no test server: {e}"));
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
     let mut client = common::connect(&db, Driver::Sync);
     if version > 0 {
         client
-            .run(FIFTY.runner().target(version))
+            .run(set.migrations().runner().target(version))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    (Db { db, driver }, client)
+    (Db { db, driver, set }, client)
 }
 
 fn assert_no_lock(client: &mut Conn) {
@@ -177,6 +281,31 @@ fn kill_at(client: &mut Conn, mut instance: Instance, gate: Gate, at: &str) {
     kill_and_release(client, instance, gate, pid);
 }
 
+/// Waits until `instance` is blocked by `gate` in migration `version` of a
+/// batch that ends with migration `last`, then [`kill_and_release`];
+/// returns where the database stands ([`stopped_in_batch`]).
+fn kill_in(client: &mut Conn, mut instance: Instance, gate: Gate, version: i64, last: i64) -> i64 {
+    let pid = watch::blocked_in(client, &mut instance, &gate, version);
+    kill_and_release(client, instance, gate, pid);
+    stopped_in_batch(client, version, last)
+}
+
+/// Where the database stands once the session of a batch that was held in
+/// migration `version`, and ends with migration `last`, has ended without
+/// its client: the tracking table agrees with the schema, no migration is
+/// in part applied, and the batch stopped from `version - 1` to `last`.
+/// The server went on with the batch after the gate opened until it wrote
+/// to the dead client: how far it got, the server decides. Returns the
+/// newest version applied.
+fn stopped_in_batch(client: &mut Conn, version: i64, last: i64) -> i64 {
+    let state = state::check(client);
+    assert!(
+        state.dirty.is_none() && (version - 1..=last).contains(&state.applied),
+        "the batch of migrations {version} to {last}, held at {version}, left {state:?}"
+    );
+    state.applied
+}
+
 /// The operator's last step, through the test's driver: a run (or, with
 /// `resume`, a resume) that applies migrations `from` to 50, leaving the
 /// schema complete, the tracking table true, no lock, and nothing for a
@@ -194,39 +323,6 @@ fn completes(db: &Db<'_>, client: &mut Conn, resume: bool, from: i64) {
     assert_eq!(state::check(client), State::COMPLETE);
     assert!(operator.run(FIFTY.runner()).unwrap().is_empty());
     assert_no_lock(client);
-}
-
-/// The violation of migration `version`, interrupted (no error recorded)
-/// after `done` of its `total` statements.
-fn interrupted(version: i64, done: usize, total: usize) -> Violation {
-    Violation::Dirty {
-        version,
-        path: FIFTY.get(version).unwrap().up().path().to_owned(),
-        statements_done: done,
-        statements_total: total,
-        error: None,
-        stopped: None,
-    }
-}
-
-/// What a plain run through the test's driver says of the dirty
-/// migration: it must refuse, naming only it, interrupted after `done` of
-/// its `total` statements, and offer to resume it at the statement after.
-fn refused_as_dirty(db: &Db<'_>, version: i64, done: usize, total: usize) {
-    match db.conn().run(FIFTY.runner()) {
-        Err(Error::History(e)) => {
-            assert_eq!(e.violations(), [interrupted(version, done, total)], "{e}");
-            assert_eq!(
-                e.violations()[0].remedies().first(),
-                Some(&Remedy::Resume {
-                    version,
-                    from_statement: done + 1
-                }),
-                "{e}"
-            );
-        }
-        other => panic!("expected a refusal of dirty migration {version}, got {other:?}"),
-    }
 }
 
 fn dirty(version: i64, done: usize, total: usize, next: Next) -> State {
@@ -249,7 +345,16 @@ fn thirty_two_processes_started_together_apply_each_of_fifty_migrations_once(dri
     let (db, mut client) = database_at(0, driver);
     let processes = 32;
     let mut crowd: Vec<Instance> = (0..processes)
-        .map(|i| Instance::start(db.config(), driver, &format!("crowd-{i:02}"), "run", true))
+        .map(|i| {
+            Instance::start(
+                db.config(),
+                driver,
+                Set::Fifty,
+                &format!("crowd-{i:02}"),
+                "run",
+                true,
+            )
+        })
         .collect();
     // All are connected and waiting on their input: let them go at once.
     watch::connected(&mut client, "crowd-", processes);
@@ -362,21 +467,33 @@ fn kill_the_lock_holder_while_another_instance_waits(driver: Driver) {
     let (db, mut client) = database_at(8, driver);
     let gate = Gate::writing(db.config(), "orders");
     let mut holder = db.start("holder", "run");
-    let holder_pid = watch::blocked(
-        &mut client,
-        &mut holder,
-        &gate,
-        "CREATE TRIGGER orders_audit",
-    );
+    // Migrations 9 to 11 travel in one message; 9 waits at its trigger.
+    let holder_pid = watch::blocked_in(&mut client, &mut holder, &gate, 9);
     let mut waiter = db.start("waiter", "run");
     watch::polling_for_lock(&mut client, &mut waiter);
     holder.kill();
     gate.release();
     watch::gone(&mut client, holder_pid);
-    // The holder's migration 9 was rolled back with its session; the
-    // waiter takes the lock and applies everything from 9 on.
+    // The holder's server process went on with its batch until it found
+    // its client gone, and ended: the migrations it completed are committed
+    // with their rows, the one it was in, if any, rolled back. The waiter
+    // takes the lock and applies everything after the holder's last.
     let outcome = waiter.finish(child::FINISH_WITHIN);
-    assert_eq!(outcome.succeeded(), (9..=50).collect::<Vec<_>>());
+    let applied = outcome.succeeded();
+    let first = applied.first().copied().unwrap_or(51);
+    assert!((9..=12).contains(&first), "{applied:?}");
+    assert_eq!(applied, (first..=50).collect::<Vec<_>>());
+    let by_holder: Vec<i64> = client
+        .query(
+            "SELECT version FROM public.stowage_migrations WHERE statement_pid = $1 \
+             ORDER BY version",
+            &[&holder_pid],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(by_holder, (9..first).collect::<Vec<_>>());
     assert_eq!(state::check(&mut client), State::COMPLETE);
     assert_no_lock(&mut client);
 }
@@ -390,38 +507,18 @@ fn kill_the_lock_holder_in_a_no_transaction_migration_while_another_waits(driver
     watch::polling_for_lock(&mut client, &mut waiter);
     holder.kill();
     gate.release();
+    // The holder's server process finishes statement 2, then ends, and
+    // only then is the lock free.
     watch::gone(&mut client, holder_pid);
-    // The waiter takes the lock, finds migration 20 dirty and refuses.
+    // The waiter takes the lock and finds migration 20 interrupted during
+    // statement 2, a `CREATE INDEX CONCURRENTLY IF NOT EXISTS`: its index
+    // is in the catalog, valid, made since the record before it. The
+    // waiter goes on after it by itself, and applies everything after.
     let outcome = waiter.finish(child::FINISH_WITHIN);
-    assert!(!outcome.status.success(), "{}", outcome.describe());
-    let error = outcome.error_json().expect("the waiter's error");
-    // Interrupted during statement 2 of 3; resume it from there.
-    let violation = interrupted(20, 1, 3);
-    assert_eq!(error["kind"], "history", "{error:#}");
-    assert_eq!(
-        error["violations"],
-        serde_json::json!([violation]),
-        "{error:#}"
-    );
-    assert_eq!(
-        error["remedies"][0],
-        serde_json::json!(Remedy::Resume {
-            version: 20,
-            from_statement: 2
-        }),
-        "{error:#}"
-    );
-    // The message the operator reads says so.
-    let message = outcome.error().expect("the waiter's error message");
-    assert!(
-        message.contains(&violation.to_string()),
-        "{violation} not in {message}"
-    );
+    assert_eq!(outcome.succeeded(), (20..=50).collect::<Vec<_>>());
+    assert_eq!(state::check(&mut client), State::COMPLETE);
     assert_no_lock(&mut client);
-    assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::Completed));
-    // Statement 2 is `CREATE INDEX CONCURRENTLY IF NOT EXISTS`: resuming
-    // runs it again harmlessly.
-    completes(&db, &mut client, true, 20);
+    assert!(db.conn().run(FIFTY.runner()).unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -431,44 +528,57 @@ fn kill_at_the_first_statement_of_a_migration(driver: Driver) {
     let (db, mut client) = database_at(1, driver);
     let gate = Gate::writing(db.config(), "accounts");
     let migrator = db.start("migrator", "run");
-    kill_at(&mut client, migrator, gate, "CREATE TABLE users");
-    assert_eq!(state::check(&mut client), State::at(1));
-    completes(&db, &mut client, false, 2);
+    // Migrations 2 to 11 travel in one message; 2 waits at its first
+    // statement, nothing of the batch committed yet.
+    let applied = kill_in(&mut client, migrator, gate, 2, 11);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 fn kill_after_some_statements_of_a_migration(driver: Driver) {
     let (db, mut client) = database_at(24, driver);
     let gate = Gate::reading(db.config(), "products");
-    let migrator = db.start("migrator", "run");
-    // Statements 1 and 2 created reviews and its index; 3 waits.
-    kill_at(&mut client, migrator, gate, "ADD COLUMN rating_avg");
-    assert_eq!(state::check(&mut client), State::at(24));
+    let mut migrator = db.start("migrator", "run");
+    // Migrations 25 to 29 travel in one message. Statements 1 and 2 of 25
+    // created reviews and its index, in its transaction; 3 waits.
+    let pid = watch::blocked_in(&mut client, &mut migrator, &gate, 25);
     assert!(!common::table_exists(&mut client, "public.reviews"));
-    completes(&db, &mut client, false, 25);
+    kill_and_release(&mut client, migrator, gate, pid);
+    let applied = stopped_in_batch(&mut client, 25, 29);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 fn kill_between_a_function_and_its_trigger(driver: Driver) {
     let (db, mut client) = database_at(8, driver);
     let gate = Gate::writing(db.config(), "orders");
-    let migrator = db.start("migrator", "run");
-    kill_at(&mut client, migrator, gate, "CREATE TRIGGER orders_audit");
-    assert_eq!(state::check(&mut client), State::at(8));
-    let function: bool = client
-        .query_one("SELECT to_regprocedure('audit_row()') IS NOT NULL", &[])
-        .unwrap()
-        .get(0);
-    assert!(!function, "the function of the killed migration is left");
-    completes(&db, &mut client, false, 9);
+    let mut migrator = db.start("migrator", "run");
+    // Migrations 9 to 11 travel in one message; 9 made its function, in
+    // its transaction, and waits at the trigger that uses it.
+    let pid = watch::blocked_in(&mut client, &mut migrator, &gate, 9);
+    let function = |client: &mut Conn| -> bool {
+        client
+            .query_one("SELECT to_regprocedure('audit_row()') IS NOT NULL", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert!(
+        !function(&mut client),
+        "the function shows before its migration commits"
+    );
+    kill_and_release(&mut client, migrator, gate, pid);
+    let applied = stopped_in_batch(&mut client, 9, 11);
+    // The function and the trigger are there together, or neither.
+    assert_eq!(function(&mut client), applied >= 9);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 fn kill_late_in_a_long_run(driver: Driver) {
     let (db, mut client) = database_at(30, driver);
     let gate = Gate::reading(db.config(), "shipments");
     let migrator = db.start("migrator", "run");
-    // The process applies 31 to 44, then waits in 45.
-    kill_at(&mut client, migrator, gate, "ADD COLUMN delivered_at");
-    assert_eq!(state::check(&mut client), State::at(44));
-    completes(&db, &mut client, false, 45);
+    // The process applies 31 to 44 (in batches, 33 and 41 on their own),
+    // then waits in 45, of the batch of 42 to 46.
+    let applied = kill_in(&mut client, migrator, gate, 45, 46);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 fn kill_in_a_backfill_waiting_for_a_row_lock(driver: Driver) {
@@ -477,20 +587,22 @@ fn kill_in_a_backfill_waiting_for_a_row_lock(driver: Driver) {
         .batch_execute("INSERT INTO products (name, price_cents) VALUES ('kettle', 2500)")
         .unwrap();
     let gate = Gate::locking_rows(db.config(), "SELECT id FROM products FOR UPDATE");
-    let migrator = db.start("migrator", "run");
-    kill_at(&mut client, migrator, gate, "UPDATE products SET sku");
-    assert_eq!(state::check(&mut client), State::at(25));
-    let sku: Option<String> = client
-        .query_one("SELECT sku FROM products", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(sku, None, "the backfill was rolled back");
-    completes(&db, &mut client, false, 26);
-    let sku: Option<String> = client
-        .query_one("SELECT sku FROM products", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(sku.as_deref(), Some("SKU-00000001"));
+    let mut migrator = db.start("migrator", "run");
+    let sku = |client: &mut Conn| -> Option<String> {
+        client
+            .query_one("SELECT sku FROM products", &[])
+            .unwrap()
+            .get(0)
+    };
+    // Migrations 26 to 29 travel in one message; 26's backfill waits.
+    let pid = watch::blocked_in(&mut client, &mut migrator, &gate, 26);
+    kill_and_release(&mut client, migrator, gate, pid);
+    let applied = stopped_in_batch(&mut client, 26, 29);
+    // The backfill committed with its migration's row, or neither did.
+    let filled = (applied >= 26).then(|| "SKU-00000001".to_owned());
+    assert_eq!(sku(&mut client), filled);
+    completes(&db, &mut client, false, applied + 1);
+    assert_eq!(sku(&mut client).as_deref(), Some("SKU-00000001"));
 }
 
 // ---------------------------------------------------------------------------
@@ -500,30 +612,24 @@ fn kill_while_the_first_row_of_a_run_is_written(driver: Driver) {
     let (db, mut client) = database_at(42, driver);
     let gate = Gate::blocking_writes(db.config(), TRACKING);
     let migrator = db.start("migrator", "run");
-    kill_at(&mut client, migrator, gate, "'user_preferences'");
-    // The row and COMMIT were sent in one query before the kill: the
-    // server committed the migration with its row.
-    assert_eq!(state::check(&mut client), State::at(43));
-    completes(&db, &mut client, false, 44);
+    // Migrations 43 to 46 travel in one message; 43's SQL ran, its row
+    // waits, with its COMMIT and the rest of the batch behind it.
+    let applied = kill_in(&mut client, migrator, gate, 43, 46);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 fn kill_while_a_row_mid_run_is_written(driver: Driver) {
     let (db, mut client) = database_at(36, driver);
     let in_migration = Gate::exclusive(db.config(), "products");
     let mut migrator = db.start("migrator", "run");
-    // The process applied 37 and waits in 38; block writes to the tracking
-    // table, then let 38 go on to its row.
-    watch::blocked(
-        &mut client,
-        &mut migrator,
-        &in_migration,
-        "CREATE VIEW active_products",
-    );
+    // Migrations 37 to 40 travel in one message: 37 committed with its
+    // row, and 38 waits; block writes to the tracking table, then let 38
+    // go on to its row.
+    watch::blocked_in(&mut client, &mut migrator, &in_migration, 38);
     let at_row = Gate::blocking_writes(db.config(), TRACKING);
     in_migration.release();
-    kill_at(&mut client, migrator, at_row, "'active_products'");
-    assert_eq!(state::check(&mut client), State::at(38));
-    completes(&db, &mut client, false, 39);
+    let applied = kill_in(&mut client, migrator, at_row, 38, 40);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -535,10 +641,10 @@ fn kill_while_a_no_transaction_migration_records_its_start(driver: Driver) {
     let migrator = db.start("migrator", "run");
     kill_at(&mut client, migrator, gate, "'index_payments'");
     assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::NotRun));
-    // Interrupted during statement 1 of 2.
-    refused_as_dirty(&db, 12, 0, 2);
-    // Nothing of it ran: resume.
-    completes(&db, &mut client, true, 12);
+    // Interrupted before statement 1 of 2, a `CREATE INDEX CONCURRENTLY`:
+    // the catalog has no such index, so it did not run; a plain run runs it.
+    db.catalog_says(12, 1, false, &[]);
+    completes(&db, &mut client, false, 12);
 }
 
 fn kill_in_a_concurrent_index_build(driver: Driver) {
@@ -548,12 +654,11 @@ fn kill_in_a_concurrent_index_build(driver: Driver) {
     kill_at(&mut client, migrator, gate, "payments_order_idx");
     // The build finished after the process died; the row cannot know.
     assert_eq!(state::check(&mut client), dirty(12, 0, 2, Next::Completed));
-    refused_as_dirty(&db, 12, 0, 2);
-    // Statement 1 would fail on the index it built: drop it, then resume.
-    client
-        .batch_execute("DROP INDEX payments_order_idx")
-        .unwrap();
-    completes(&db, &mut client, true, 12);
+    // The catalog can: the index is valid and was made after the record
+    // before statement 1. A plain run goes on at statement 2, and never
+    // runs statement 1 again, which would fail on the index it built.
+    db.catalog_says(12, 1, true, &[]);
+    completes(&db, &mut client, false, 12);
 }
 
 fn kill_in_a_statement_written_to_run_again(driver: Driver) {
@@ -580,7 +685,10 @@ fn kill_while_progress_is_recorded(driver: Driver) {
     in_statement.release();
     kill_at(&mut client, migrator, at_row, "'index_orders_concurrently'");
     assert_eq!(state::check(&mut client), dirty(20, 1, 3, Next::NotRun));
-    completes(&db, &mut client, true, 20);
+    // The record of statement 1 committed; statement 2's index is not in
+    // the catalog: a plain run goes on with statement 2.
+    db.catalog_says(20, 2, false, &[]);
+    completes(&db, &mut client, false, 20);
 }
 
 fn kill_while_the_last_statement_is_recorded_applied(driver: Driver) {
@@ -620,10 +728,10 @@ fn kill_then_terminate_the_orphaned_index_build(driver: Driver) {
         state::check(&mut client),
         dirty(30, 2, 3, Next::LeftInvalid)
     );
-    client
-        .batch_execute("DROP INDEX shipments_tracking_idx")
-        .unwrap();
-    completes(&db, &mut client, true, 30);
+    // The build left its index INVALID: a plain run drops it, then builds
+    // it again, valid.
+    db.catalog_says(30, 3, false, &["public.shipments_tracking_idx"]);
+    completes(&db, &mut client, false, 30);
 }
 
 /// Kills a run in migration 24's only statement, which completes after.
@@ -694,30 +802,34 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back(driver: Driv
         return;
     };
     let gate = Gate::blocking_writes(db.config(), TRACKING);
-    let mut migrator = ThreadRun::start(&proxy.config(db.config()), "migrator", driver);
-    // Migration 43's row and COMMIT are sent; the server waits to write the row.
-    let pid = watch::blocked(&mut client, &mut migrator, &gate, "'user_preferences'");
+    let mut migrator = ThreadRun::start(&proxy.config(db.config()), "migrator", driver, Set::Fifty);
+    // Migrations 43 to 46 are sent in one message, each with its row and
+    // COMMIT; the server waits to write 43's row.
+    let pid = watch::blocked_in(&mut client, &mut migrator, &gate, 43);
     proxy.cut();
     let outcome = migrator.finish();
     gate.release();
     watch::gone(&mut client, pid);
     assert_no_lock(&mut client);
-    // The server had the COMMIT: migration 43 is applied and recorded.
-    assert_eq!(state::check(&mut client), State::at(43));
+    // The server had the whole batch, and went on with it after the cut.
+    let applied = stopped_in_batch(&mut client, 43, 46);
     let error = outcome.expect_err("the run lost its connection");
     let message = error.to_string();
-    // Lost after COMMIT was sent: whether it committed is unknown to the run.
+    // Lost after the batch was sent: whether each committed is unknown to
+    // the run, which names them all.
     assert!(
         matches!(&error, Error::Migration(e)
-            if e.version() == 43 && *e.stage() == Stage::Commit { down: false }),
+            if e.version() == 43
+                && *e.stage() == Stage::Commit { down: false }
+                && e.in_flight() == [43, 44, 45, 46]),
         "{error:?}"
     );
     assert!(message.contains("connection"), "{message}");
     assert!(
         !message.contains("rolled back"),
-        "the run cannot know that the migration was rolled back, and it was not: {message}"
+        "the run cannot know that a migration was rolled back: {message}"
     );
-    completes(&db, &mut client, false, 44);
+    completes(&db, &mut client, false, applied + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -727,14 +839,14 @@ fn a_connection_cut_while_committing_is_not_reported_as_rolled_back(driver: Driv
 /// trusts every local connection and never asks for it); no error may show it.
 const PASSWORD: &str = "s3cret-never-shown";
 
-/// Runs the migrations of `db` (at `version`) through `driver` in a thread
-/// until it is blocked by the gate `gate` opens at `at`, stops the server
-/// immediately, starts it again, and returns the run's error and a new
-/// blocking connection.
+/// Runs the migrations of `set` on `db` (at `version`) through `driver` in
+/// a thread until it is blocked by the gate `gate` opens at `at`, stops
+/// the server immediately, starts it again, and returns the run's error
+/// and a new blocking connection.
 fn stopped_mid_run(
     server: &TestServer,
     db: &TestDatabase<'_>,
-    driver: Driver,
+    (driver, set): (Driver, Set),
     version: i64,
     gate: impl FnOnce() -> Gate,
     at: &str,
@@ -750,12 +862,12 @@ fn stopped_mid_run(
         .unwrap();
     let mut client = common::connect(db, Driver::Sync);
     client
-        .run(FIFTY.runner().target(version))
+        .run(set.migrations().runner().target(version))
         .unwrap_or_else(|e| panic!("{e}"));
     let gate = gate();
     let mut config = db.config().clone();
     config.password(PASSWORD);
-    let mut migrator = ThreadRun::start(&config, "migrator", driver);
+    let mut migrator = ThreadRun::start(&config, "migrator", driver, set);
     watch::blocked(&mut client, &mut migrator, &gate, at);
     server.stop_immediately().unwrap_or_else(|e| panic!("{e}"));
     let outcome = migrator.finish();
@@ -778,14 +890,19 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
-        driver,
+        (driver, Set::Fifty),
         24,
         || Gate::reading(db.config(), "products"),
         "ADD COLUMN rating_avg",
     );
     let message = error.to_string();
+    // Migrations 25 to 29 were sent in one message: the run cannot know
+    // which committed, and names them all.
     assert!(
-        matches!(&error, Error::Migration(e) if e.version() == 25 && *e.stage() == Stage::Up),
+        matches!(&error, Error::Migration(e)
+            if e.version() == 25
+                && *e.stage() == Stage::Commit { down: false }
+                && e.in_flight() == [25, 26, 27, 28, 29]),
         "{error:?}"
     );
     assert!(
@@ -793,8 +910,13 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
         "{message}"
     );
     assert!(!message.contains(PASSWORD), "{message}");
+    // The server stopped while the gate held 25: the batch stopped there.
     assert_eq!(state::check(&mut client), State::at(24));
-    let db = Db { db, driver };
+    let db = Db {
+        db,
+        driver,
+        set: Set::Fifty,
+    };
     completes(&db, &mut client, false, 25);
     drop(client);
     drop(db);
@@ -804,7 +926,7 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
     let (error, mut client) = stopped_mid_run(
         &server,
         &db,
-        driver,
+        (driver, Set::Fifty),
         29,
         || Gate::writing(db.config(), "shipments"),
         "shipments_tracking_idx",
@@ -830,11 +952,21 @@ fn a_server_stopped_mid_run_keeps_only_what_committed(driver: Driver) {
         state::check(&mut client),
         dirty(30, 2, 3, Next::LeftInvalid)
     );
-    client
-        .batch_execute("DROP INDEX shipments_tracking_idx")
-        .unwrap();
-    let db = Db { db, driver };
-    completes(&db, &mut client, true, 30);
+    // `status` names the INVALID index; a plain run drops it and builds
+    // it again, valid.
+    let db = Db {
+        db,
+        driver,
+        set: Set::Fifty,
+    };
+    db.catalog_says(30, 3, false, &["public.shipments_tracking_idx"]);
+    completes(&db, &mut client, false, 30);
+    drop(client);
+    drop(db);
+
+    // In statement 1 of 5 of the concurrent set's migration 2, a `CREATE
+    // INDEX CONCURRENTLY`: the same, checked against a clean apply.
+    concurrent::stopped_mid_build(&server, driver);
 }
 
 #[test]

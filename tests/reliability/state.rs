@@ -145,7 +145,7 @@ fn rows(client: &mut Conn) -> Vec<Row> {
 
 /// The schema of the database, read over the blocking connection under
 /// `client`.
-fn schema_of(client: &mut Conn) -> Schema {
+pub fn schema_of(client: &mut Conn) -> Schema {
     match client {
         Conn::Sync(client) => testing::schema(client).unwrap_or_else(|e| panic!("{e}")),
         Conn::Async(_) => panic!("the state is read over a blocking connection"),
@@ -248,7 +248,9 @@ fn left_invalid(before: &Schema, after: &Schema) -> Schema {
         .collect()
 }
 
-fn assert_same(actual: &Schema, expected: &Schema, what: &str) {
+/// Panics, showing the lines that differ, unless `actual` is `expected`,
+/// the schema of `what`.
+pub fn assert_same(actual: &Schema, expected: &Schema, what: &str) {
     let (extra, missing) = actual.diff(expected);
     assert!(
         extra.is_empty() && missing.is_empty(),

@@ -7,9 +7,10 @@
 //! The watching connection is a blocking one (`Conn::Sync`): it is not
 //! what is tested. What migrates runs over the test's driver.
 
-use crate::child::{self, Instance};
+use crate::child::{self, Instance, Set};
 use crate::common::{self, Conn, Driver};
 use crate::gate::Gate;
+use postgres::types::ToSql;
 use postgres::Config;
 use std::str::FromStr;
 use std::sync::mpsc;
@@ -62,8 +63,8 @@ pub fn connect(config: &Config, name: &str, driver: Driver) -> Conn {
     }
 }
 
-/// A run of the migrations in a thread of the test, on a connection of
-/// its own named `name`, over the test's driver.
+/// A run of a set of migrations in a thread of the test, on a connection
+/// of its own named `name`, over the test's driver.
 pub struct ThreadRun {
     name: &'static str,
     handle: JoinHandle<()>,
@@ -72,12 +73,12 @@ pub struct ThreadRun {
 
 impl ThreadRun {
     /// Connects to the database of `config` as `name` over `driver`, and
-    /// starts the run.
-    pub fn start(config: &Config, name: &'static str, driver: Driver) -> ThreadRun {
+    /// starts the run of the migrations of `set`.
+    pub fn start(config: &Config, name: &'static str, driver: Driver, set: Set) -> ThreadRun {
         let mut conn = connect(config, name, driver);
         let (send, result) = mpsc::channel();
         let handle = std::thread::spawn(move || {
-            let _ = send.send(conn.run(crate::FIFTY.runner()));
+            let _ = send.send(conn.run(set.migrations().runner()));
         });
         ThreadRun {
             name,
@@ -180,6 +181,47 @@ pub fn blocked(client: &mut Conn, migrator: &mut dyn Migrator, gate: &Gate, part
     })
 }
 
+/// Waits until the session of `migrator` is blocked by `gate` in migration
+/// `version`, a transactional one; returns its server process id.
+///
+/// Consecutive transactional migrations travel in one message, which
+/// `pg_stat_activity` shows from its start, cut at
+/// `track_activity_query_size`: where in it the session waits, the tracking
+/// table tells, each migration being committed with its row before the
+/// next begins. Blocked in `version`, the session has recorded migrations 1
+/// to `version - 1`, and no other; and while the gate holds, it cannot pass.
+pub fn blocked_in(
+    client: &mut Conn,
+    migrator: &mut dyn Migrator,
+    gate: &Gate,
+    version: i64,
+) -> i32 {
+    let name = migrator.name().to_owned();
+    let what = format!("{name} is blocked by the gate {}", gate.what());
+    let pid = until(client, &what, Some(migrator), |client| {
+        client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = $1 AND wait_event_type = 'Lock' \
+                 AND $2 = ANY(pg_blocking_pids(pid))",
+                &[&name, &gate.pid()],
+            )
+            .unwrap()
+            .map(|r| r.get(0))
+    });
+    let rows: Vec<(i64, bool)> = common::tracked(client, "public.stowage_migrations")
+        .iter()
+        .map(|r| (r.version, r.success))
+        .collect();
+    assert_eq!(
+        rows,
+        (1..version).map(|v| (v, true)).collect::<Vec<_>>(),
+        "{what}, but not in migration {version}: the tracking table does not hold 1 to {} alone",
+        version - 1
+    );
+    pid
+}
+
 /// Waits until the session of `instance` has asked for the migration lock
 /// and been refused, so that it is polling for it; returns its process id.
 pub fn polling_for_lock(client: &mut Conn, instance: &mut Instance) -> i32 {
@@ -202,44 +244,56 @@ pub fn polling_for_lock(client: &mut Conn, instance: &mut Instance) -> i32 {
     )
 }
 
+/// Waits until `count`, a query that counts sessions in `pg_stat_activity`
+/// with one parameter, gives a number that `enough` accepts.
+fn until_counted(
+    client: &mut Conn,
+    what: &str,
+    count: &str,
+    param: &(dyn ToSql + Sync),
+    enough: impl Fn(i64) -> bool,
+) {
+    until(client, what, None, |client| {
+        let counted: i64 = client.query_one(count, &[param]).unwrap().get(0);
+        enough(counted).then_some(())
+    });
+}
+
 /// Waits until server process `pid` has ended: the server noticed that
 /// its client is gone.
 pub fn gone(client: &mut Conn, pid: i32) {
-    until(
+    until_counted(
         client,
         &format!("server process {pid} has ended"),
-        None,
-        |client| {
-            let live: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
-                    &[&pid],
-                )
-                .unwrap()
-                .get(0);
-            (live == 0).then_some(())
-        },
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+        &pid,
+        |live| live == 0,
+    );
+}
+
+/// Waits until no session named `name` is left: the server noticed that
+/// their client is gone.
+pub fn all_gone(client: &mut Conn, name: &str) {
+    until_counted(
+        client,
+        &format!("the server processes of {name} have ended"),
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = $1",
+        &name,
+        |live| live == 0,
     );
 }
 
 /// Waits until `count` sessions whose name starts with `prefix` are
 /// connected and idle.
 pub fn connected(client: &mut Conn, prefix: &str, count: i64) {
-    until(
+    until_counted(
         client,
         &format!("{count} sessions named {prefix}* are connected"),
-        None,
-        |client| {
-            let idle: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                     AND starts_with(application_name, $1) AND state = 'idle'",
-                    &[&prefix],
-                )
-                .unwrap()
-                .get(0);
-            (idle >= count).then_some(())
-        },
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND starts_with(application_name, $1) AND state = 'idle'",
+        &prefix,
+        |idle| idle >= count,
     );
 }
 

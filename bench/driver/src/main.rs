@@ -21,6 +21,15 @@ use stowage::testing::{TestDatabase, TestServer};
 /// The sizes of the migration sets.
 const SIZES: [usize; 2] = [100, 1000];
 
+/// The floors of a start: connect + `SELECT 1` with the `postgres` crate
+/// (the client of stowage's sync driver and of refinery), with sqlx, and with
+/// tokio-postgres (the client of stowage's async driver).
+const FLOORS: [Program; 3] = [
+    Program::Select1,
+    Program::Select1Sqlx,
+    Program::Select1TokioPostgres,
+];
+
 /// The migration edited to measure a rebuild: one in the middle.
 const EDITED_VERSION: usize = 500;
 
@@ -184,7 +193,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     results.schema = Some(time_schema(&server, &paths, options)?);
 
     if options.rebuild_rounds > 0 {
-        for library in Library::ALL {
+        for library in Library::REBUILT {
             step(&format!(
                 "Rebuilding {} after editing one of 1,000 migrations ({} rounds)",
                 library.name(),
@@ -197,10 +206,7 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let every_library = SIZES
         .into_iter()
         .flat_map(|size| Library::ALL.map(|l| Program::Library(l, size)));
-    for program in [Program::Select1, Program::Select1Sqlx]
-        .into_iter()
-        .chain(every_library)
-    {
+    for program in FLOORS.into_iter().chain(every_library) {
         if let Ok(meta) = std::fs::metadata(paths.executable(&program)) {
             results.sizes.insert(program, meta.len());
         }
@@ -289,7 +295,7 @@ fn count_all(
             count(server, &proxy, log, paths, &program, results)?;
         }
     }
-    for floor in [Program::Select1, Program::Select1Sqlx] {
+    for floor in FLOORS {
         count(server, &proxy, log, paths, &floor, results)?;
     }
     Ok(())
@@ -362,15 +368,14 @@ fn time_noops(
     without_digest
         .connect()?
         .batch_execute("DROP TABLE stowage_digest")?;
-    let mut noop: Vec<(Program, Target)> = [
-        Program::Select1,
-        Program::Select1Sqlx,
-        Program::Check(Check::Current),
-        Program::Check(Check::Computed),
-    ]
-    .into_iter()
-    .map(|p| (p, stowage_target.clone()))
-    .collect();
+    let mut noop: Vec<(Program, Target)> = FLOORS
+        .into_iter()
+        .chain([
+            Program::Check(Check::Current),
+            Program::Check(Check::Computed),
+        ])
+        .map(|p| (p, stowage_target.clone()))
+        .collect();
     noop.push((
         Program::StowageWithoutDigest,
         target_of(server, without_digest.name()),
@@ -442,11 +447,16 @@ fn time_rebuilds(
 }
 
 /// The query that computes the digest over the tracking table, as
-/// `runtime/src/tracking_table.rs` sends it when there is no digest row.
+/// `runtime/src/conversation/sql.rs` (`computed_quick_check`) sends it for
+/// the default table when there is no digest row to read.
 const COMPUTED_QUERY: &str = "SELECT c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()), \
-    h.digest, h.all_ok FROM (SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
+    h.digest, h.all_ok, current_schema(), \
+    coalesce(has_table_privilege(to_regclass(quote_ident(current_schema()) || '.stowage_digest'), 'INSERT') \
+    AND has_table_privilege(to_regclass(quote_ident(current_schema()) || '.stowage_digest'), 'DELETE') \
+    AND has_table_privilege(c.oid, 'INSERT'), false) \
+    FROM (SELECT encode(sha256(convert_to(coalesce(string_agg(version::text || ' ' || checksum, E'\\n' \
     ORDER BY version) FILTER (WHERE success), ''), 'UTF8')), 'hex') AS digest, coalesce(bool_and(success), true) AS all_ok \
-    FROM \"stowage_migrations\") h, pg_catalog.pg_class c WHERE c.oid = E'\"stowage_migrations\"'::regclass";
+    FROM \"stowage_migrations\") h, pg_catalog.pg_class c WHERE c.oid = '\"stowage_migrations\"'::regclass";
 
 /// Writes the query stowage sent on its no-op start (as the proxy saw it)
 /// and the one that computes the digest, for `one-query` to send.
@@ -544,7 +554,8 @@ fn write_migrations(paths: &Paths) -> Result<(), Box<dyn Error>> {
     let all = generate::migrations(largest);
     for size in SIZES {
         let set = &all[..size];
-        for library in Library::ALL {
+        // stowage's async programs embed stowage's folders.
+        for library in Library::ALL.into_iter().filter(|l| l.folder() == *l) {
             let files: Vec<(String, &str)> = set
                 .iter()
                 .map(|m| (library.file_name(m), m.sql.as_str()))
@@ -681,6 +692,7 @@ fn count(
         }
         Program::Select1
         | Program::Select1Sqlx
+        | Program::Select1TokioPostgres
         | Program::Check(_)
         | Program::StowageWithoutDigest => {
             results.noop_counts.insert(program.clone(), first);

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Library {
     Stowage,
+    /// stowage over its async driver (`run_async` over tokio-postgres),
+    /// embedding the same folders as [`Library::Stowage`].
+    StowageAsync,
     Refinery,
     Sqlx,
     Diesel,
@@ -16,8 +19,9 @@ pub enum Library {
 
 impl Library {
     /// Every library: their builds and binaries are measured.
-    pub const ALL: [Library; 4] = [
+    pub const ALL: [Library; 5] = [
         Library::Stowage,
+        Library::StowageAsync,
         Library::Refinery,
         Library::Sqlx,
         Library::Diesel,
@@ -25,14 +29,39 @@ impl Library {
 
     /// The libraries whose runs are measured too. diesel is there for its
     /// build only, the reference of stowage's target for rebuilds.
-    pub const RUN: [Library; 3] = [Library::Stowage, Library::Refinery, Library::Sqlx];
+    pub const RUN: [Library; 4] = [
+        Library::Stowage,
+        Library::StowageAsync,
+        Library::Refinery,
+        Library::Sqlx,
+    ];
+
+    /// The libraries whose rebuild after an edit is measured. stowage's async
+    /// program expands the same macro over the same folder as the sync one;
+    /// its rebuild is the sync one's.
+    pub const REBUILT: [Library; 4] = [
+        Library::Stowage,
+        Library::Refinery,
+        Library::Sqlx,
+        Library::Diesel,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Library::Stowage => "stowage",
+            Library::StowageAsync => "stowage-async",
             Library::Refinery => "refinery",
             Library::Sqlx => "sqlx",
             Library::Diesel => "diesel",
+        }
+    }
+
+    /// The library whose generated folders its programs embed: its own,
+    /// but stowage's for the async driver.
+    pub fn folder(self) -> Library {
+        match self {
+            Library::StowageAsync => Library::Stowage,
+            other => other,
         }
     }
 
@@ -51,7 +80,9 @@ impl Library {
     /// `V{version}__{name}.sql`, diesel `{version}_{name}/up.sql`.
     pub fn file_name(self, m: &Migration) -> String {
         match self {
-            Library::Stowage | Library::Sqlx => format!("{:04}_{}.sql", m.version, m.name),
+            Library::Stowage | Library::StowageAsync | Library::Sqlx => {
+                format!("{:04}_{}.sql", m.version, m.name)
+            }
             Library::Refinery => format!("V{}__{}.sql", m.version, m.name),
             Library::Diesel => format!("{:04}_{}/up.sql", m.version, m.name),
         }
@@ -60,7 +91,9 @@ impl Library {
     /// How many migrations the library's tracking table records as applied.
     pub fn applied_query(self) -> &'static str {
         match self {
-            Library::Stowage => "SELECT count(*) FROM stowage_migrations WHERE success",
+            Library::Stowage | Library::StowageAsync => {
+                "SELECT count(*) FROM stowage_migrations WHERE success"
+            }
             Library::Refinery => "SELECT count(*) FROM refinery_schema_history",
             Library::Sqlx => "SELECT count(*) FROM _sqlx_migrations WHERE success",
             Library::Diesel => "SELECT count(*) FROM __diesel_schema_migrations",
@@ -79,6 +112,8 @@ pub enum Program {
     Select1,
     /// Connect with sqlx on a tokio runtime, `SELECT 1`, exit.
     Select1Sqlx,
+    /// Connect with tokio-postgres on a tokio runtime, `SELECT 1`, exit.
+    Select1TokioPostgres,
     /// Connect with the `postgres` crate, send one no-op check query, exit.
     Check(Check),
     /// stowage's program of 1,000 on a database without the digest table:
@@ -113,6 +148,7 @@ impl Program {
             Program::Psql(size) => format!("psql-{size}"),
             Program::Select1 => "select1".into(),
             Program::Select1Sqlx => "select1-sqlx".into(),
+            Program::Select1TokioPostgres => "select1-tokio-postgres".into(),
             Program::Check(check) => check.name().into(),
             Program::StowageWithoutDigest => "stowage-1000-without-digest".into(),
         }
@@ -154,7 +190,9 @@ impl Paths {
 
     /// The folder of the migrations of `library`, `size` of them.
     pub fn migrations(&self, library: Library, size: usize) -> PathBuf {
-        self.generated.join(library.name()).join(size.to_string())
+        self.generated
+            .join(library.folder().name())
+            .join(size.to_string())
     }
 
     /// The psql script that includes the `size` migrations one by one.

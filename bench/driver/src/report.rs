@@ -71,23 +71,27 @@ pub struct Results {
     pub schema: Option<crate::schema::SchemaTimes>,
 }
 
-/// The columns of the table: the three libraries, then the floors.
+/// The columns of the table: the libraries (stowage with each of its
+/// drivers), then the floors.
 #[derive(Clone, Copy)]
 enum Column {
     Library(Library),
     Psql,
     Select1,
     Select1Sqlx,
+    Select1TokioPostgres,
 }
 
-const COLUMNS: [Column; 7] = [
+const COLUMNS: [Column; 9] = [
     Column::Library(Library::Stowage),
+    Column::Library(Library::StowageAsync),
     Column::Library(Library::Refinery),
     Column::Library(Library::Sqlx),
     Column::Library(Library::Diesel),
     Column::Psql,
     Column::Select1,
     Column::Select1Sqlx,
+    Column::Select1TokioPostgres,
 ];
 
 const DASH: &str = "–";
@@ -116,6 +120,7 @@ impl Results {
             Column::Psql => Program::Psql(size),
             Column::Select1 => Program::Select1,
             Column::Select1Sqlx => Program::Select1Sqlx,
+            Column::Select1TokioPostgres => Program::Select1TokioPostgres,
         }
     }
 
@@ -149,8 +154,8 @@ impl Results {
             "Apply: median of {} runs, each on a new database. No-op start: median of {} runs ({}).\n",
             self.apply_runs, self.noop_runs, self.noop_timer
         );
-        out.push_str("| | stowage | refinery | sqlx | diesel (build only) | psql, one connection | connect + `SELECT 1` (postgres) | connect + `SELECT 1` (sqlx) |\n");
-        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str("| | stowage | stowage, async (tokio-postgres) | refinery | sqlx | diesel (build only) | psql, one connection | connect + `SELECT 1` (postgres) | connect + `SELECT 1` (sqlx) | connect + `SELECT 1` (tokio-postgres) |\n");
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 
         for size in [100, 1000] {
             Self::row(
@@ -186,7 +191,10 @@ impl Results {
             &mut out,
             "no-op start, 1,000 applied, above connect + `SELECT 1` (postgres), ms",
             |c| match (c, floor) {
-                (Column::Library(_) | Column::Select1Sqlx, Some(floor)) => self
+                (
+                    Column::Library(_) | Column::Select1Sqlx | Column::Select1TokioPostgres,
+                    Some(floor),
+                ) => self
                     .noop_median(&Self::program(c, 1000))
                     .map(|d| format!("{:+.2}", ms(d) - ms(floor))),
                 _ => None,
@@ -307,8 +315,16 @@ impl Results {
                     "connect + `SELECT 1` (postgres): the floor",
                 ),
                 (
+                    Program::Select1TokioPostgres,
+                    "connect + `SELECT 1` (tokio-postgres, on a current-thread runtime)",
+                ),
+                (
                     Program::Library(Library::Stowage, 1000),
                     "stowage, 1,000 applied",
+                ),
+                (
+                    Program::Library(Library::StowageAsync, 1000),
+                    "stowage's async driver (tokio-postgres), 1,000 applied",
                 ),
                 (
                     Program::Check(Check::Current),

@@ -273,6 +273,41 @@ impl Runner {
         block_on(mend::baseline(self, client, version))
     }
 
+    /// Records the history of another tool as applied, without running
+    /// anything: `from` names the tool (`"sqlx"`, `"diesel"`, `"refinery"`,
+    /// `"goose"`, `"golang-migrate"`, `"dbmate"` or `"flyway"`), or is an
+    /// [`Adopt`](crate::Adopt) with its table and what to let through.
+    ///
+    /// Under the lock and in one transaction, it reads the tool's tracking
+    /// table with its own columns and meaning, maps each version the tool
+    /// applied onto this binary's migration, checks the file against the
+    /// checksum the tool recorded (computed the tool's way at build time),
+    /// and records it as applied with the tool's applied time and duration
+    /// where the tool kept them, and a note naming the tool. The tool's
+    /// table is left as it is; versions already in stowage's table are left
+    /// alone, so a second adoption changes nothing.
+    ///
+    /// Refused, recording nothing and listing every problem, when the
+    /// tool's history is failed or dirty, a version it applied is not in
+    /// this binary (unless allowed), or a checksum differs (unless allowed).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// let adoption = MIGRATIONS.runner().adopt(&mut client, "goose")?;
+    /// println!("{adoption}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn adopt(
+        &self,
+        client: &mut Client,
+        from: impl Into<crate::Adopt>,
+    ) -> Result<crate::Adoption, Error> {
+        block_on(crate::operations::adopt::adopt(self, client, &from.into()))
+    }
+
     /// Undoes every migration applied after `version`, newest first, by its
     /// down script `{version}_{name}.down.sql`. Each runs in its own
     /// transaction together with the removal of its tracking row, and the

@@ -246,6 +246,24 @@ impl Runner {
         mend::baseline(self, client, version).await
     }
 
+    /// Records the history of another tool as applied; the async form of
+    /// [`adopt`](Runner::adopt).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let adoption = MIGRATIONS.runner().adopt_async(client, "sqlx").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn adopt_async(
+        &self,
+        client: &mut Client,
+        from: impl Into<crate::Adopt>,
+    ) -> Result<crate::Adoption, Error> {
+        crate::operations::adopt::adopt(self, client, &from.into()).await
+    }
+
     /// Undoes the migrations applied after a version; the async form of [`rollback_to`](Runner::rollback_to).
     ///
     /// ```no_run

@@ -179,3 +179,37 @@ fn a_schema_check_reads_the_catalog_in_one_query_over_either_driver() {
         "no lock"
     );
 }
+
+/// The queries a first run sends over the blocking driver, applying `count`
+/// small transactional migrations into an empty database.
+fn queries_applying(count: i64) -> Vec<String> {
+    let sql: Vec<(i64, String)> = (1..=count)
+        .map(|v| (v, format!("CREATE TABLE t{v} (id int PRIMARY KEY)")))
+        .collect();
+    let names: Vec<String> = (1..=count).map(|v| format!("m{v}")).collect();
+    let list: Vec<crate::data::registry::TestMigration<'_>> = sql
+        .iter()
+        .zip(&names)
+        .map(|((v, sql), name)| (*v, name.as_str(), sql.as_str(), "c", true, [None; 2]))
+        .collect();
+    let migrations = for_tests(&list);
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = Recording {
+        inner: db.connect().unwrap_or_else(|e| panic!("{e}")),
+        sent: Vec::new(),
+    };
+    let report = crate::conversation::blocking::block_on(run::run(
+        &migrations.runner(),
+        &mut blocking,
+        Allow::default(),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.applied().len(), usize::try_from(count).unwrap_or(0));
+    blocking.sent
+}
+
+#[test]
+fn a_run_sends_as_many_queries_for_200_migrations_as_for_20() {
+    assert_eq!(queries_applying(200).len(), queries_applying(20).len());
+}

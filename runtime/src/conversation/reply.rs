@@ -176,6 +176,9 @@ pub(crate) fn history(messages: &[SimpleQueryMessage]) -> Vec<Row> {
                 statement_pid: column(11).and_then(|v| v.parse().ok()),
                 statement_xid: column(12).and_then(|v| v.parse().ok()),
                 statement_running: is_true(column(13)),
+                objects: column(14)
+                    .map(|o| o.lines().map(str::to_owned).collect())
+                    .unwrap_or_default(),
             })
         })
         .collect()
@@ -315,4 +318,127 @@ pub(crate) fn database_and_schema(messages: &[SimpleQueryMessage]) -> (String, O
     let row = first_row(messages);
     let column = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
     (column(0).unwrap_or_default(), column(1))
+}
+
+/// A row of another tool's tracking table, as
+/// [`sql::read_tool_table`](super::sql::read_tool_table) reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolRow {
+    /// The version as the tool recorded it; `None` for a Flyway row without
+    /// one (a repeatable migration).
+    pub version: Option<String>,
+    pub applied: bool,
+    /// Failed, or (golang-migrate) dirty.
+    pub failed: bool,
+    pub checksum: Option<String>,
+    /// RFC 3339 text.
+    pub applied_at: Option<String>,
+    pub execution_ms: Option<i64>,
+    /// Flyway's `type`.
+    pub kind: Option<String>,
+    pub name: Option<String>,
+}
+
+pub(crate) fn tool_rows(messages: &[SimpleQueryMessage]) -> Vec<ToolRow> {
+    rows(messages)
+        .into_iter()
+        .map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten();
+            let text = |i: usize| column(i).map(str::to_owned);
+            ToolRow {
+                version: text(0),
+                applied: is_true(column(1)),
+                failed: is_true(column(2)),
+                checksum: text(3),
+                applied_at: text(4),
+                execution_ms: column(5).and_then(|v| v.parse().ok()),
+                kind: text(6),
+                name: text(7),
+            }
+        })
+        .collect()
+}
+
+/// The columns of a table, and the server's `TimeZone`.
+pub(crate) fn table_columns(messages: &[SimpleQueryMessage]) -> (Vec<String>, Option<String>) {
+    let rows = rows(messages);
+    let zone = rows
+        .first()
+        .and_then(|r| r.get(1).copied().flatten())
+        .map(str::to_owned);
+    let columns = rows
+        .iter()
+        .filter_map(|r| r.first().copied().flatten().map(str::to_owned))
+        .collect();
+    (columns, zone)
+}
+
+/// The versions and durations (in milliseconds) of the migrations a reply
+/// records: the rows of a batch whose first column is
+/// [`sql::RECORDED`](super::sql::RECORDED), or every row of
+/// [`sql::recorded`](super::sql::recorded).
+pub(crate) fn recorded(messages: &[SimpleQueryMessage], batch: bool) -> Vec<(i64, i64)> {
+    messages
+        .iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row)
+                if !batch
+                    || row.columns().first().map(|c| c.name()) == Some(super::sql::RECORDED) =>
+            {
+                let version = row.get(0)?.parse().ok()?;
+                let ms = row.get(1).and_then(|ms| ms.parse().ok()).unwrap_or(0);
+                Some((version, ms))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// An object reached by [`sql::set_dependents`](super::sql::set_dependents)
+/// or [`sql::dependents_of_changes`](super::sql::dependents_of_changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dependent {
+    /// As PostgreSQL describes it (`view public.v`).
+    pub described: String,
+    /// The name of the row of the repeatable migration it is an object of;
+    /// `None` for an object outside the repeatable set.
+    pub file: Option<String>,
+    /// How far from where the walk started: 0 for where it started.
+    pub depth: i64,
+    /// What it depends on, described.
+    pub parent: Option<String>,
+    /// Its type (`view`, `function`), as `DROP` takes it.
+    pub kind: String,
+    /// Its identity, as `DROP` takes it.
+    pub identity: String,
+    /// The row of the repeatable migration the walk to it started from.
+    pub root: Option<String>,
+}
+
+/// The rows of a dependents query.
+pub(crate) fn dependents(messages: &[SimpleQueryMessage]) -> Vec<Dependent> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let text = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
+            Some(Dependent {
+                described: text(0)?,
+                file: text(1),
+                depth: text(2)?.parse().ok()?,
+                parent: text(3),
+                kind: text(4)?,
+                identity: text(5)?,
+                root: text(6),
+            })
+        })
+        .collect()
+}
+
+/// The last row's first column, among every reply of a query of several
+/// statements.
+pub(crate) fn last_value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    rows(messages)
+        .last()
+        .and_then(|row| row.first().copied().flatten())
+        .map(str::to_owned)
 }

@@ -3,6 +3,7 @@
 //! [`reply`](super::reply).
 
 use crate::data::history::Record;
+use crate::data::registry::{Created, RepeatableKind as Creates};
 use crate::rules::table_name::TableName;
 use crate::rules::timeouts::Timeouts;
 use crate::rules::tracking_table::TrackingTable;
@@ -124,13 +125,15 @@ COMMIT",
 // ----------------------------------------------------------------------- lock
 
 /// Tries the migration lock of `table`, without waiting, and names the
-/// server process holding it if another does. pg_locks shows a bigint
-/// advisory key as its high and low 32 bits.
+/// server process holding it if another does, in this database (advisory
+/// keys are per database). pg_locks shows a bigint advisory key as its high
+/// and low 32 bits.
 pub(crate) fn try_lock(table: &TrackingTable) -> String {
     let key = table.lock_key();
     format!(
         "SELECT pg_try_advisory_lock({key}), (SELECT min(pid) FROM pg_catalog.pg_locks \
-         WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid())",
+         WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid() \
+         AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))",
         lock_key_matches(key)
     )
 }
@@ -194,13 +197,15 @@ pub(crate) const LOCK_LOST: &str = "stowage: the migration lock was released";
 
 // ------------------------------------------------------------ tracking table
 
-/// The columns that record which server process runs a no-transaction
-/// migration's statements, and the transaction of the last record written
-/// before the statement that runs.
-const STATEMENT_COLUMNS: [(&str, &str); 3] = [
+/// The columns a tracking table made by an earlier version lacks: those
+/// that record which server process runs a no-transaction migration's
+/// statements and the transaction of the last record written before the
+/// statement that runs, and the objects a repeatable migration created.
+const STATEMENT_COLUMNS: [(&str, &str); 4] = [
     ("statement_pid", "integer"),
     ("statement_backend_start", "timestamptz"),
     ("statement_xid", "bigint"),
+    ("objects", "jsonb"),
 ];
 
 /// Whether the tracking table's schema, the table, its digest table and the
@@ -257,7 +262,8 @@ pub(crate) fn create_tracking_table(table: &TrackingTable, create_schema: bool) 
     note text,
     statement_pid integer,
     statement_backend_start timestamptz,
-    statement_xid bigint
+    statement_xid bigint,
+    objects jsonb
 )",
         table.qualified()
     ));
@@ -328,7 +334,10 @@ pub(crate) fn read_history(table: &TrackingTable) -> String {
          SELECT FROM pg_catalog.pg_stat_activity a \
          WHERE a.pid = (to_jsonb(t) ->> 'statement_pid')::integer \
          AND a.backend_start = (to_jsonb(t) ->> 'statement_backend_start')::timestamptz \
-         AND a.pid <> pg_catalog.pg_backend_pid()) END \
+         AND a.pid <> pg_catalog.pg_backend_pid()) END, \
+         CASE WHEN pg_catalog.jsonb_typeof(to_jsonb(t) -> 'objects') = 'array' THEN \
+         (SELECT pg_catalog.string_agg((o ->> 'type') || ' ' || (o ->> 'identity'), E'\\n' ORDER BY n) \
+         FROM pg_catalog.jsonb_array_elements(to_jsonb(t) -> 'objects') WITH ORDINALITY e(o, n)) END \
          FROM {} t ORDER BY version",
         table.qualified()
     )
@@ -336,9 +345,8 @@ pub(crate) fn read_history(table: &TrackingTable) -> String {
 
 /// Writes a migration's row, if this session still holds the lock. A
 /// failure never replaces a success: a failed or unfinished run's row is not
-/// written over the row of a run that succeeded. The row of a no-transaction
-/// migration under way also records the server process that runs its
-/// statements and the transaction that writes the row.
+/// written over the row of a run that succeeded. The row also records the
+/// server process that writes it and the transaction it is written in.
 pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String {
     let (done, total) = match record.progress {
         Some((done, total)) => (done.to_string(), total.to_string()),
@@ -350,9 +358,10 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
     } else {
         " WHERE NOT r.success"
     };
-    let (statement_columns, statement_values, statement_updates) = if !table.records_statements() {
-        ("", "", "")
-    } else if record.progress.is_some() && !record.success {
+    // Every row says which server process wrote it, and in which
+    // transaction: for a no-transaction migration under way, the process
+    // that runs its statements, and the last transaction before the next.
+    let (statement_columns, statement_values, statement_updates) = if table.records_statements() {
         (
             ", statement_pid, statement_backend_start, statement_xid",
             ", pg_catalog.pg_backend_pid(), (SELECT backend_start FROM pg_catalog.pg_stat_activity \
@@ -362,11 +371,7 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
              statement_xid = excluded.statement_xid",
         )
     } else {
-        (
-            "",
-            "",
-            ", statement_pid = NULL, statement_backend_start = NULL, statement_xid = NULL",
-        )
+        ("", "", "")
     };
     format!(
         "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, error, \
@@ -382,12 +387,59 @@ pub(crate) fn write_record(table: &TrackingTable, record: &Record<'_>) -> String
         version = record.version,
         name = literal(record.name),
         checksum = literal(record.checksum),
-        ms = record.execution_ms,
+        ms = record
+            .execution_ms
+            .map_or_else(|| SERVER_MS.to_owned(), |ms| ms.to_string()),
         success = record.success,
         error = text(record.error),
         note = text(record.note),
         held = lock_still_held(table, Some(record.version)),
     )
+}
+
+/// How long the current transaction has run, in milliseconds, as the server
+/// measures it.
+const SERVER_MS: &str = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+
+/// The column by which the reply to a batch says which migration it
+/// recorded, and how long the server measured it took.
+pub(crate) const RECORDED: &str = "stowage_recorded";
+
+/// What follows a transactional migration's SQL in a batch: its row (with
+/// the duration the server measured, returned in the reply) and its
+/// `COMMIT`. The SQL is ended first, should its last statement lack `;`.
+pub(crate) fn batch_tail(table: &TrackingTable, record: &Record<'_>) -> String {
+    format!(
+        "\n;\n{} RETURNING version AS {RECORDED}, execution_ms;\n{COMMIT};\n",
+        write_record(table, record)
+    )
+}
+
+/// The migrations of `versions` that this session recorded as applied,
+/// with their durations (any session's, on a table without the statement
+/// columns).
+pub(crate) fn recorded(table: &TrackingTable, versions: &[i64]) -> String {
+    let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+    let ours = if table.records_statements() {
+        " AND statement_pid = pg_catalog.pg_backend_pid()"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT version, execution_ms FROM {} WHERE success AND version IN ({}){ours}",
+        table.qualified(),
+        list.join(", ")
+    )
+}
+
+/// The migration that a write found the lock gone in, from the error's
+/// words ([`LOCK_LOST`] and the version).
+pub(crate) fn lock_lost_version(message: &str) -> Option<i64> {
+    let (_, rest) = message.split_once(&format!("{LOCK_LOST} during migration "))?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Several migrations' rows in one transaction.
@@ -466,6 +518,313 @@ pub(crate) fn restore_session_timeouts(lock: &str, statement: &str) -> String {
 /// Drops an INVALID index, named as the catalog gave it (`format('%I.%I')`).
 pub(crate) fn drop_index_concurrently(qualified: &str) -> String {
     format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
+}
+
+// ----------------------------------------------------- repeatable migrations
+
+/// Opens the transaction of the repeatable set, with the runner's timeouts.
+/// Asking for the transaction's id gives it one now, so that `age(xmin)`
+/// counts from it (see [`objects_of`]).
+pub(crate) fn begin_set(timeouts: Timeouts) -> String {
+    format!(
+        "{}SELECT pg_catalog.pg_current_xact_id()",
+        begin_with(timeouts)
+    )
+}
+
+/// Sets a file's timeouts for the rest of the set's transaction: its own,
+/// or the session's where it has none.
+pub(crate) fn set_local_timeouts(timeouts: Timeouts) -> String {
+    let set: Vec<(&str, u64)> = timeouts.settings().collect();
+    ["lock_timeout", "statement_timeout"]
+        .iter()
+        .map(|name| match set.iter().find(|(n, _)| n == name) {
+            Some((_, ms)) => format!("SET LOCAL {name} = '{ms}ms';\n"),
+            None => format!("SET LOCAL {name} TO DEFAULT;\n"),
+        })
+        .collect()
+}
+
+/// The objects of a repeatable's row, one `type identity` per line, as a
+/// column of what writes the row.
+const RECORDED_OBJECTS: &str = "(SELECT pg_catalog.string_agg((o ->> 'type') || ' ' || (o ->> 'identity'), \
+     E'\\n' ORDER BY n) FROM pg_catalog.jsonb_array_elements(r.objects) WITH ORDINALITY e(o, n))";
+
+/// The objects that `objects` (an SQL expression, [`objects_of`]) finds
+/// now, one `type identity` per line.
+pub(crate) fn list_objects(objects: &str) -> String {
+    format!(
+        "SELECT (SELECT pg_catalog.string_agg((o ->> 'type') || ' ' || (o ->> 'identity'), E'\\n' \
+         ORDER BY n) FROM pg_catalog.jsonb_array_elements({objects}) WITH ORDINALITY e(o, n))"
+    )
+}
+
+/// The catalog row of each object the tracking table records for a
+/// repeatable migration, as `(version, file, type, identity, classid,
+/// objid)`; `objid` is NULL where the object is not there (any more). The
+/// objects are recorded as `pg_identify_object_as_address` gives them, and
+/// found again by name and argument types.
+fn set_objects(table: &TrackingTable) -> String {
+    let name = |i: usize| format!("(o -> 'names' ->> {i})");
+    let relation = format!("pg_catalog.format('%I.%I', {}, {})", name(0), name(1));
+    format!(
+        "set_objects AS (SELECT t.version, t.name AS file, o ->> 'type' AS type, o ->> 'identity' AS identity, \
+         CASE WHEN o ->> 'type' IN ('function', 'procedure') THEN 'pg_catalog.pg_proc'::regclass::oid \
+         WHEN o ->> 'type' = 'trigger' THEN 'pg_catalog.pg_trigger'::regclass::oid \
+         ELSE 'pg_catalog.pg_class'::regclass::oid END AS classid, \
+         CASE WHEN o ->> 'type' IN ('function', 'procedure') THEN \
+         pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', {n0}, {n1}, \
+         (SELECT pg_catalog.string_agg(a, ',' ORDER BY i) FROM pg_catalog.jsonb_array_elements_text(o -> 'args') \
+         WITH ORDINALITY x(a, i))))::oid \
+         WHEN o ->> 'type' = 'trigger' THEN (SELECT g.oid FROM pg_catalog.pg_trigger g \
+         WHERE g.tgrelid = pg_catalog.to_regclass({relation}) AND g.tgname = {n2}) \
+         ELSE (SELECT c.oid FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass({relation}) \
+         AND c.relkind = CASE o ->> 'type' WHEN 'view' THEN 'v' WHEN 'materialized view' THEN 'm' ELSE 'i' END) \
+         END AS objid \
+         FROM {table} t, pg_catalog.jsonb_array_elements(CASE WHEN \
+         pg_catalog.jsonb_typeof(to_jsonb(t) -> 'objects') = 'array' THEN to_jsonb(t) -> 'objects' \
+         ELSE '[]'::jsonb END) o WHERE t.version < 0)",
+        n0 = name(0),
+        n1 = name(1),
+        n2 = name(2),
+        table = table.qualified(),
+    )
+}
+
+/// Walks from `start(classid, objid, depth, parent_classid, parent_objid,
+/// root)` to everything that depends on it, however indirectly: through
+/// `pg_depend` (normal and automatic dependencies; a view's rule stands for
+/// its view, and a relation's row type for its relation). Gives one row per
+/// object reached: how it is described, its set file (NULL for an object
+/// outside the repeatable set), its greatest depth, what it depends on
+/// (described), its type and identity, and the set file the walk to it
+/// started from (`root`).
+fn dependents(table: &TrackingTable, start: &str) -> String {
+    let class = "'pg_catalog.pg_class'::regclass::oid";
+    let rewrite = "'pg_catalog.pg_rewrite'::regclass";
+    format!(
+        "WITH RECURSIVE {set}, {start}, \
+         walk(classid, objid, depth, parent_classid, parent_objid, root) AS (\
+         SELECT classid, objid, depth, parent_classid, parent_objid, root FROM start \
+         UNION ALL \
+         SELECT x.classid, x.objid, w.depth + 1, w.classid, w.objid, w.root FROM walk w CROSS JOIN LATERAL (\
+         SELECT CASE WHEN d.classid = {rewrite} THEN {class} ELSE d.classid END AS classid, \
+         CASE WHEN d.classid = {rewrite} THEN r.ev_class ELSE d.objid END AS objid \
+         FROM pg_catalog.pg_depend d LEFT JOIN pg_catalog.pg_rewrite r \
+         ON d.classid = {rewrite} AND r.oid = d.objid \
+         WHERE d.deptype IN ('n', 'a') AND d.refclassid = w.classid AND d.refobjid = w.objid \
+         UNION \
+         SELECT d.classid, d.objid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_depend d \
+         ON d.refclassid = 'pg_catalog.pg_type'::regclass AND d.refobjid = c.reltype \
+         WHERE w.classid = {class} AND c.oid = w.objid AND d.deptype IN ('n', 'a') \
+         AND d.classid <> {rewrite}) x \
+         WHERE w.depth < 64 AND NOT (x.classid = w.classid AND x.objid = w.objid)) \
+         SELECT pg_catalog.pg_describe_object(w.classid, w.objid, 0), min(s.file), max(w.depth), \
+         min(pg_catalog.pg_describe_object(w.parent_classid, w.parent_objid, 0)), i.type, i.identity, \
+         min(w.root) \
+         FROM walk w LEFT JOIN set_objects s ON s.classid = w.classid AND s.objid = w.objid \
+         CROSS JOIN LATERAL pg_catalog.pg_identify_object(w.classid, w.objid, 0) i \
+         GROUP BY w.classid, w.objid, i.type, i.identity",
+        set = set_objects(table),
+    )
+}
+
+/// Everything that depends on the objects of the repeatables `versions`,
+/// and those objects themselves (depth 0); see [`dependents`].
+pub(crate) fn set_dependents(table: &TrackingTable, versions: &[i64]) -> String {
+    let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+    dependents(
+        table,
+        &format!(
+            "start AS (SELECT classid, objid, 0 AS depth, NULL::oid AS parent_classid, \
+             NULL::oid AS parent_objid, file AS root FROM set_objects \
+             WHERE objid IS NOT NULL AND version IN ({}))",
+            list.join(", ")
+        ),
+    )
+}
+
+/// Everything that depends on the relations or columns `changed` (each a
+/// relation's name as written, and a column as the server reads it or
+/// `None` for the whole relation); see [`dependents`]. The relations
+/// themselves are not among them.
+pub(crate) fn dependents_of_changes(
+    table: &TrackingTable,
+    changed: &[(String, Option<String>)],
+) -> String {
+    let roots: Vec<String> = changed
+        .iter()
+        .map(|(relation, column)| {
+            let column = column
+                .as_deref()
+                .map_or_else(|| "NULL::name".to_owned(), literal);
+            format!("({}, {column})", literal(relation))
+        })
+        .collect();
+    let class = "'pg_catalog.pg_class'::regclass::oid";
+    let rewrite = "'pg_catalog.pg_rewrite'::regclass";
+    dependents(
+        table,
+        &format!(
+            "changed(relation, col) AS (VALUES {}), \
+             start AS (SELECT DISTINCT CASE WHEN d.classid = {rewrite} THEN {class} ELSE d.classid END AS classid, \
+             CASE WHEN d.classid = {rewrite} THEN r.ev_class ELSE d.objid END AS objid, 1 AS depth, \
+             {class} AS parent_classid, d.refobjid AS parent_objid, NULL::text AS root \
+             FROM changed c JOIN pg_catalog.pg_depend d ON d.refclassid = {class} \
+             AND d.refobjid = pg_catalog.to_regclass(c.relation) \
+             LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = {rewrite} AND r.oid = d.objid \
+             WHERE d.deptype IN ('n', 'a') AND (c.col IS NULL OR d.refobjsubid = (SELECT a.attnum \
+             FROM pg_catalog.pg_attribute a WHERE a.attrelid = d.refobjid AND a.attname = c.col)) \
+             AND NOT (d.classid = {rewrite} AND r.ev_class = d.refobjid))",
+            roots.join(", ")
+        ),
+    )
+}
+
+/// Drops one object, named as `pg_identify_object` gives it: never with
+/// `CASCADE`.
+pub(crate) fn drop_object(kind: &str, identity: &str) -> String {
+    format!("DROP {kind} {identity}")
+}
+
+/// The objects one repeatable file created, found in the catalog after it
+/// ran, as the JSON array its row records: for each object of `created` (in
+/// order), its type, identity, and its address (`names`, `args`). An
+/// unqualified view, materialized view or function went to the current
+/// schema; an index to its view's schema; a trigger's table is looked up
+/// as written. Of the functions of a name, those whose catalog row this
+/// transaction wrote (`age(xmin)` not above 0) are the file's.
+pub(crate) fn objects_of(created: &[Created]) -> String {
+    let class = |catalog: &str| format!("'pg_catalog.{catalog}'::regclass::oid");
+    let mut found = Vec::new();
+    for (n, object) in created.iter().enumerate() {
+        let own = literal(object.parts.last().map_or("", String::as_str));
+        let qualified = if object.parts.len() == 1 {
+            format!(
+                "pg_catalog.format('%I.%s', current_schema(), {})",
+                literal(&object.name)
+            )
+        } else {
+            literal(&object.name)
+        };
+        let namespace = if object.parts.len() >= 2 {
+            format!(
+                "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = {})",
+                literal(&object.parts[object.parts.len() - 2])
+            )
+        } else {
+            "(SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())".to_owned()
+        };
+        found.push(match object.kind {
+            Creates::View | Creates::MaterializedView | Creates::Index => {
+                let qualified = if object.kind == Creates::Index {
+                    literal(&object.name)
+                } else {
+                    qualified
+                };
+                format!(
+                    "SELECT {n}, {}, pg_catalog.to_regclass({qualified})::oid",
+                    class("pg_class")
+                )
+            }
+            Creates::Trigger => format!(
+                "SELECT {n}, {}, g.oid FROM pg_catalog.pg_trigger g WHERE g.tgrelid = \
+                 pg_catalog.to_regclass({}) AND g.tgname = {own}",
+                class("pg_trigger"),
+                literal(object.on.as_deref().unwrap_or(""))
+            ),
+            Creates::Function | Creates::Procedure => {
+                let kinds = if object.kind == Creates::Procedure {
+                    "'p'"
+                } else {
+                    "'f', 'w'"
+                };
+                format!(
+                    "SELECT {n}, {}, p.oid FROM pg_catalog.pg_proc p WHERE p.proname = {own} \
+                     AND p.pronamespace = {namespace} AND p.prokind IN ({kinds}) \
+                     AND pg_catalog.age(p.xmin) <= 0",
+                    class("pg_proc")
+                )
+            }
+        });
+    }
+    format!(
+        "(SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('type', a.type, \
+         'identity', i.identity, 'names', a.object_names, 'args', a.object_args) ORDER BY f.n, i.identity), \
+         '[]'::jsonb) FROM ({}) f(n, classid, objid) \
+         CROSS JOIN LATERAL pg_catalog.pg_identify_object_as_address(f.classid, f.objid, 0) a \
+         CROSS JOIN LATERAL pg_catalog.pg_identify_object(f.classid, f.objid, 0) i WHERE f.objid IS NOT NULL)",
+        found.join(" UNION ALL ")
+    )
+}
+
+/// Writes a repeatable's row as applied, with the objects `objects` (an SQL
+/// expression, [`objects_of`]), if this session still holds the lock; the
+/// row's objects are returned, one `type identity` per line.
+pub(crate) fn write_repeatable(
+    table: &TrackingTable,
+    version: i64,
+    name: &str,
+    checksum: &str,
+    ms: u128,
+    objects: &str,
+) -> String {
+    format!(
+        "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, objects) \
+         SELECT {version}, {name}, {checksum}, {ms}, true, {objects} WHERE {held} \
+         ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, \
+         applied_at = now(), applied_by = current_user, execution_ms = excluded.execution_ms, \
+         success = true, error = NULL, note = NULL, statements_done = NULL, statements_total = NULL, \
+         objects = excluded.objects RETURNING {RECORDED_OBJECTS}",
+        table = table.qualified(),
+        name = literal(name),
+        checksum = literal(checksum),
+        held = lock_still_held(table, Some(version)),
+    )
+}
+
+/// Marks repeatables absent: their objects were dropped in the transaction
+/// of migration `version`, to be created again.
+pub(crate) fn mark_absent(table: &TrackingTable, versions: &[i64], version: i64) -> String {
+    let list: Vec<String> = versions.iter().map(i64::to_string).collect();
+    format!(
+        "UPDATE {} SET success = false, note = {} WHERE version IN ({}) AND {}",
+        table.qualified(),
+        literal(&format!("{}{version}", crate::rules::repeatables::ABSENT)),
+        list.join(", "),
+        lock_still_held(table, Some(version))
+    )
+}
+
+/// Records that applying a repeatable failed: on its row, if it has one
+/// (which keeps what was applied before), or on a new row that says it was
+/// never applied.
+pub(crate) fn repeatable_failed(
+    table: &TrackingTable,
+    version: i64,
+    name: &str,
+    checksum: &str,
+    error: &str,
+) -> String {
+    format!(
+        "INSERT INTO {table} AS r (version, name, checksum, execution_ms, success, error) \
+         SELECT {version}, {name}, {checksum}, 0, false, {error} WHERE {held} \
+         ON CONFLICT (version) DO UPDATE SET error = excluded.error",
+        table = table.qualified(),
+        name = literal(name),
+        checksum = literal(checksum),
+        error = literal(error),
+        held = lock_still_held(table, Some(version)),
+    )
+}
+
+/// Whether each materialized view the set holds is populated, by identity.
+pub(crate) fn populated(table: &TrackingTable) -> String {
+    format!(
+        "WITH {} SELECT s.identity, c.relispopulated FROM set_objects s \
+         JOIN pg_catalog.pg_class c ON c.oid = s.objid WHERE s.type = 'materialized view'",
+        set_objects(table)
+    )
 }
 
 // ------------------------------------------------- an interrupted statement
@@ -580,7 +939,7 @@ fn object_facts(kind: ObjectKind, name: &Name, xid: Option<i64>, created: bool) 
     let (valid, qualified, joins) = if kind == ObjectKind::Index {
         (
             "coalesce(i.indisvalid, false)",
-            "format('%I.%I', ns.nspname, o.relname)",
+            "CASE WHEN o.oid IS NOT NULL THEN format('%I.%I', ns.nspname, o.relname) END",
             " LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = o.oid \
              LEFT JOIN pg_catalog.pg_namespace ns ON ns.oid = o.relnamespace",
         )
@@ -1002,7 +1361,7 @@ mod tests {
             version: 1,
             name: "it's",
             checksum: r"c\",
-            execution_ms: 0,
+            execution_ms: Some(0),
             success: true,
             error: None,
             progress: None,
@@ -1024,7 +1383,7 @@ mod tests {
             version: 2,
             name: "b",
             checksum: "c",
-            execution_ms: 1,
+            execution_ms: Some(1),
             success: false,
             error: Some("ERROR"),
             progress: None,
@@ -1048,4 +1407,156 @@ mod tests {
             assert!(sql.contains(LOCK_LOST), "{sql}");
         }
     }
+}
+
+// --------------------------------------------------------------- adoption
+
+/// A `timestamptz` expression as RFC 3339 text in UTC.
+fn utc_text(timestamptz: &str) -> String {
+    format!("to_char(({timestamptz}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+}
+
+/// A `timestamp` without time zone, read in the server's `TimeZone`, as
+/// RFC 3339 text in UTC.
+fn local_text(timestamp: &str) -> String {
+    utc_text(&format!(
+        "{timestamp} AT TIME ZONE current_setting('TimeZone')"
+    ))
+}
+
+/// The columns of the table `name` (none if there is no such table), and
+/// the server's `TimeZone`.
+pub(crate) fn tool_table_columns(name: &TableName) -> String {
+    format!(
+        "SELECT attname, current_setting('TimeZone') FROM pg_catalog.pg_attribute \
+         WHERE attrelid = to_regclass({}) AND attnum > 0 AND NOT attisdropped",
+        literal(&qualified(name))
+    )
+}
+
+/// `name` quoted, with its schema if it has one.
+pub(crate) fn qualified(name: &TableName) -> String {
+    match &name.schema {
+        Some(schema) => format!("{}.{}", ident(schema), ident(&name.table)),
+        None => ident(&name.table),
+    }
+}
+
+/// The columns each tool's tracking table has, as the tool creates it.
+pub(crate) fn tool_columns(tool: stowage_core::tools::Layout) -> &'static [&'static str] {
+    use stowage_core::tools::Layout;
+    match tool {
+        Layout::Stowage => &[],
+        Layout::Sqlx => &[
+            "version",
+            "description",
+            "installed_on",
+            "success",
+            "checksum",
+            "execution_time",
+        ],
+        Layout::Diesel => &["version", "run_on"],
+        Layout::Refinery => &["version", "name", "applied_on", "checksum"],
+        Layout::Goose => &["id", "version_id", "is_applied", "tstamp"],
+        Layout::GolangMigrate => &["version", "dirty"],
+        Layout::Dbmate => &["version"],
+        Layout::Flyway => &[
+            "installed_rank",
+            "version",
+            "description",
+            "type",
+            "script",
+            "checksum",
+            "installed_by",
+            "installed_on",
+            "execution_time",
+            "success",
+        ],
+    }
+}
+
+/// Every row of a tool's tracking table, in the tool's order, as the same
+/// columns for every tool: the version as text, applied, failed (or
+/// dirty), the checksum as text, when it was applied (RFC 3339 in UTC, or
+/// as the tool wrote it for refinery), milliseconds, the kind of row
+/// (Flyway's `type`), and the name. goose's newest row per version
+/// decides, and its version 0 is its own first row.
+pub(crate) fn read_tool_table(tool: stowage_core::tools::Layout, name: &TableName) -> String {
+    use stowage_core::tools::Layout;
+    let table = qualified(name);
+    match tool {
+        Layout::Stowage => String::new(),
+        Layout::Sqlx => format!(
+            "SELECT version::text, success, NOT success, encode(checksum, 'hex'), {}, \
+             CASE WHEN execution_time >= 0 THEN execution_time / 1000000 END, NULL, description \
+             FROM {table} ORDER BY version",
+            utc_text("installed_on")
+        ),
+        Layout::Diesel => format!(
+            "SELECT version::text, true, false, NULL, {}, NULL, NULL, NULL FROM {table} ORDER BY version",
+            local_text("run_on")
+        ),
+        Layout::Refinery => format!(
+            "SELECT version::text, true, false, checksum::text, applied_on::text, NULL, NULL, name \
+             FROM {table} ORDER BY version"
+        ),
+        Layout::Goose => format!(
+            "SELECT * FROM (SELECT DISTINCT ON (version_id) version_id::text, is_applied, false, NULL::text, \
+             {}, NULL::bigint, NULL::text, NULL::text FROM {table} WHERE version_id <> 0 \
+             ORDER BY version_id, id DESC) g ORDER BY version_id::bigint",
+            local_text("tstamp")
+        ),
+        Layout::GolangMigrate => {
+            format!("SELECT version::text, true, dirty, NULL, NULL, NULL, NULL, NULL FROM {table}")
+        }
+        Layout::Dbmate => format!(
+            "SELECT version::text, true, false, NULL, NULL, NULL, NULL, NULL FROM {table} ORDER BY version"
+        ),
+        Layout::Flyway => format!(
+            "SELECT version, success, NOT success, checksum::text, {}, execution_time, type, description \
+             FROM {table} ORDER BY installed_rank",
+            local_text("installed_on")
+        ),
+    }
+}
+
+/// One row adopted from another tool.
+#[derive(Debug, Clone)]
+pub(crate) struct AdoptedRecord<'a> {
+    pub version: i64,
+    pub name: &'a str,
+    pub checksum: &'a str,
+    /// RFC 3339; `None` for the adoption's own time.
+    pub applied_at: Option<String>,
+    pub execution_ms: i64,
+    /// For a no-transaction migration: its statements.
+    pub statements: Option<usize>,
+    pub note: &'a str,
+}
+
+/// Records adopted rows, each unless its version is recorded already, if
+/// this session still holds the lock; in the transaction the caller opened.
+pub(crate) fn write_adopted(table: &TrackingTable, records: &[AdoptedRecord<'_>]) -> String {
+    let mut sql = String::new();
+    for r in records {
+        let count = r
+            .statements
+            .map_or_else(|| "NULL".to_owned(), |n| n.to_string());
+        sql.push_str(&format!(
+            "INSERT INTO {} (version, name, checksum, applied_at, execution_ms, success, statements_done, \
+             statements_total, note) SELECT {}, {}, {}, {}, {}, true, {count}, {count}, {} WHERE {} \
+             ON CONFLICT (version) DO NOTHING;\n",
+            table.qualified(),
+            r.version,
+            literal(r.name),
+            literal(r.checksum),
+            r.applied_at
+                .as_deref()
+                .map_or_else(|| "now()".to_owned(), |t| format!("{}::timestamptz", literal(t))),
+            r.execution_ms,
+            literal(r.note),
+            lock_still_held(table, Some(r.version)),
+        ));
+    }
+    sql
 }

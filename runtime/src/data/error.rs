@@ -331,6 +331,12 @@ pub enum Stage {
         /// Whether it was the down script, in a rollback.
         down: bool,
     },
+    /// A repeatable migration failed: the repeatable migrations, applied
+    /// together in one transaction, were rolled back, and are as they were
+    /// before the run. Its [`version`](MigrationError::version) is its
+    /// tracking row's, and its [`name`](MigrationError::name) the
+    /// repeatable's.
+    Repeatable,
 }
 
 /// Where a no-transaction migration stopped.
@@ -378,6 +384,9 @@ pub struct MigrationError {
     pub(crate) not_recorded: Option<DbError>,
     /// The migrations the same run applied before this one failed.
     pub(crate) applied_before: Vec<Applied>,
+    /// For a connection lost during a batch: every migration of it whose
+    /// outcome is unknown, this one first.
+    pub(crate) in_flight: Vec<i64>,
     pub(crate) source: DbError,
 }
 
@@ -423,6 +432,14 @@ impl MigrationError {
     /// failed.
     pub fn applied_before(&self) -> &[Applied] {
         &self.applied_before
+    }
+
+    /// For a connection lost while a batch of migrations was sent together:
+    /// the versions whose outcome is unknown (each may have committed with
+    /// its row, or not; the tracking table tells), this one first. Empty
+    /// otherwise.
+    pub fn in_flight(&self) -> &[i64] {
+        &self.in_flight
     }
 
     /// Whether the failure row could not be written to the tracking table
@@ -501,6 +518,17 @@ impl MigrationError {
 
     pub(crate) fn render(&self, words: Words, f: &mut dyn fmt::Write) -> fmt::Result {
         match &self.stage {
+            Stage::Commit { down: false } if self.in_flight.len() > 1 => {
+                let versions: Vec<String> = self.in_flight.iter().map(i64::to_string).collect();
+                write!(
+                    f,
+                    "the connection was lost while migrations {} were sent together ({}), so whether each \
+                     committed is unknown: each runs in its own transaction with its row in the tracking \
+                     table, which is true either way, and the next run goes on from what it says",
+                    versions.join(", "),
+                    self.summary()
+                )?;
+            }
             Stage::Commit { down } => {
                 let (what, done) = if *down {
                     (
@@ -537,6 +565,17 @@ impl MigrationError {
                 f.write_str("migration ")?;
                 self.write_place(f)?;
                 write!(f, " failed and was rolled back: {}", self.summary())?;
+            }
+            Stage::Repeatable => {
+                write!(f, "repeatable migration {} ({}", self.name, self.path)?;
+                if let Some(at) = self.position {
+                    write!(f, ":{at}")?;
+                }
+                write!(
+                    f,
+                    ") failed, and the repeatable migrations, applied together, were rolled back as they were: {}",
+                    self.summary()
+                )?;
             }
             Stage::Statement(s) => {
                 f.write_str("migration ")?;
@@ -591,13 +630,20 @@ impl MigrationError {
             )?,
             _ => {}
         }
-        if !self.applied_before.is_empty() {
-            let versions: Vec<String> = self
-                .applied_before
-                .iter()
-                .map(|a| a.version().to_string())
-                .collect();
-            write!(f, "\nthis run applied {} before it", versions.join(", "))?;
+        match &self.applied_before[..] {
+            [] => {}
+            few @ [_, ..] if few.len() <= 5 => {
+                let versions: Vec<String> = few.iter().map(|a| a.version().to_string()).collect();
+                write!(f, "\nthis run applied {} before it", versions.join(", "))?;
+            }
+            [first, .., last] => write!(
+                f,
+                "\nthis run applied {} migrations before it, {} to {}",
+                self.applied_before.len(),
+                first.version(),
+                last.version()
+            )?,
+            [_] => {}
         }
         match (&self.not_recorded, &self.stage) {
             (_, Stage::Commit { .. }) => Ok(()),
@@ -608,6 +654,10 @@ impl MigrationError {
             (None, Stage::Statement(_)) => {
                 write!(f, "\nthe failure is recorded in the tracking table")
             }
+            (None, Stage::Repeatable) => write!(
+                f,
+                "\nthe failure is recorded in the tracking table; the next run tries again"
+            ),
             (None, _) => Ok(()),
             (Some(e), _) => write!(
                 f,
@@ -734,6 +784,39 @@ pub enum Refusal {
         version: i64,
         /// The versions recorded that contradict it.
         recorded: Vec<i64>,
+    },
+    /// Another tool's history cannot be adopted as it is; nothing was
+    /// recorded.
+    Adopt {
+        /// The tool.
+        tool: String,
+        /// Its table.
+        table: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
+    /// An object outside the repeatable migrations depends on one of theirs
+    /// that a run must drop and create again (a view whose columns
+    /// changed, a function whose signature did): stowage never drops with
+    /// `CASCADE`, so nothing of the repeatable migrations was changed.
+    OutsideDependent {
+        /// The repeatable migration whose object must be dropped.
+        repeatable: String,
+        /// That object, as PostgreSQL describes it (`view account_summary`).
+        object: String,
+        /// What depends on it, as PostgreSQL describes it (`view
+        /// big_accounts`, `default value for column c of table t`).
+        dependent: String,
+    },
+    /// A rollback would drop or change what an object of a repeatable
+    /// migration depends on; nothing was rolled back.
+    UnderRepeatable {
+        /// The migration whose down script would do it.
+        version: i64,
+        /// The repeatable migration.
+        repeatable: String,
+        /// Its object that depends on it, as PostgreSQL describes it.
+        object: String,
     },
     /// Some migration to undo cannot be rolled back; nothing was.
     Rollback {
@@ -866,6 +949,42 @@ impl Refusal {
                 "refused: the tracking table already records migrations {recorded:?} as failed, edited, \
                  or above the baseline {version}; a baseline is for a database with no history up to it"
             ),
+            Refusal::Adopt {
+                tool,
+                table,
+                problems,
+            } => {
+                write!(f, "refused: nothing was adopted from {tool}")?;
+                if !table.is_empty() {
+                    write!(f, " ({table})")?;
+                }
+                f.write_str(":")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+            Refusal::OutsideDependent {
+                repeatable,
+                object,
+                dependent,
+            } => write!(
+                f,
+                "refused: {object} of repeatable migration {repeatable} cannot be replaced in place, and \
+                 {dependent}, which is not a repeatable migration's, depends on it; stowage never drops \
+                 with CASCADE, so nothing of the repeatable migrations was changed: drop or change \
+                 {dependent} in a versioned migration first, or create it in a repeatable file too"
+            ),
+            Refusal::UnderRepeatable {
+                version,
+                repeatable,
+                object,
+            } => write!(
+                f,
+                "refused: nothing was rolled back: the down script of migration {version} drops or changes \
+                 what {object} of repeatable migration {repeatable} depends on; remove the repeatable file \
+                 (or change it) and run, then roll back"
+            ),
             Refusal::Rollback { problems, .. } => {
                 f.write_str("refused: nothing was rolled back:")?;
                 for p in problems {
@@ -935,6 +1054,7 @@ impl serde::Serialize for Error {
                 map.serialize_entry("stage", &m.stage)?;
                 map.serialize_entry("server_error", &m.summary())?;
                 map.serialize_entry("applied_before", &m.applied_before)?;
+                map.serialize_entry("in_flight", &m.in_flight)?;
                 map.serialize_entry("recorded", &m.not_recorded.is_none())?;
             }
             Error::History(h) => {

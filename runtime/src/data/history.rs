@@ -30,6 +30,16 @@ pub(crate) struct Row {
     /// That server process is still running, its client gone: it finishes
     /// the statement it runs, holding the migration lock.
     pub statement_running: bool,
+    /// For a repeatable migration: the objects it created, each its type
+    /// and identity (`view public.active_users`).
+    pub objects: Vec<String>,
+}
+
+/// The rows of versioned migrations and those of repeatable migrations
+/// (whose versions are negative), each in version order.
+pub(crate) fn split(rows: Vec<Row>) -> (Vec<Row>, Vec<Row>) {
+    let (repeatables, versioned) = rows.into_iter().partition(|r| r.version < 0);
+    (versioned, repeatables)
 }
 
 impl Row {
@@ -59,6 +69,7 @@ impl Row {
             statement_pid: None,
             statement_xid: None,
             statement_running: false,
+            objects: Vec::new(),
         }
     }
 }
@@ -69,7 +80,9 @@ pub(crate) struct Record<'a> {
     pub version: i64,
     pub name: &'a str,
     pub checksum: &'a str,
-    pub execution_ms: u128,
+    /// How long it took; `None` for the server to measure, from the start
+    /// of the row's transaction to the row's write.
+    pub execution_ms: Option<u128>,
     pub success: bool,
     pub error: Option<&'a str>,
     /// For a no-transaction migration: statements done, and in all.

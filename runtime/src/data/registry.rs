@@ -8,6 +8,8 @@ use crate::data::line_column::LineColumn;
 use std::fmt;
 use std::time::Duration;
 use stowage_core::layout::{self, FIELDS, HEADER_FIELDS, NONE};
+pub use stowage_core::repeatable::ObjectKind as RepeatableKind;
+use stowage_core::repeatable::Part;
 
 /// The migrations stowed in the binary, sorted by version.
 ///
@@ -30,6 +32,9 @@ pub struct Migrations {
     text: &'static str,
     sql: &'static [&'static str],
     digest: &'static str,
+    layout: &'static str,
+    elsewhere: &'static [i64],
+    repeatables: &'static [i64],
 }
 
 impl Migrations {
@@ -39,13 +44,65 @@ impl Migrations {
         text: &'static str,
         sql: &'static [&'static str],
         digest: &'static str,
+        layout: &'static str,
+        elsewhere: &'static [i64],
     ) -> Self {
         Migrations {
             table,
             text,
             sql,
             digest,
+            layout,
+            elsewhere,
+            repeatables: &[],
         }
+    }
+
+    #[doc(hidden)]
+    pub const fn __with_repeatables(self, repeatables: &'static [i64]) -> Self {
+        Migrations {
+            repeatables,
+            ..self
+        }
+    }
+
+    /// The repeatable migrations (`R__{name}.sql`), in name order.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// let names: Vec<_> = MIGRATIONS.repeatables().map(|r| r.name()).collect();
+    /// assert_eq!(names, ["account_summary", "user_label"]);
+    /// ```
+    pub fn repeatables(&self) -> impl ExactSizeIterator<Item = Repeatable> + use<> {
+        let migrations = *self;
+        (0..self.repeatables.len() / layout::REPEATABLE_FIELDS).map(move |i| Repeatable {
+            migrations,
+            first: i * layout::REPEATABLE_FIELDS,
+        })
+    }
+
+    /// The repeatable migration named `name`, if the binary has it.
+    pub fn repeatable(&self, name: &str) -> Option<Repeatable> {
+        self.repeatables().find(|r| r.name() == name)
+    }
+
+    /// The layout the folder was read in: `stowage`, or the tool's name
+    /// given as `embed_migrations!(..., layout = "...")`.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// assert_eq!(MIGRATIONS.layout(), "stowage");
+    /// ```
+    pub fn layout(&self) -> &'static str {
+        self.layout
+    }
+
+    /// The versions the build was told are handled elsewhere
+    /// (`elsewhere = [...]`): migrations in code, which stowage cannot run.
+    /// `status` shows them as such, and a run leaves them alone.
+    pub fn elsewhere(&self) -> &'static [i64] {
+        self.elsewhere
     }
 
     /// The migrations in version order.
@@ -139,9 +196,15 @@ impl Migrations {
     /// whose length is `len`, or the next field's value when `len` is
     /// `None`.
     fn text(&self, index: usize, len: Option<usize>) -> &'static str {
+        self.text_of(self.table, index, len)
+    }
+
+    /// As [`text`](Migrations::text), reading the offset from `table`.
+    fn text_of(&self, table: &[i64], index: usize, len: Option<usize>) -> &'static str {
         let text: &'static str = self.text;
-        let start = usize::try_from(self.field(index)).unwrap_or(usize::MAX);
-        let len = len.unwrap_or_else(|| usize::try_from(self.field(index + 1)).unwrap_or(0));
+        let field = |i: usize| table.get(i).copied().unwrap_or(NONE);
+        let start = usize::try_from(field(index)).unwrap_or(usize::MAX);
+        let len = len.unwrap_or_else(|| usize::try_from(field(index + 1)).unwrap_or(0));
         text.get(start..start.saturating_add(len)).unwrap_or("")
     }
 }
@@ -235,11 +298,24 @@ impl Migration {
         self.migrations.text(self.first + layout::NAME, None)
     }
 
+    /// The checksum the layout's tool records for the migration, in the text
+    /// its table holds it as (sqlx: SHA-384 in hex; refinery: SipHash-1-3 in
+    /// decimal, for both widths of its version where they differ; Flyway:
+    /// CRC-32 as a signed integer), computed at build time the tool's way.
+    /// `None` in stowage's own layout and for tools that record none.
+    pub fn tool_checksum(&self) -> Option<&'static str> {
+        (self.migrations.field(self.first + layout::TOOL_CHECKSUM) != NONE).then(|| {
+            self.migrations
+                .text(self.first + layout::TOOL_CHECKSUM, None)
+        })
+    }
+
     /// The up script: its file, SQL, checksum and how it runs.
     pub fn up(&self) -> Script {
         Script {
             migrations: self.migrations,
             first: self.first + layout::UP,
+            repeatable: false,
         }
     }
 
@@ -248,6 +324,7 @@ impl Migration {
         let down = Script {
             migrations: self.migrations,
             first: self.first + layout::DOWN,
+            repeatable: false,
         };
         (down.field(layout::SQL) != NONE).then_some(down)
     }
@@ -287,17 +364,31 @@ pub struct Script {
     migrations: Migrations,
     /// Its first field in the table.
     first: usize,
+    /// Whether it is a repeatable migration's, in the repeatables' table.
+    repeatable: bool,
 }
 
 impl Script {
+    fn table(&self) -> &'static [i64] {
+        if self.repeatable {
+            self.migrations.repeatables
+        } else {
+            self.migrations.table
+        }
+    }
+
     fn field(&self, field: usize) -> i64 {
-        self.migrations.field(self.first + field)
+        self.table()
+            .get(self.first + field)
+            .copied()
+            .unwrap_or(NONE)
     }
 
     /// The file's path relative to the crate root, e.g.
     /// `migrations/007_add_users.sql`.
     pub fn path(&self) -> &'static str {
-        self.migrations.text(self.first + layout::PATH, None)
+        self.migrations
+            .text_of(self.table(), self.first + layout::PATH, None)
     }
 
     /// The SQL, with any BOM removed and CRLF turned into LF.
@@ -311,8 +402,11 @@ impl Script {
 
     /// SHA-256 of [`sql`](Script::sql), lower-case hex.
     pub fn checksum(&self) -> &'static str {
-        self.migrations
-            .text(self.first + layout::CHECKSUM, Some(layout::CHECKSUM_LEN))
+        self.migrations.text_of(
+            self.table(),
+            self.first + layout::CHECKSUM,
+            Some(layout::CHECKSUM_LEN),
+        )
     }
 
     /// Whether the script runs in a transaction of its own (the default), or
@@ -372,6 +466,128 @@ impl fmt::Debug for Script {
             .field("transactional", &self.is_transactional())
             .finish_non_exhaustive()
     }
+}
+
+/// A repeatable migration: a file `R__{name}.sql` of views, functions,
+/// procedures and triggers, applied again whenever it changes. A small
+/// `Copy` view of the registry.
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+///
+/// let summary = MIGRATIONS.repeatable("account_summary").unwrap();
+/// assert!(summary.script().path().ends_with("R__account_summary.sql"));
+/// let (kind, name) = summary.objects().next().unwrap();
+/// assert_eq!((kind, name.as_str()), (stowage::RepeatableKind::View, "account_summary"));
+/// ```
+#[derive(Clone, Copy)]
+pub struct Repeatable {
+    migrations: Migrations,
+    /// Its first field in the repeatables' table.
+    first: usize,
+}
+
+impl Repeatable {
+    fn field(&self, field: usize) -> i64 {
+        self.migrations
+            .repeatables
+            .get(self.first + field)
+            .copied()
+            .unwrap_or(NONE)
+    }
+
+    /// The name from the file name (`active_users` for
+    /// `R__active_users.sql`).
+    pub fn name(&self) -> &'static str {
+        self.migrations.text_of(
+            self.migrations.repeatables,
+            self.first + layout::REPEATABLE_NAME,
+            None,
+        )
+    }
+
+    /// The version of its row in the tracking table: a negative number
+    /// derived from its name.
+    pub fn tracking_version(&self) -> i64 {
+        self.field(layout::REPEATABLE_VERSION)
+    }
+
+    /// The file: its path, SQL, checksum and timeouts.
+    pub fn script(&self) -> Script {
+        Script {
+            migrations: self.migrations,
+            first: self.first + layout::REPEATABLE_SCRIPT,
+            repeatable: true,
+        }
+    }
+
+    /// What its statements create, in order: each object's kind and its
+    /// name as written in the file.
+    pub fn objects(&self) -> impl Iterator<Item = (RepeatableKind, String)> + use<> {
+        self.created().into_iter().map(|o| (o.kind, o.name))
+    }
+
+    /// What its statements create, with the relation each is on, read
+    /// again from its SQL by the rules the build checked it with.
+    pub(crate) fn created(&self) -> Vec<Created> {
+        self.parts()
+            .into_iter()
+            .filter_map(|(part, _)| match part {
+                Part::Creates(object) => Some(Created {
+                    kind: object.kind,
+                    name: object.name.sql().to_owned(),
+                    parts: object.name.parts().to_vec(),
+                    on: object.on.map(|on| on.sql().to_owned()),
+                }),
+                Part::Concerns { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Each statement, with what it is.
+    pub(crate) fn parts(&self) -> Vec<(Part, Statement)> {
+        self.script()
+            .statements()
+            .into_iter()
+            .filter_map(|statement| {
+                let tokens: Vec<_> = stowage_core::lexer::tokens(statement.sql())
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+                let part = stowage_core::repeatable::read(&tokens).ok()?;
+                Some((part, statement))
+            })
+            .collect()
+    }
+}
+
+impl PartialEq for Repeatable {
+    fn eq(&self, other: &Repeatable) -> bool {
+        std::ptr::eq(self.migrations.repeatables, other.migrations.repeatables)
+            && self.first == other.first
+    }
+}
+
+impl Eq for Repeatable {}
+
+impl fmt::Debug for Repeatable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Repeatable")
+            .field("name", &self.name())
+            .field("script", &self.script())
+            .field("objects", &self.objects().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// An object a repeatable migration's statement creates: its kind, its name
+/// as written and as the server reads its parts, and the relation it is on
+/// (a trigger's table, an index's materialized view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Created {
+    pub kind: RepeatableKind,
+    pub name: String,
+    pub parts: Vec<String>,
+    pub on: Option<String>,
 }
 
 /// One statement of a script; see [`Script::statements`].
@@ -438,6 +654,7 @@ pub(crate) fn for_tests_with_schema(
     for (version, name, up, checksum, transactional, timeouts) in migrations {
         table.push(*version);
         put(&mut table, &mut text, name);
+        table.extend([NONE, NONE]);
         table.push(sql.len() as i64);
         sql.push(Box::leak(up.to_string().into_boxed_str()));
         put(&mut table, &mut text, &format!("m/{version}_{name}.sql"));
@@ -458,5 +675,38 @@ pub(crate) fn for_tests_with_schema(
         Box::leak(text.into_boxed_str()),
         Box::leak(sql.into_boxed_slice()),
         Box::leak(digest.into_boxed_str()),
+        "stowage",
+        &[],
     )
+}
+
+/// A registry of one migration and the repeatables `repeatables` (name, SQL,
+/// the short checksum [`test_checksum`] pads), made at run time, for tests;
+/// paths are `m/R__{name}.sql`.
+#[cfg(test)]
+pub(crate) fn for_tests_with_repeatables(repeatables: &[(&str, &str, &str)]) -> Migrations {
+    let migrations = for_tests(&[(1, "one", "SELECT 1", "c1", true, [None, None])]);
+    let mut table = Vec::new();
+    let mut text = migrations.text.to_owned();
+    let mut sql: Vec<&'static str> = migrations.sql.to_vec();
+    let put = |table: &mut Vec<i64>, text: &mut String, value: &str| {
+        table.extend([text.len() as i64, value.len() as i64]);
+        text.push_str(value);
+    };
+    for (name, body, checksum) in repeatables {
+        table.push(stowage_core::repeatable::tracking_version(name));
+        put(&mut table, &mut text, name);
+        table.push(sql.len() as i64);
+        sql.push(Box::leak(body.to_string().into_boxed_str()));
+        put(&mut table, &mut text, &format!("m/R__{name}.sql"));
+        table.push(text.len() as i64);
+        text.push_str(&test_checksum(checksum));
+        table.extend([1, NONE, NONE]);
+    }
+    Migrations {
+        text: Box::leak(text.into_boxed_str()),
+        sql: Box::leak(sql.into_boxed_slice()),
+        repeatables: Box::leak(table.into_boxed_slice()),
+        ..migrations
+    }
 }

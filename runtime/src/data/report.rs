@@ -27,6 +27,8 @@ use std::time::Duration;
 pub struct Report {
     pub(crate) applied: Vec<Applied>,
     pub(crate) undone: Vec<Applied>,
+    /// What the run did to the repeatable migrations.
+    pub(crate) repeatables: Vec<RepeatableApplied>,
     /// Set when a run with a target found the database past it already.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub(crate) target_below: Option<TargetBelow>,
@@ -74,9 +76,15 @@ impl Report {
         &self.undone
     }
 
+    /// What the run did to the repeatable migrations, in the order it did
+    /// it.
+    pub fn repeatables(&self) -> &[RepeatableApplied] {
+        &self.repeatables
+    }
+
     /// Whether the run changed nothing.
     pub fn is_empty(&self) -> bool {
-        self.applied.is_empty() && self.undone.is_empty()
+        self.applied.is_empty() && self.undone.is_empty() && self.repeatables.is_empty()
     }
 
     /// When the run had a target below the version the database is at, the
@@ -127,6 +135,19 @@ impl Report {
             write!(f, "{what} {} migration(s) in {took:?}", list.len())?;
             for a in list {
                 write!(f, "\n  {a}")?;
+            }
+        }
+        if !self.repeatables.is_empty() {
+            if !first {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "brought {} repeatable migration(s) up to date:",
+                self.repeatables.len()
+            )?;
+            for r in &self.repeatables {
+                write!(f, "\n  {r}")?;
             }
         }
         Ok(())
@@ -198,5 +219,121 @@ impl fmt::Display for Applied {
             "{} {} ({}) in {:?}",
             self.version, self.name, self.path, self.duration
         )
+    }
+}
+
+/// What a run did to one repeatable migration.
+///
+/// ```
+/// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = stowage::testing::TestServer::shared()?;
+/// # let db = server.create_database()?;
+/// # let mut client = db.connect()?;
+/// let report = MIGRATIONS.run(&mut client)?;
+/// let summary = &report.repeatables()[0];
+/// assert_eq!((summary.name(), summary.action()), ("account_summary", stowage::RepeatableAction::Created));
+/// assert_eq!(summary.objects(), ["view public.account_summary"]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct RepeatableApplied {
+    pub(crate) name: String,
+    pub(crate) path: Option<&'static str>,
+    pub(crate) action: RepeatableAction,
+    pub(crate) objects: Vec<String>,
+    pub(crate) populated: Vec<String>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "duration_ms",
+            serialize_with = "crate::data::serde_time::millis"
+        )
+    )]
+    pub(crate) duration: Duration,
+}
+
+impl RepeatableApplied {
+    /// Its name (`active_users` for `R__active_users.sql`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its file, relative to the crate root; `None` for one removed from
+    /// the binary.
+    pub fn path(&self) -> Option<&'static str> {
+        self.path
+    }
+
+    /// What was done.
+    pub fn action(&self) -> RepeatableAction {
+        self.action
+    }
+
+    /// The objects it holds now (none once dropped), each its type and
+    /// schema-qualified identity, e.g. `view public.active_users`.
+    pub fn objects(&self) -> &[String] {
+        &self.objects
+    }
+
+    /// The materialized views created again and populated (those created
+    /// `WITH NO DATA` are not).
+    pub fn populated(&self) -> &[String] {
+        &self.populated
+    }
+
+    /// How long it took.
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+}
+
+impl fmt::Display for RepeatableApplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.action, self.name)?;
+        if let Some(path) = self.path {
+            write!(f, " ({path})")?;
+        }
+        write!(f, " in {:?}", self.duration)?;
+        if !self.objects.is_empty() {
+            write!(f, ": {}", self.objects.join(", "))?;
+        }
+        if !self.populated.is_empty() {
+            write!(f, "; populated {}", self.populated.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// What a run did to a repeatable migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum RepeatableAction {
+    /// Its objects were created: a new file, or one whose objects were
+    /// absent.
+    Created,
+    /// Its changed objects replaced the old ones in place, so what depends
+    /// on them stayed.
+    Replaced,
+    /// Its objects were dropped and created again: they could not be
+    /// replaced in place, or something they depend on was.
+    Recreated,
+    /// Its file is gone from the binary: its objects were dropped, with its
+    /// row.
+    Dropped,
+}
+
+impl fmt::Display for RepeatableAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RepeatableAction::Created => "created",
+            RepeatableAction::Replaced => "replaced",
+            RepeatableAction::Recreated => "recreated",
+            RepeatableAction::Dropped => "dropped",
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! migration with its state, and the summary of it for a health endpoint.
 
 use crate::data::drift::SchemaHealth;
+use crate::data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
 use crate::data::violation::Stopped;
 use std::fmt;
 use std::time::SystemTime;
@@ -50,11 +51,14 @@ pub enum State {
     },
     /// Recorded as applied, but the binary does not have it.
     Missing,
+    /// A migration in code that the build was told is handled elsewhere
+    /// (`embed_migrations!(..., elsewhere = [...])`): stowage never runs it.
+    Elsewhere,
 }
 
 impl State {
     /// A short name: `applied`, `pending`, `out-of-order`, `failed`,
-    /// `dirty`, `divergent` or `missing`.
+    /// `dirty`, `divergent`, `missing` or `handled-elsewhere`.
     pub fn name(&self) -> &'static str {
         match self {
             State::Applied => "applied",
@@ -64,6 +68,7 @@ impl State {
             State::Dirty { .. } => "dirty",
             State::Divergent { .. } => "divergent",
             State::Missing => "missing",
+            State::Elsewhere => "handled-elsewhere",
         }
     }
 
@@ -215,16 +220,25 @@ pub struct Status {
     pub(crate) counts: Counts,
     #[cfg_attr(feature = "serde", serde(rename = "migrations"))]
     pub(crate) entries: Vec<Entry>,
+    pub(crate) repeatables: Vec<RepeatableEntry>,
 }
 
 impl Status {
-    pub(crate) fn new(schema: String, table: String, entries: Vec<Entry>) -> Status {
+    pub(crate) fn new(
+        schema: String,
+        table: String,
+        entries: Vec<Entry>,
+        repeatables: Vec<RepeatableEntry>,
+    ) -> Status {
         let current_version = entries
             .iter()
             .filter(|e| e.state.is_applied())
             .map(|e| e.version)
             .max();
-        let up_to_date = entries.iter().all(|e| e.state == State::Applied);
+        let up_to_date = entries.iter().all(|e| e.state == State::Applied)
+            && repeatables
+                .iter()
+                .all(|r| *r.state() == RepeatableState::Applied);
         let counts = Counts::of(&entries);
         Status {
             schema,
@@ -233,7 +247,14 @@ impl Status {
             up_to_date,
             counts,
             entries,
+            repeatables,
         }
+    }
+
+    /// Every repeatable migration known to the binary or to the tracking
+    /// table: the binary's in name order, then those it lacks.
+    pub fn repeatables(&self) -> &[RepeatableEntry] {
+        &self.repeatables
     }
 
     /// The tracking table's schema.
@@ -261,8 +282,8 @@ impl Status {
         self.counts
     }
 
-    /// Whether every migration of the binary is applied as it is, and the
-    /// history holds nothing else.
+    /// Whether every migration of the binary is applied as it is, every
+    /// repeatable migration too, and the history holds nothing else.
     pub fn is_up_to_date(&self) -> bool {
         self.up_to_date
     }
@@ -351,6 +372,47 @@ impl fmt::Display for Status {
             }
             writeln!(f)?;
         }
+        if !self.repeatables.is_empty() {
+            writeln!(f)?;
+            let header = ["repeatable", "state", "applied at (UTC)", "objects"];
+            let lines: Vec<[String; 4]> = self
+                .repeatables
+                .iter()
+                .map(|r| {
+                    [
+                        r.name().to_owned(),
+                        r.state().to_string(),
+                        r.applied_at().map(utc).unwrap_or_default(),
+                        r.objects().join(", "),
+                    ]
+                })
+                .collect();
+            let mut widths = header.map(str::len);
+            for line in &lines {
+                for (width, cell) in widths.iter_mut().zip(line) {
+                    *width = (*width).max(cell.chars().count());
+                }
+            }
+            let header = header.map(str::to_owned);
+            for line in std::iter::once(&header).chain(&lines) {
+                let cells: Vec<String> = line
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect();
+                writeln!(f, "{}", cells.join("  ").trim_end())?;
+            }
+            for r in &self.repeatables {
+                if let Some(error) = r.error() {
+                    writeln!(
+                        f,
+                        "repeatable {} failed when last applied: {}",
+                        r.name(),
+                        error.trim_end().replace('\n', "\n  ")
+                    )?;
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -393,6 +455,8 @@ pub struct Counts {
     pub divergent: usize,
     /// Applied, but unknown to the binary.
     pub missing: usize,
+    /// Migrations in code, handled elsewhere.
+    pub elsewhere: usize,
 }
 
 impl Counts {
@@ -407,6 +471,7 @@ impl Counts {
                 State::Dirty { .. } => &mut counts.dirty,
                 State::Divergent { .. } => &mut counts.divergent,
                 State::Missing => &mut counts.missing,
+                State::Elsewhere => &mut counts.elsewhere,
             } += 1;
         }
         counts
@@ -435,8 +500,8 @@ impl Counts {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Health {
-    /// Whether every migration of the binary is applied as it is and the
-    /// history holds nothing else.
+    /// Whether every migration of the binary is applied as it is, every
+    /// repeatable migration too, and the history holds nothing else.
     pub ok: bool,
     /// The highest version applied.
     pub current_version: Option<i64>,
@@ -450,6 +515,8 @@ pub struct Health {
     /// ([`Runner::health_checks_schema`](crate::Runner::health_checks_schema)).
     /// It does not change `ok`.
     pub schema: SchemaHealth,
+    /// How many repeatable migrations are in each state.
+    pub repeatables: RepeatableCounts,
 }
 
 impl From<&Status> for Health {
@@ -459,6 +526,7 @@ impl From<&Status> for Health {
             current_version: status.current_version(),
             counts: status.counts(),
             schema: SchemaHealth::Unknown,
+            repeatables: RepeatableCounts::of(status.repeatables()),
         }
     }
 }

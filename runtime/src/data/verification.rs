@@ -1,6 +1,7 @@
 //! What `verify` found: the history's disagreements with the binary.
 
 use crate::data::remedy::Words;
+use crate::data::repeatable_status::RepeatableEntry;
 use crate::data::violation::Violation;
 use std::fmt;
 
@@ -29,6 +30,8 @@ pub struct Verification {
     pub(crate) ok: bool,
     pub(crate) problems: Vec<Violation>,
     pub(crate) pending: Vec<i64>,
+    /// The repeatable migrations a run would bring up to date.
+    pub(crate) repeatables: Vec<RepeatableEntry>,
 }
 
 impl Verification {
@@ -46,6 +49,12 @@ impl Verification {
     /// The versions a run would apply, none applied above them.
     pub fn pending(&self) -> &[i64] {
         &self.pending
+    }
+
+    /// The repeatable migrations a run would bring up to date: pending,
+    /// changed, absent or removed.
+    pub fn repeatables(&self) -> &[RepeatableEntry] {
+        &self.repeatables
     }
 
     /// The highest version applied.
@@ -95,6 +104,19 @@ impl Verification {
                 "{} migration(s) pending, applied by the next {next}: {}",
                 self.pending.len(),
                 versions.join(", ")
+            )?;
+        }
+        if !self.repeatables.is_empty() {
+            let names: Vec<String> = self
+                .repeatables
+                .iter()
+                .map(|r| format!("{} ({})", r.name(), r.state()))
+                .collect();
+            writeln!(
+                f,
+                "{} repeatable migration(s) to bring up to date: {}",
+                self.repeatables.len(),
+                names.join(", ")
             )?;
         }
         Ok(())

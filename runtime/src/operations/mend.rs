@@ -33,7 +33,7 @@ fn applied(migration: Migration, note: &str) -> Record<'_> {
         version: migration.version(),
         name: migration.name(),
         checksum: migration.up().checksum(),
-        execution_ms: 0,
+        execution_ms: Some(0),
         success: true,
         error: None,
         progress: total.map(|n| (n, n)),

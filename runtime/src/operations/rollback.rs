@@ -11,6 +11,7 @@ use crate::data::status::State;
 use crate::rules::classify::classify;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
+use crate::steps::repeatables::under_repeatables;
 use crate::steps::tracking;
 use crate::steps::transaction::{Failed, run_in_transaction};
 
@@ -61,6 +62,11 @@ pub(crate) async fn rollback<C: Connection>(
         if !problems.is_empty() {
             return Err(Error::Refused(Refusal::Rollback { to, problems }));
         }
+        // What a repeatable migration's object depends on stays.
+        if let Some(refusal) = under_repeatables(&mut held.locked, &undo, &held.repeatables).await?
+        {
+            return Err(Error::Refused(refusal));
+        }
         let mut report = Report {
             rolled_back_to: Some(to),
             ..Report::default()
@@ -77,9 +83,11 @@ pub(crate) async fn rollback<C: Connection>(
             };
             let timeouts = timeouts.for_script(down);
             let duration =
-                match run_in_transaction(&mut held.locked, m, down, timeouts, true, finish).await {
+                match run_in_transaction(&mut held.locked, m, down, timeouts, true, "", finish)
+                    .await
+                {
                     Ok(duration) => duration,
-                    Err(Failed::Script(failure, _)) => return Err(Error::Migration(failure)),
+                    Err(Failed::Script(failure)) => return Err(Error::Migration(failure)),
                     Err(Failed::LockLost) => {
                         return Err(Error::LockLost {
                             table: table.qualified().to_owned(),

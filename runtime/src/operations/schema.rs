@@ -4,6 +4,7 @@
 use crate::conversation::connection::Connection;
 use crate::data::drift::{SchemaCheck, SchemaOutcome};
 use crate::data::error::Error;
+use crate::data::history;
 use crate::rules::classify::classify;
 use crate::runner::options::Runner;
 use crate::steps::{schema, tracking};
@@ -25,7 +26,8 @@ pub(crate) async fn check_schema<C: Connection>(
         return Ok(not_compared(SchemaOutcome::NoSchemaFile));
     };
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
-    let rows = tracking::read_if_exists(conn, &table).await?;
+    // The versioned migrations' rows; the repeatable ones' are not versions.
+    let (rows, _) = history::split(tracking::read_if_exists(conn, &table).await?);
     let history = classify(migrations, &rows);
     let at_newest = history
         .entries

@@ -160,7 +160,7 @@ impl<'r> History<'r> {
         };
         let error = || e.row.and_then(|r| r.error.clone());
         Some(match (&e.state, e.migration) {
-            (State::Applied | State::Pending, _) => return None,
+            (State::Applied | State::Pending | State::Elsewhere, _) => return None,
             (State::Divergent { recorded_checksum }, Some(m)) => Violation::Divergent {
                 version: e.version,
                 path: m.up().path(),
@@ -248,7 +248,7 @@ impl<'r> History<'r> {
                 State::OutOfOrder => allow.out_of_order,
                 State::Failed => true,
                 State::Dirty { .. } => start_at.is_some(),
-                State::Applied | State::Pending => true,
+                State::Applied | State::Pending | State::Elsewhere => true,
             };
             match violation {
                 Some(v) if !allowed => decision.refused.push(v),

@@ -141,6 +141,35 @@ fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -
             .into_iter()
             .map(|kind| Key::new(kind, schema.as_deref(), &table, ""))
             .collect()
+    } else if key.kind == ObjectKind::Comment {
+        // `VIEW name`, `COLUMN table.column` and the like: a comment on a
+        // relation, or one of its columns, that is absent goes with it.
+        let relation = |kinds: &[ObjectKind], name: &str| -> Vec<Key> {
+            kinds
+                .iter()
+                .map(|kind| Key::new(*kind, key.schema.as_deref(), name, ""))
+                .collect()
+        };
+        let relations = [
+            ObjectKind::Table,
+            ObjectKind::View,
+            ObjectKind::MaterializedView,
+        ];
+        if let Some(name) = key.name.strip_prefix("MATERIALIZED VIEW ") {
+            relation(&[ObjectKind::MaterializedView], name)
+        } else if let Some(name) = key.name.strip_prefix("VIEW ") {
+            relation(&[ObjectKind::View], name)
+        } else if let Some(name) = key.name.strip_prefix("TABLE ") {
+            relation(&[ObjectKind::Table], name)
+        } else if let Some((table, _)) = key
+            .name
+            .strip_prefix("COLUMN ")
+            .and_then(|c| c.rsplit_once('.'))
+        {
+            relation(&relations, table)
+        } else {
+            return false;
+        }
     } else {
         return false;
     };

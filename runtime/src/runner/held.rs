@@ -4,7 +4,7 @@
 
 use crate::conversation::connection::Connection;
 use crate::data::error::Error;
-use crate::data::history::Row;
+use crate::data::history::{self, Row};
 use crate::rules::tracking_table::TrackingTable;
 use crate::steps::lock::Locked;
 use crate::steps::tracking;
@@ -14,8 +14,11 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct Held<'c, C: Connection> {
     pub locked: Locked<'c, C>,
-    /// The history as it was when the lock was taken.
+    /// The history of the versioned migrations as it was when the lock was
+    /// taken.
     pub rows: Vec<Row>,
+    /// The rows of the repeatable migrations as they were then.
+    pub repeatables: Vec<Row>,
     /// Whether the digest of the history is kept beside the table.
     digest_kept: bool,
 }
@@ -38,11 +41,15 @@ impl<'c, C: Connection> Held<'c, C> {
         }
         .await;
         match prepared {
-            Ok((digest_kept, rows)) => Ok(Held {
-                locked,
-                rows,
-                digest_kept,
-            }),
+            Ok((digest_kept, rows)) => {
+                let (rows, repeatables) = history::split(rows);
+                Ok(Held {
+                    locked,
+                    rows,
+                    repeatables,
+                    digest_kept,
+                })
+            }
             Err(e) => {
                 locked.release(false).await;
                 Err(e)

@@ -63,6 +63,9 @@ pub struct Runner {
     statement_timeout: Option<Duration>,
     pub(crate) after_run: AfterRun,
     pub(crate) health_checks_schema: bool,
+    /// Whether runs bring the repeatable migrations up to date (the test
+    /// helper's steps through the versioned ones leave them alone).
+    pub(crate) repeatables: bool,
 }
 
 impl Migrations {
@@ -79,6 +82,7 @@ impl Migrations {
             statement_timeout: None,
             after_run: AfterRun::Off,
             health_checks_schema: false,
+            repeatables: true,
         }
     }
 }

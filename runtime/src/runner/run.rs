@@ -2,18 +2,26 @@
 
 use crate::conversation::connection::Connection;
 use crate::data::drift::AfterRun;
-use crate::data::error::{Error, HistoryError};
+use crate::data::error::{Error, HistoryError, Stage};
+use crate::data::history::{self, Row};
+use crate::data::registry::Migration;
 use crate::data::report::{Applied, Report, TargetBelow};
+use crate::rules::batches::{Batch, MESSAGE_BOUND, batches};
 use crate::rules::classify::{Allow, Pending, classify};
+use crate::rules::repeatables::applies;
 use crate::rules::timeouts::Timeouts;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::apply::apply;
+use crate::steps::batch::apply_batch;
 use crate::steps::interrupted::examine;
 use crate::steps::lock::Locked;
 use crate::steps::quick_check::{Found, quick_check};
+use crate::steps::repeatables::{MadeWay, has_work, make_way, update};
 use crate::steps::schema;
 use crate::steps::tracking;
+use std::collections::VecDeque;
+use std::time::Duration;
 
 /// Applies every pending migration, each in its own transaction with its
 /// tracking row, in version order, and stops at the first failure; with
@@ -67,7 +75,47 @@ pub(crate) async fn run<C: Connection>(
                 violations: decision.refused,
             }));
         }
-        let mut report = apply_all(&mut held.locked, decision.apply, timeouts).await?;
+        let repeatables = runner.repeatables && applies(runner.migrations, runner.target, &history);
+        let mut report = Report::default();
+        // Repeatables a versioned migration dropped, whose files did not
+        // change, are created again before anything else.
+        let mut rows_changed = false;
+        if repeatables && has_work(runner.migrations, &held.repeatables, true) {
+            report.repeatables = update(
+                &mut held.locked,
+                runner.migrations,
+                &held.repeatables,
+                timeouts,
+                true,
+            )
+            .await?;
+            rows_changed = true;
+        }
+        let made_way = apply_all(
+            &mut held.locked,
+            decision.apply,
+            timeouts,
+            &held.repeatables,
+            &mut report,
+        )
+        .await?;
+        if repeatables {
+            let rows = if rows_changed || made_way {
+                let table = held.locked.table().clone();
+                history::split(tracking::read(held.locked.conn(), &table).await?).1
+            } else {
+                std::mem::take(&mut held.repeatables)
+            };
+            let updated = update(&mut held.locked, runner.migrations, &rows, timeouts, false).await;
+            match updated {
+                Ok(updated) => report.repeatables.extend(updated),
+                Err(Error::Migration(mut failure)) => {
+                    failure.applied_before = std::mem::take(&mut report.applied);
+                    return Err(Error::Migration(failure));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         report.target_below = target_below(runner, history.highest_applied, &report);
         Ok(report)
     }
@@ -109,40 +157,115 @@ async fn after_run<C: Connection>(
     }
 }
 
-/// Applies `pending` in order, stopping at the first failure; the error
-/// names what the run applied before it.
+/// Applies `pending` in order, consecutive transactional migrations in one
+/// message each batch, into `report`, stopping at the first failure; the
+/// error names what the run applied before it. A migration that fails
+/// because objects of the repeatable set (`repeatable_rows`) depend on what
+/// it changes is applied again with them dropped first; returns whether
+/// that happened.
 async fn apply_all<C: Connection>(
     locked: &mut Locked<'_, C>,
     pending: Vec<Pending>,
     timeouts: Timeouts,
-) -> Result<Report, Error> {
-    let mut report = Report::default();
-    for step in pending {
-        let m = step.migration;
-        match apply(locked, &step, timeouts).await {
-            Ok(duration) => {
-                tracing::info!(
-                    version = m.version(),
-                    name = m.name(),
-                    path = m.up().path(),
-                    duration_ms = duration.as_millis(),
-                    "applied migration"
-                );
-                report.applied.push(Applied {
-                    version: m.version(),
-                    name: m.name(),
-                    path: m.up().path(),
-                    duration,
-                });
+    repeatable_rows: &[Row],
+    report: &mut Report,
+) -> Result<bool, Error> {
+    let mut made_way = false;
+    let mut queue: VecDeque<Batch> = batches(pending, MESSAGE_BOUND).into();
+    while let Some(batch) = queue.pop_front() {
+        let failure = match batch {
+            Batch::Transactional(group) => {
+                let migrations: Vec<Migration> = group.iter().map(|p| p.migration).collect();
+                let batched = apply_batch(locked, &migrations, timeouts).await;
+                for (migration, duration) in batched.applied {
+                    applied(report, migration, duration);
+                }
+                match batched.failure {
+                    Some(Error::Migration(failure)) => {
+                        let failed = group
+                            .iter()
+                            .position(|p| p.migration.version() == failure.version);
+                        let retried = match failed {
+                            Some(at) if failure.stage == Stage::Up => {
+                                let migration = group[at].migration;
+                                match make_way(
+                                    locked,
+                                    migration,
+                                    &failure,
+                                    repeatable_rows,
+                                    timeouts,
+                                )
+                                .await
+                                {
+                                    Ok(MadeWay::Applied(duration)) => {
+                                        made_way = true;
+                                        applied(report, migration, duration);
+                                        let rest: Vec<Pending> =
+                                            group.into_iter().skip(at + 1).collect();
+                                        if !rest.is_empty() {
+                                            queue.push_front(Batch::Transactional(rest));
+                                        }
+                                        true
+                                    }
+                                    Ok(MadeWay::NotInTheWay) => false,
+                                    Err(e) => {
+                                        return Err(with_applied(e, report));
+                                    }
+                                }
+                            }
+                            _ => false,
+                        };
+                        if retried {
+                            None
+                        } else {
+                            Some(Error::Migration(failure))
+                        }
+                    }
+                    other => other,
+                }
             }
-            Err(Error::Migration(mut failure)) => {
-                failure.applied_before = std::mem::take(&mut report.applied);
-                return Err(Error::Migration(failure));
-            }
-            Err(other) => return Err(other),
+            Batch::Statements(step) => match apply(locked, &step, timeouts).await {
+                Ok(duration) => {
+                    applied(report, step.migration, duration);
+                    None
+                }
+                Err(e) => Some(e),
+            },
+        };
+        if let Some(failure) = failure {
+            return Err(with_applied(failure, report));
         }
     }
-    Ok(report)
+    Ok(made_way)
+}
+
+/// `error`, naming the migrations the run applied before it when it is a
+/// migration's failure.
+fn with_applied(error: Error, report: &mut Report) -> Error {
+    match error {
+        Error::Migration(mut failure) => {
+            failure.applied_before = std::mem::take(&mut report.applied);
+            Error::Migration(failure)
+        }
+        other => other,
+    }
+}
+
+/// Adds `migration`, applied in `duration`, to the report, and says so.
+fn applied(report: &mut Report, migration: Migration, duration: Duration) {
+    tracing::info!(
+        version = migration.version(),
+        name = migration.name(),
+        path = migration.up().path(),
+        duration_ms = duration.as_millis(),
+        "applied migration"
+    );
+    report.applied.push(Applied {
+        version: migration.version(),
+        name: migration.name(),
+        path: migration.up().path(),
+        duration,
+    });
 }
 
 /// The report of a run that found nothing to do.

@@ -1,11 +1,8 @@
-//! Applying one migration.
-//!
-//! A transactional migration runs with its tracking row in one transaction,
-//! so a crash at any instant leaves both or neither. A no-transaction
-//! migration runs statement by statement in autocommit, its progress
-//! recorded after each one, so a failure or a crash leaves a true account
-//! of how far it got. Every write of a row checks that the session still
-//! holds the lock.
+//! Applying one no-transaction migration: statement by statement in
+//! autocommit, its progress recorded after each one, so a failure or a
+//! crash leaves a true account of how far it got. Every write of a row
+//! checks that the session still holds the lock. (Transactional migrations
+//! travel in batches: see [`batch`](super::batch).)
 
 use crate::conversation::connection::Connection;
 use crate::conversation::{reply, sql};
@@ -15,7 +12,6 @@ use crate::data::registry::{Migration, Statement};
 use crate::rules::classify::Pending;
 use crate::rules::timeouts::Timeouts;
 use crate::steps::lock::Locked;
-use crate::steps::transaction::{Failed, run_in_transaction};
 use crate::steps::{locate, tracking};
 use std::time::{Duration, Instant};
 
@@ -28,9 +24,6 @@ pub(crate) async fn apply<C: Connection>(
 ) -> Result<Duration, Error> {
     let migration = pending.migration;
     let timeouts = timeouts.for_script(migration.up());
-    if migration.up().is_transactional() {
-        return in_transaction(locked, migration, timeouts).await;
-    }
     let saved = set_session_timeouts(locked, timeouts).await?;
     for index in &pending.drop_first {
         tracing::info!(
@@ -71,40 +64,11 @@ fn record<'a>(
         version: migration.version(),
         name: migration.name(),
         checksum: migration.up().checksum(),
-        execution_ms: took.as_millis(),
+        execution_ms: Some(took.as_millis()),
         success,
         error,
         progress,
         note: None,
-    }
-}
-
-/// Two round trips: `BEGIN` with the migration's statements, then the
-/// tracking row with `COMMIT`. On failure the transaction is rolled back and
-/// the failure recorded.
-async fn in_transaction<C: Connection>(
-    locked: &mut Locked<'_, C>,
-    migration: Migration,
-    timeouts: Timeouts,
-) -> Result<Duration, Error> {
-    let table = locked.table().clone();
-    let finish = |took| {
-        format!(
-            "{}; {}",
-            sql::write_record(&table, &record(migration, took, true, None, None)),
-            sql::COMMIT
-        )
-    };
-    match run_in_transaction(locked, migration, migration.up(), timeouts, false, finish).await {
-        Ok(took) => Ok(took),
-        Err(Failed::LockLost) => Err(lock_lost(locked, migration)),
-        Err(Failed::Script(failure, _)) if matches!(failure.stage, Stage::Commit { .. }) => {
-            // It may have committed with its row: a failure row could lie.
-            Err(Error::Migration(failure))
-        }
-        Err(Failed::Script(failure, took)) => {
-            Err(record_failure(locked, migration, failure, took, None).await)
-        }
     }
 }
 
@@ -228,13 +192,14 @@ async fn failed_statement<C: Connection>(
         }),
         not_recorded: None,
         applied_before: Vec::new(),
+        in_flight: Vec::new(),
         source,
     })
 }
 
 /// Records the failure (in a transaction of its own) and returns it as the
 /// call's error. It is logged at debug level only: the caller gets it.
-async fn record_failure<C: Connection>(
+pub(crate) async fn record_failure<C: Connection>(
     locked: &mut Locked<'_, C>,
     migration: Migration,
     mut failure: Box<MigrationError>,
@@ -253,13 +218,6 @@ async fn record_failure<C: Connection>(
         "migration failed: {summary}"
     );
     Error::Migration(failure)
-}
-
-fn lock_lost<C: Connection>(locked: &Locked<'_, C>, migration: Migration) -> Error {
-    Error::LockLost {
-        table: locked.table().qualified().to_owned(),
-        migration: Some((migration.version(), migration.up().path())),
-    }
 }
 
 /// Sets the migration's timeouts for the session, for a migration run in

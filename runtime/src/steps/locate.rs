@@ -32,7 +32,7 @@ pub(crate) fn in_statement(error: &DbError, sql: &str, at: LineColumn) -> Option
 
 /// The server's error position as an index in characters from 0 into the
 /// text that followed `prefix_chars` characters of the query sent.
-fn server_position(error: &DbError, prefix_chars: usize) -> Option<usize> {
+pub(crate) fn server_position(error: &DbError, prefix_chars: usize) -> Option<usize> {
     match error.as_db_error()?.position()? {
         tokio_postgres::error::ErrorPosition::Original(position) => usize::try_from(*position)
             .ok()?

@@ -16,25 +16,27 @@ pub(crate) enum Failed {
     /// The script, or the query that closes it, failed; the transaction
     /// was rolled back (unless the connection was lost after `COMMIT` was
     /// sent: the stage says so).
-    Script(Box<MigrationError>, Duration),
+    Script(Box<MigrationError>),
     /// The query that closes it found the lock gone: the transaction was
     /// rolled back.
     LockLost,
 }
 
-/// Runs `script` of `migration` (its down script when `down`) after `BEGIN`
-/// and its timeouts, then `finish(elapsed)`, SQL that records it and ends
-/// in `COMMIT`. On failure the transaction is rolled back and the error
-/// placed in the script's file.
+/// Runs `script` of `migration` (its down script when `down`) after `BEGIN`,
+/// its timeouts and `prelude` (SQL that must run in the same transaction
+/// first), then `finish(elapsed)`, SQL that records it and ends in
+/// `COMMIT`. On failure the transaction is rolled back and the error placed
+/// in the script's file.
 pub(crate) async fn run_in_transaction<C: Connection>(
     locked: &mut Locked<'_, C>,
     migration: Migration,
     script: Script,
     timeouts: Timeouts,
     down: bool,
+    prelude: &str,
     finish: impl FnOnce(Duration) -> String,
 ) -> Result<Duration, Failed> {
-    let begin = sql::begin_with(timeouts);
+    let begin = format!("{}{prelude}", sql::begin_with(timeouts));
     let started = Instant::now();
     locked.set_in_transaction(true);
     let mut in_script = true;
@@ -79,7 +81,8 @@ pub(crate) async fn run_in_transaction<C: Connection>(
         stage,
         not_recorded: None,
         applied_before: Vec::new(),
+        in_flight: Vec::new(),
         source,
     };
-    Err(Failed::Script(Box::new(failure), took))
+    Err(Failed::Script(Box::new(failure)))
 }

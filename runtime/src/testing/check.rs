@@ -23,6 +23,7 @@ pub struct Checked {
     downs: Vec<i64>,
     downs_skipped: Vec<i64>,
     schema_written: Option<String>,
+    repeatables: Vec<String>,
 }
 
 impl Checked {
@@ -48,15 +49,32 @@ impl Checked {
     pub fn schema_written(&self) -> Option<&str> {
         self.schema_written.as_deref()
     }
+
+    /// The names of the repeatable migrations created, in the order they
+    /// were, after the versioned ones.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// let checked = stowage::testing::check_migrations(&MIGRATIONS).unwrap();
+    /// assert_eq!(checked.repeatables(), ["account_summary", "user_label"]);
+    /// ```
+    pub fn repeatables(&self) -> &[String] {
+        &self.repeatables
+    }
 }
 
 impl fmt::Display for Checked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} migration(s) applied, and a second run applied nothing; ",
-            self.applied.len()
-        )?;
+        write!(f, "{} migration(s) applied", self.applied.len())?;
+        if !self.repeatables.is_empty() {
+            write!(
+                f,
+                " and {} repeatable migration(s) created",
+                self.repeatables.len()
+            )?;
+        }
+        write!(f, ", and a second run applied nothing; ")?;
         if self.downs.is_empty() {
             write!(f, "no down script to check")?;
         } else {
@@ -232,7 +250,7 @@ impl fmt::Display for Problem {
 /// checks them, reporting every problem found.
 ///
 /// On a fresh database, the migrations are applied one at a time, in
-/// version order. For each one that has a down script, the schema (see
+/// version order, the repeatable ones after them all. For each one that has a down script, the schema (see
 /// [`schema`]) is read before and after it is applied; then its down script
 /// is run ([`Runner::rollback_to`]) and must bring the schema back to what
 /// it was before the migration; then the migration is applied again and
@@ -417,8 +435,7 @@ impl Check {
             // Go on in a database where the migration was applied once.
             self.db = fresh_database(self.server, &self.runner)?;
             return match self
-                .runner
-                .clone()
+                .stepping()
                 .target(migration.version())
                 .run(&mut self.connect()?)
             {
@@ -457,6 +474,14 @@ impl Check {
 
     /// Applies the pending migrations up to `migration`; records a problem
     /// of `kind` and returns `false` if that fails.
+    /// The runner of the steps through the versioned migrations, which
+    /// leaves the repeatable ones to the last run.
+    fn stepping(&self) -> Runner {
+        let mut runner = self.runner.clone();
+        runner.repeatables = false;
+        runner
+    }
+
     fn apply(
         &mut self,
         migration: Migration,
@@ -464,8 +489,7 @@ impl Check {
         hint: &str,
     ) -> Result<bool, TestError> {
         let outcome = self
-            .runner
-            .clone()
+            .stepping()
             .target(migration.version())
             .run(&mut self.connect()?);
         match outcome {
@@ -497,10 +521,14 @@ impl Check {
     fn finish(&mut self) -> Result<bool, TestError> {
         let start_schema = current_schema(&mut self.connect()?)?;
         match self.runner.run(&mut self.connect()?) {
-            Ok(report) => self
-                .checked
-                .applied
-                .extend(report.applied().iter().map(|a| a.version())),
+            Ok(report) => {
+                self.checked
+                    .applied
+                    .extend(report.applied().iter().map(|a| a.version()));
+                self.checked
+                    .repeatables
+                    .extend(report.repeatables().iter().map(|r| r.name().to_owned()));
+            }
             Err(e) => {
                 let failed = match &e {
                     crate::Error::Migration(m) => self.migrations.get(m.version()),

@@ -85,3 +85,30 @@ pub async fn sqlx_connection(target: &Target) -> Result<sqlx::PgConnection, sqlx
     }
     options.connect().await
 }
+
+/// A `tokio_postgres::Client` connected to the target, without TLS, and its
+/// connection, spawned on the current tokio runtime. Drop the client and
+/// await the connection to close it as the sync client does when dropped
+/// (with a `Terminate`).
+#[cfg(feature = "tokio-postgres")]
+pub async fn tokio_postgres_client(
+    target: &Target,
+) -> Result<
+    (
+        tokio_postgres::Client,
+        tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+    ),
+    tokio_postgres::Error,
+> {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&target.host)
+        .port(target.port)
+        .user(&target.user)
+        .dbname(&target.dbname);
+    if let Some(password) = &target.password {
+        config.password(password);
+    }
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    Ok((client, tokio::spawn(connection)))
+}

@@ -1,0 +1,3 @@
+static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("tests/ui/fixtures/marker_sqlx");
+
+fn main() {}

@@ -140,6 +140,7 @@ mod child;
 mod concurrent;
 mod gate;
 mod proxy;
+mod repeatables;
 mod state;
 mod watch;
 

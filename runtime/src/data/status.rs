@@ -319,21 +319,7 @@ impl fmt::Display for Status {
                 ]
             })
             .collect();
-        let mut widths = header.map(str::len);
-        for line in &lines {
-            for (width, cell) in widths.iter_mut().zip(line) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let header = header.map(str::to_owned);
-        for line in std::iter::once(&header).chain(&lines) {
-            let cells: Vec<String> = line
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            writeln!(f, "{}", cells.join("  ").trim_end())?;
-        }
+        write_table(f, header, &lines)?;
         for e in &self.entries {
             let why = match (&e.state, e.error()) {
                 (
@@ -387,21 +373,7 @@ impl fmt::Display for Status {
                     ]
                 })
                 .collect();
-            let mut widths = header.map(str::len);
-            for line in &lines {
-                for (width, cell) in widths.iter_mut().zip(line) {
-                    *width = (*width).max(cell.chars().count());
-                }
-            }
-            let header = header.map(str::to_owned);
-            for line in std::iter::once(&header).chain(&lines) {
-                let cells: Vec<String> = line
-                    .iter()
-                    .zip(widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect();
-                writeln!(f, "{}", cells.join("  ").trim_end())?;
-            }
+            write_table(f, header, &lines)?;
             for r in &self.repeatables {
                 if let Some(error) = r.error() {
                     writeln!(
@@ -418,6 +390,30 @@ impl fmt::Display for Status {
 }
 
 /// `time` as `YYYY-MM-DD HH:MM:SS`, in UTC.
+/// Writes `lines` under `header`, each column as wide as its widest cell.
+fn write_table<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    header: [&str; N],
+    lines: &[[String; N]],
+) -> fmt::Result {
+    let mut widths = header.map(str::len);
+    for line in lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header = header.map(str::to_owned);
+    for line in std::iter::once(&header).chain(lines) {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(f, "{}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
 fn utc(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time)
         .to_string()

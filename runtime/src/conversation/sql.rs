@@ -979,7 +979,9 @@ pub(crate) const INVALID_INDEXES: &str = "SELECT format('%I.%I', n.nspname, c.re
 /// Which schemas [`read_schema`] reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SchemaScope<'a> {
-    /// Every schema but the system's: what a new database holds.
+    /// Every schema but the system's: what a new database holds (read by
+    /// the test helper).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     All,
     /// The session's current schema and these others, named as SQL writes
     /// them (quoted where they must be).

@@ -9,6 +9,8 @@
 //! one it builds in a tenant's schema.
 
 pub(crate) mod parse;
+// Writing the schema file is the test helper's; drift reads only a part.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) mod render;
 
 use std::collections::BTreeMap;
@@ -329,6 +331,7 @@ impl Key {
 
     /// The name as SQL writes it relative to the home schema: `users`,
     /// `audit.log`.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn qualified(&self) -> String {
         qualify(self.schema.as_deref(), &self.name)
     }

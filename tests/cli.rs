@@ -665,7 +665,14 @@ fn verify_passes_a_good_database_and_one_behind_the_binary(driver: Driver) {
             "ok": true,
             "problems": [],
             "pending": [3],
-            "repeatables": []
+            "repeatables": [],
+            "schema_check": {
+                "file": "tests/fixtures/base/schema.sql",
+                "schema": "public",
+                "state": "not_at_newest_version",
+                "current": 2,
+                "newest": 3
+            }
         })
     );
 
@@ -673,13 +680,76 @@ fn verify_passes_a_good_database_and_one_behind_the_binary(driver: Driver) {
     let out = db(driver, &BASE, &db_, &["verify"]).ok().out;
     assert_eq!(
         out,
-        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 3)\n"
+        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 3)\n\
+         ok: the schema public is the one tests/fixtures/base/schema.sql says the migrations build\n"
     );
     let json = db(driver, &BASE, &db_, &["verify", "--json"]).ok().json();
     assert_eq!(json["ok"], true);
     assert_eq!(json["problems"], json!([]));
     assert_eq!(json["pending"], json!([]));
     assert_eq!(json["current_version"], 3);
+}
+
+fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    db(driver, &MIGRATIONS, &db_, &["migrate"]).ok();
+    let matches =
+        "ok: the schema public is the one migrations/schema.sql says the migrations build\n";
+    assert_eq!(db(driver, &MIGRATIONS, &db_, &["drift"]).ok().out, matches);
+    assert!(db(driver, &MIGRATIONS, &db_, &["verify"])
+        .ok()
+        .out
+        .ends_with(matches));
+    client
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname text; DROP INDEX users_active_idx")
+        .unwrap();
+
+    let run = db(driver, &MIGRATIONS, &db_, &["verify"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.out,
+        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 6)\n\
+         the schema public differs from migrations/schema.sql in 2 place(s): `drift` shows them\n"
+    );
+    let full = "the schema public differs from migrations/schema.sql in 2 place(s):\n  \
+                - column public.users.nickname is there, but not in the schema file\n  \
+                - index public.users_active_idx is missing (migration 6, \
+                migrations/0006_add_users_last_login.sql, makes it)\n\
+                what can be done: restoring what is missing from a backup (or as the schema file has it, \
+                when it held no data) or writing a migration that makes each change made by hand, or \
+                undoing it by hand\n";
+    let run = db(driver, &MIGRATIONS, &db_, &["drift"]);
+    assert_eq!((run.code, run.out.as_str()), (2, full));
+    let run = db(driver, &MIGRATIONS, &db_, &["verify", "--drift"]);
+    assert_eq!(run.code, 2);
+    assert!(run.out.ends_with(full), "{}", run.out);
+
+    let json = db(driver, &MIGRATIONS, &db_, &["drift", "--json"]).json();
+    assert_eq!(
+        json,
+        json!({
+            "file": "migrations/schema.sql",
+            "schema": "public",
+            "state": "differs",
+            "differences": [
+                { "kind": "column", "object": "public.users.nickname", "change": "extra" },
+                {
+                    "kind": "index",
+                    "object": "public.users_active_idx",
+                    "change": "missing",
+                    "made_by": { "version": 6, "path": "migrations/0006_add_users_last_login.sql" }
+                }
+            ],
+            "remedies": [{ "remedy": "restore" }, { "remedy": "migrate_or_undo" }]
+        })
+    );
+    let json = db(driver, &MIGRATIONS, &db_, &["verify", "--json"]).json();
+    assert_eq!(json["ok"], true, "the history agrees: {json:#}");
+    assert_eq!(json["schema_check"]["state"], "differs");
+    assert_eq!(
+        json["schema_check"]["differences"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 fn verify_finds_an_edited_migration_and_repair_accepts_it(driver: Driver) {
@@ -1929,6 +1999,7 @@ fn adopt_acts_on_one_schema_of_a_fleet(driver: Driver) {
 }
 
 both_drivers!(
+    verify_and_drift_report_a_schema_changed_by_hand,
     migrate_then_status_shows_every_migration_applied,
     status_as_json,
     plan_and_dry_run_show_the_sql_and_change_nothing,

@@ -46,7 +46,8 @@
 //! | `migrate [--target V] [--dry-run] [--allow-…]` | applies what is pending ([`Runner::run`](crate::Runner::run)); `--dry-run` only shows the plan |
 //! | `status` | every migration with its state ([`Runner::status`](crate::Runner::status)); reads only |
 //! | `plan [--target V] [--allow-…]` | what `migrate` would do, with the SQL ([`Runner::plan`](crate::Runner::plan)); reads only |
-//! | `verify` | checks the history against the binary ([`Runner::verify`](crate::Runner::verify)); reads only |
+//! | `verify [--drift]` | checks the history against the binary ([`Runner::verify`](crate::Runner::verify)) and, when the binary carries a schema file, the database's schema against it ([`Runner::check_schema`](crate::Runner::check_schema)), saying how many differences there are; `--drift` lists them; reads only |
+//! | `drift` | every difference of the database's schema from the schema file the binary carries ([`Runner::check_schema`](crate::Runner::check_schema)); reads only |
 //! | `baseline V` | records every migration up to `V` as applied without running it ([`Runner::baseline`](crate::Runner::baseline)) |
 //! | `repair` | removes the records of failed migrations ([`Runner::repair`](crate::Runner::repair)) |
 //! | `repair --accept-checksum V` | accepts that applied migration `V` was edited ([`Runner::accept_checksum`](crate::Runner::accept_checksum)) |
@@ -92,7 +93,10 @@
 //! other than [`DEFAULT_TABLE`](crate::DEFAULT_TABLE), and `--json`.
 //!
 //! `verify` succeeds when no migration is failed, dirty, divergent (edited
-//! since it was applied), missing from the binary or out of order. Pending
+//! since it was applied), missing from the binary or out of order, and the
+//! schema is the schema file's (it is compared only at the binary's newest
+//! version). `drift` succeeds when the schema is the file's, or was not
+//! compared (another version, no schema file), which it says. Pending
 //! migrations are not a problem: a binary ahead of its database is what
 //! every deployment looks like before `migrate`. They are listed all the
 //! same. Messages name the commands and flags that mend what they report.
@@ -109,7 +113,13 @@
 //! `path`, `state` and its details, `checksum`, `has_down`, `applied_at`,
 //! `applied_by`, `execution_ms`, `error`, `note`); `plan` and `migrate
 //! --dry-run` a [`Plan`](crate::Plan) (`steps`); `verify` a
-//! [`Verification`](crate::Verification) (`ok`, `problems`, `pending`, ...).
+//! [`Verification`](crate::Verification) (`ok`, `problems`, `pending`, ...),
+//! with the [`SchemaCheck`](crate::SchemaCheck) under `schema_check` when the
+//! binary carries a schema file; `drift` a [`SchemaCheck`](crate::SchemaCheck)
+//! (`file`, `schema`, `state`: `matches`, `differs` with `differences`,
+//! each with `kind`, `object`, `change` and for a change its `aspect`,
+//! `expected` and `found`, and `remedies`, `not_at_newest_version`, or
+//! `no_schema_file`).
 //! `baseline` prints `{"recorded": [...]}`, `repair` `{"removed": [...],
 //! "dirty": [...]}`, and its `--accept-checksum`, `--mark-applied` and
 //! `--forget` forms `{"version": V, "changed": true|false}`. Times are RFC
@@ -132,9 +142,10 @@
 //!
 //! # Exit codes
 //!
-//! - `0`: done; for `verify`, the history agrees with the binary.
+//! - `0`: done; for `verify`, the history agrees with the binary, and the
+//!   schema with the schema file; for `drift`, the schema does.
 //! - `1`: an error: no connection, a refused request, a failed migration.
-//! - `2`: `verify` found problems. clap also exits with `2` when the
+//! - `2`: `verify` found problems, or `drift` a difference. clap also exits with `2` when the
 //!   arguments cannot be parsed, before anything touches the database.
 //!
 //! For a fleet, taken over every target: `1` when any target failed, could
@@ -144,6 +155,7 @@
 #[cfg(feature = "postgres")]
 use crate::conversation::blocking::block_on;
 use crate::conversation::connection::Connection;
+use crate::data::drift::SchemaOutcome;
 use crate::data::error::{Error, ServerError};
 use crate::data::fleet::{FleetReport, Schemas};
 use crate::data::registry::Migrations;
@@ -151,7 +163,7 @@ use crate::data::remedy::Words;
 use crate::data::status::State;
 use crate::fleet::engine::{self, Operation, Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
-use crate::operations::{mend, rollback, status};
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -259,11 +271,16 @@ enum Command {
         #[command(flatten)]
         fleet: FleetOptions,
     },
-    /// Check the history against this binary (reads only); exit code 2 on problems
+    /// Check the history, and the schema, against this binary (reads only); exit code 2 on problems
     Verify {
+        /// Print every difference of the schema from the schema file, as `drift` does
+        #[arg(long)]
+        drift: bool,
         #[command(flatten)]
         fleet: FleetOptions,
     },
+    /// Show every difference of the database's schema from the schema file this binary carries (reads only); exit code 2 on drift
+    Drift,
     /// Record every migration up to VERSION as applied, without running it
     Baseline {
         /// The last version the database already has
@@ -986,7 +1003,7 @@ impl Command {
             Command::Migrate { fleet, .. }
             | Command::Status { fleet }
             | Command::Plan { fleet, .. }
-            | Command::Verify { fleet } => Some(fleet),
+            | Command::Verify { fleet, .. } => Some(fleet),
             _ => None,
         }
     }
@@ -1068,14 +1085,49 @@ impl Command {
                 let plan = status::plan(&options.apply(runner), client).await?;
                 Ok(Output::ok(plan.to_string(), to_json(&plan)))
             }
-            Command::Verify { .. } => {
+            Command::Verify { drift: full, .. } => {
                 let verification = status::verify(&runner, client).await?;
                 let mut text = String::new();
                 let _ = verification.render(Words::Cli, &mut text);
+                let mut json = to_json(&verification);
+                let mut ok = verification.is_ok();
+                if runner.migrations().expected_schema().is_some() {
+                    let check = schema::check_schema(&runner, client).await?;
+                    ok &= !matches!(check.outcome(), SchemaOutcome::Differs { .. });
+                    match (full, check.outcome()) {
+                        (false, SchemaOutcome::NotAtNewestVersion { .. }) => {}
+                        (false, SchemaOutcome::Differs { differences, .. }) => {
+                            text.push_str(&format!(
+                                "the schema {} differs from {} in {} place(s): `drift` shows them\n",
+                                check.schema().unwrap_or("(none)"),
+                                check.file(),
+                                differences.len()
+                            ));
+                        }
+                        _ => {
+                            let _ = check.render(Words::Cli, &mut text);
+                            text.push('\n');
+                        }
+                    }
+                    json["schema_check"] = to_json(&check);
+                }
                 Ok(Output {
-                    code: if verification.is_ok() { OK } else { PROBLEMS },
+                    code: if ok { OK } else { PROBLEMS },
                     text,
-                    json: to_json(&verification),
+                    json,
+                    complaint: None,
+                })
+            }
+            Command::Drift => {
+                let check = schema::check_schema(&runner, client).await?;
+                let mut text = String::new();
+                let _ = check.render(Words::Cli, &mut text);
+                text.push('\n');
+                let drift = matches!(check.outcome(), SchemaOutcome::Differs { .. });
+                Ok(Output {
+                    code: if drift { PROBLEMS } else { OK },
+                    text,
+                    json: to_json(&check),
                     complaint: None,
                 })
             }

@@ -4,6 +4,7 @@
 //! server or decides anything.
 
 pub(crate) mod adoption;
+pub(crate) mod drift;
 pub(crate) mod error;
 pub(crate) mod fleet;
 pub(crate) mod history;
@@ -13,6 +14,7 @@ pub(crate) mod registry;
 pub(crate) mod remedy;
 pub(crate) mod repeatable_status;
 pub(crate) mod report;
+pub(crate) mod schema;
 #[cfg(feature = "serde")]
 pub(crate) mod serde_time;
 pub(crate) mod status;

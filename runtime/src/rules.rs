@@ -6,6 +6,7 @@
 
 pub(crate) mod batches;
 pub(crate) mod classify;
+pub(crate) mod drift;
 pub(crate) mod glob;
 pub(crate) mod interrupted;
 pub(crate) mod repeatables;
@@ -13,3 +14,4 @@ pub(crate) mod rollout;
 pub(crate) mod table_name;
 pub(crate) mod timeouts;
 pub(crate) mod tracking_table;
+pub(crate) mod view_text;

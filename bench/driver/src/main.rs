@@ -9,6 +9,7 @@ mod generate;
 mod programs;
 mod proxy;
 mod report;
+mod schema;
 
 use programs::{Check, Library, Paths, Program, Target};
 use proxy::{Counts, Proxy, Upstream};
@@ -52,11 +53,16 @@ struct Options {
     fleet_tenants: usize,
     /// Runs only the fleet phase.
     only_fleet: bool,
+    /// Runs of each call of the schema phase.
+    schema_runs: usize,
+    /// Only the schema phase.
+    schema_only: bool,
 }
 
 const USAGE: &str = "\
 usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
               [--fleet-runs N] [--fleet-tenants N] [--only-fleet]
+              [--schema-runs N] [--schema-only]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
   --noop-runs N       runs of each no-op start (default 300)
@@ -70,6 +76,9 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
                       fleet phase (default 3)
   --fleet-tenants N   tenant schemas of the fleet phase (default 1000)
   --only-fleet        run the fleet phase alone
+  --schema-runs N     runs of each call of the schema phase: writing the schema file of 300
+                      tables, and checking the database against it (default 50)
+  --schema-only       the schema phase alone
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
 
@@ -84,6 +93,8 @@ impl Options {
             fleet_runs: 3,
             fleet_tenants: 1000,
             only_fleet: false,
+            schema_runs: 50,
+            schema_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -99,6 +110,8 @@ impl Options {
                 "--fleet-runs" => options.fleet_runs = number(&arg)?,
                 "--fleet-tenants" => options.fleet_tenants = number(&arg)?.max(1),
                 "--only-fleet" => options.only_fleet = true,
+                "--schema-runs" => options.schema_runs = number(&arg)?.max(1),
+                "--schema-only" => options.schema_only = true,
                 "--no-hyperfine" => options.hyperfine = false,
                 "--quiet" => {
                     options.quiet = args
@@ -141,6 +154,10 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     let paths = Paths::new(bench);
     let mut results = Results::new(options.apply_runs, options.noop_runs);
     results.load_at_start = report::load_average();
+
+    if options.schema_only {
+        return schema_only(&paths, options);
+    }
 
     step("Generating the migrations");
     write_migrations(&paths)?;
@@ -208,6 +225,8 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
 
     step(&format!("No-op starts ({} runs each)", options.noop_runs));
     time_noops(&server, &paths, options, &mut results)?;
+
+    results.schema = Some(time_schema(&server, &paths, options)?);
 
     if options.rebuild_rounds > 0 {
         for library in Library::REBUILT {
@@ -316,6 +335,58 @@ fn time_fleet(
     );
     fleet.check_counts = Some(counts);
     Ok(())
+}
+
+/// The schema phase alone: its own server, and its table.
+fn schema_only(paths: &Paths, options: &Options) -> Result<(), Box<dyn Error>> {
+    if std::env::var_os("TMPDIR").is_none() && Path::new("/dev/shm").is_dir() {
+        std::env::set_var("TMPDIR", "/dev/shm");
+    }
+    let server = TestServer::start()?;
+    if let Some(password) = server.config().get_password() {
+        std::env::set_var("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    let times = time_schema(&server, paths, options)?;
+    let version = {
+        let db = server.create_database()?;
+        first_value(&mut db.connect()?, "SELECT version()")?
+    };
+    step("Results");
+    println!("{version}\n\n{}", times.rows());
+    Ok(())
+}
+
+/// The schema phase (see [`schema`]): the file written, then the database
+/// checked against it, each call timed in the program.
+fn time_schema(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+) -> Result<schema::SchemaTimes, Box<dyn Error>> {
+    step(&format!(
+        "The schema file and the schema check, {} tables ({} runs each)",
+        schema::TABLES,
+        options.schema_runs
+    ));
+    let folder = schema::write_migration(paths)?;
+    builds::build(paths, "bench-schema", None)?;
+    let db = server.create_database()?;
+    let target = target_of(server, db.name());
+    let mut ignored = Results::new(1, 1);
+    wait_for_quiet(options.quiet, &mut ignored);
+    let write = schema::run(paths, "write", options.schema_runs, &target)?;
+    let file_bytes = std::fs::metadata(folder.join("schema.sql"))?.len();
+    // Built again, the program embeds the file it wrote.
+    builds::build(paths, "bench-schema", None)?;
+    wait_for_quiet(options.quiet, &mut ignored);
+    let check = schema::run(paths, "check", options.schema_runs, &target)?;
+    let times = schema::SchemaTimes {
+        write,
+        check,
+        file_bytes,
+    };
+    println!("{}", times.rows());
+    Ok(times)
 }
 
 /// Runs every program once through the counting proxy (see [`count`]).

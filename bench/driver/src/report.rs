@@ -68,6 +68,7 @@ pub struct Results {
     pub rebuilds: BTreeMap<Library, Vec<BuildTime>>,
     pub passes: BTreeMap<Library, BTreeMap<String, f64>>,
     pub sizes: BTreeMap<Program, u64>,
+    pub schema: Option<crate::schema::SchemaTimes>,
 }
 
 /// The columns of the table: the libraries (stowage with each of its
@@ -395,6 +396,9 @@ impl Results {
             for (library, passes) in &self.passes {
                 let _ = writeln!(out, "- {}: {}", library.name(), passes_summary(passes));
             }
+        }
+        if let Some(schema) = &self.schema {
+            let _ = write!(out, "\n{}", schema.rows());
         }
         out
     }

@@ -2,6 +2,7 @@
 //! call to its end on the caller's thread.
 
 use crate::conversation::blocking::block_on;
+use crate::data::drift::SchemaCheck;
 use crate::data::error::Error;
 use crate::data::fleet::{FleetReport, FleetStatus, Migrated};
 use crate::data::plan::Plan;
@@ -12,7 +13,7 @@ use crate::data::verification::Verification;
 use crate::fleet::engine::{Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::threads;
-use crate::operations::{mend, rollback, status};
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -154,6 +155,36 @@ impl Runner {
     /// ```
     pub fn verify(&self, client: &mut Client) -> Result<Verification, Error> {
         block_on(status::verify(self, client))
+    }
+
+    /// Compares the database's schema with the schema file the binary
+    /// carries (see [`Migrations::expected_schema`]): every table, column,
+    /// type, default, constraint, index (an INVALID one too), view,
+    /// function, trigger and policy that is missing, extra or different,
+    /// each with what it is and what was expected. The catalog is read in
+    /// one query, for the session's current schema (named without it, so a
+    /// tenant's schema compares with the schema the migrations build in
+    /// `public`) and the other schemas the file names.
+    ///
+    /// It compares only a database at the binary's newest version, with
+    /// nothing applied that the binary does not have; otherwise it says so
+    /// and compares nothing. Reads only. This process remembers what it
+    /// found, for [`health`](Runner::health).
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect()?;
+    /// MIGRATIONS.run(&mut client)?;
+    /// let check = MIGRATIONS.runner().check_schema(&mut client)?;
+    /// assert!(check.is_ok(), "{check}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema(&self, client: &mut Client) -> Result<SchemaCheck, Error> {
+        block_on(schema::check_schema(self, client))
     }
 
     /// Records migration `version` as applied without running it, for a

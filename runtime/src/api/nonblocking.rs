@@ -3,6 +3,7 @@
 //! the program's tokio runtime (with its timer enabled, as `#[tokio::main]`
 //! does). Their futures are `Send`, so a call can be spawned.
 
+use crate::data::drift::SchemaCheck;
 use crate::data::error::Error;
 use crate::data::fleet::{FleetReport, FleetStatus, Migrated};
 use crate::data::plan::Plan;
@@ -13,7 +14,7 @@ use crate::data::verification::Verification;
 use crate::fleet::engine::{Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::tasks;
-use crate::operations::{mend, rollback, status};
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -151,6 +152,26 @@ impl Runner {
     /// ```
     pub async fn verify_async(&self, client: &mut Client) -> Result<Verification, Error> {
         status::verify(self, client).await
+    }
+
+    /// Compares the database's schema with the schema file the binary
+    /// carries; the async form of [`check_schema`](Runner::check_schema).
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect_async().await?;
+    /// MIGRATIONS.run_async(&mut client).await?;
+    /// let check = MIGRATIONS.runner().check_schema_async(&mut client).await?;
+    /// assert!(check.is_ok(), "{check}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check_schema_async(&self, client: &mut Client) -> Result<SchemaCheck, Error> {
+        schema::check_schema(self, client).await
     }
 
     /// Records a migration as applied without running it; the async form of [`mark_applied`](Runner::mark_applied).

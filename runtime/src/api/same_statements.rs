@@ -96,6 +96,55 @@ fn both_drivers_send_the_same_statements() {
     assert!(blocking[blocking.len() - 2].contains("pg_advisory_unlock"));
 }
 
+#[test]
+fn a_schema_check_reads_the_catalog_in_one_query_over_either_driver() {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let schema = "-- stowage:digest x\n\nCREATE TABLE accounts (\n    id integer\n);\n";
+    let migrations = crate::data::registry::for_tests_with_schema(
+        &[(
+            1,
+            "accounts",
+            "CREATE TABLE accounts (id int)",
+            "c1",
+            true,
+            [None; 2],
+        )],
+        Some(schema),
+    );
+    let runner = migrations.runner();
+
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    runner.run(&mut blocking).unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = Recording::new(blocking);
+    let check = crate::conversation::blocking::block_on(crate::operations::schema::check_schema(
+        &runner,
+        &mut blocking,
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sent = runtime.block_on(async {
+        let mut nonblocking =
+            Recording::new(db.connect_async().await.unwrap_or_else(|e| panic!("{e}")));
+        crate::operations::schema::check_schema(&runner, &mut nonblocking)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        nonblocking.sent()
+    });
+    assert_eq!(sent, blocking.sent());
+    let catalog: Vec<&String> = sent.iter().filter(|q| q.contains("pg_attribute")).collect();
+    assert_eq!(catalog.len(), 1, "{sent:#?}");
+    assert!(
+        !sent.iter().any(|q| q.contains("pg_try_advisory_lock")),
+        "no lock"
+    );
+}
+
 /// The queries a first run sends over the blocking driver, applying `count`
 /// small transactional migrations into an empty database.
 fn queries_applying(count: i64) -> Vec<String> {

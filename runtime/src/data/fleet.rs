@@ -2,6 +2,7 @@
 //! order, each target's outcome; for `status`, the targets grouped by
 //! where they stand, and the fleet's health.
 
+use crate::data::drift::SchemaHealth;
 use crate::data::error::Error;
 use crate::data::plan::Plan;
 use crate::data::registry::Migrations;
@@ -572,6 +573,7 @@ impl TargetStatus {
                     elsewhere: migrations.elsewhere().len(),
                     ..Counts::default()
                 },
+                schema: SchemaHealth::Unknown,
                 repeatables: RepeatableCounts::default(),
             },
             problem: None,

@@ -1,5 +1,6 @@
 //! The runner: the migrations with the options of a call.
 
+use crate::data::drift::AfterRun;
 use crate::data::error::{Error, Refusal};
 use crate::data::registry::Migrations;
 use crate::data::violation::Interrupted;
@@ -62,6 +63,8 @@ pub struct Runner {
     statement_timeout: Option<Duration>,
     /// The schema of a fleet's target, where the tracking table is placed.
     schema: Option<String>,
+    pub(crate) after_run: AfterRun,
+    pub(crate) health_checks_schema: bool,
     /// Whether runs bring the repeatable migrations up to date (the test
     /// helper's steps through the versioned ones leave them alone).
     pub(crate) repeatables: bool,
@@ -80,6 +83,8 @@ impl Migrations {
             lock_timeout: None,
             statement_timeout: None,
             schema: None,
+            after_run: AfterRun::Off,
+            health_checks_schema: false,
             repeatables: true,
         }
     }
@@ -171,6 +176,39 @@ impl Runner {
     /// the binary must have. Default: all of them.
     pub fn target(mut self, version: i64) -> Self {
         self.target = Some(version);
+        self
+    }
+
+    /// Whether a run that ends well then compares the database's schema
+    /// with the schema file the binary carries, as
+    /// [`check_schema`](Runner::check_schema) does (one more query, that
+    /// reads the catalog): [`AfterRun::Warn`] logs each difference as a
+    /// warning, [`AfterRun::Fail`] makes the run return
+    /// [`Error::SchemaDrift`] (the migrations it applied stay applied).
+    /// A run with a [`target`](Runner::target) below the newest migration
+    /// checks nothing. Default: [`AfterRun::Off`], and a start with nothing
+    /// to do costs one query.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// use stowage::AfterRun;
+    /// MIGRATIONS.runner().check_schema_after_run(AfterRun::Fail).run(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema_after_run(mut self, when: AfterRun) -> Self {
+        self.after_run = when;
+        self
+    }
+
+    /// Whether [`health`](Runner::health) compares the schema itself (one
+    /// query that reads the catalog) rather than report what the last check
+    /// of this process found. Default: `false`, so that a health probe every
+    /// few seconds costs no catalog read.
+    pub fn health_checks_schema(mut self, check: bool) -> Self {
+        self.health_checks_schema = check;
         self
     }
 

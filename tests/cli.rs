@@ -1657,6 +1657,57 @@ fn tenants_with_one_failing() -> (TestDatabase<'static>, common::Conn) {
     (db_, client)
 }
 
+/// `verify` over a fleet also compares each tenant's schema with the schema
+/// file, under its own name: a column dropped in one tenant is drift (exit
+/// code 2), counted, and listed with `--drift`.
+fn verify_over_a_fleet_checks_each_schema(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    client
+        .batch_execute("CREATE SCHEMA tenant_1; CREATE SCHEMA tenant_2")
+        .unwrap();
+    let fleet = ["--schemas", "tenant_*"];
+    let with = |args: &[&'static str]| -> Vec<&'static str> {
+        args.iter().chain(&fleet).copied().collect()
+    };
+    db(driver, &MIGRATIONS, &db_, &with(&["migrate"])).ok();
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.out.contains("\nschemas:\n"), "{}", run.out);
+    client
+        .batch_execute("ALTER TABLE tenant_2.users DROP COLUMN full_name")
+        .unwrap();
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.out
+            .contains("/tenant_2: the schema differs from migrations/schema.sql in 1 place(s)\n"),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out
+            .contains("/tenant_1: ok: the schema tenant_1 is the one"),
+        "{}",
+        run.out
+    );
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify", "--drift"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.out
+            .contains("- column tenant_2.users.full_name is missing"),
+        "{}",
+        run.out
+    );
+    let json = db(driver, &MIGRATIONS, &db_, &with(&["verify", "--json"])).json();
+    let states: Vec<&str> = json["schema_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(states, ["matches", "differs"], "{json}");
+}
+
 /// Each target of a fleet's JSON report, as it prints, with its outcome.
 fn fleet_outcomes(report: &Value) -> Vec<(String, String)> {
     report["targets"]
@@ -1999,6 +2050,7 @@ fn adopt_acts_on_one_schema_of_a_fleet(driver: Driver) {
 }
 
 both_drivers!(
+    verify_over_a_fleet_checks_each_schema,
     verify_and_drift_report_a_schema_changed_by_hand,
     migrate_then_status_shows_every_migration_applied,
     status_as_json,

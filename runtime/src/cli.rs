@@ -68,7 +68,9 @@
 //! the schemas of each), with `--jobs N` targets at once; `migrate` also
 //! takes `--canary K` (the first K targets first; if one fails, no other
 //! starts) and `--keep-going` (go on after a failure; by default no target
-//! starts after one). The file names one database a line, its name and
+//! starts after one); `verify` also compares each target's schema with
+//! the schema file the binary carries, if any (`--drift` lists every
+//! difference). The file names one database a line, its name and
 //! then its connection string; blank lines and `#` comments are skipped:
 //!
 //! ```text
@@ -161,7 +163,9 @@ use crate::data::fleet::{FleetReport, Schemas};
 use crate::data::registry::Migrations;
 use crate::data::remedy::Words;
 use crate::data::status::State;
-use crate::fleet::engine::{self, Operation, Planning, Run, Status as StatusCall, Verify};
+use crate::fleet::engine::{
+    self, CheckSchema, Operation, Planning, Run, Status as StatusCall, Verify,
+};
 use crate::fleet::options::Fleet;
 use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
@@ -800,10 +804,38 @@ impl Db {
                 output.json["health"] = to_json(&r.health());
                 output
             }),
-            Command::Verify { .. } => workers.drive(fleet, Verify).await.map(|r| {
-                let problems = r.has_problems().then_some(PROBLEMS);
-                self.fleet_output(&r, cli_text!(r), problems)
-            }),
+            Command::Verify { drift: full, .. } => {
+                let verified = workers.drive(fleet, Verify).await;
+                let carries_schema = fleet
+                    .members
+                    .iter()
+                    .any(|m| m.runner.migrations().expected_schema().is_some());
+                match verified {
+                    Ok(verified) if carries_schema => {
+                        // Each target's schema too, compared under its own name.
+                        let checked = workers.drive(fleet, CheckSchema).await;
+                        checked.map(|checked| {
+                            let mut text = cli_text!(verified);
+                            text.push_str("\nschemas:\n");
+                            let _ = checked.render(Words::Cli, *full, &mut text);
+                            let problems = (verified.has_problems() || checked.has_drift())
+                                .then_some(PROBLEMS);
+                            let mut schemas = self.fleet_output(&checked, String::new(), problems);
+                            let mut output = self.fleet_output(&verified, text, problems);
+                            output.json["schema_checks"] = schemas.json["targets"].take();
+                            if output.code == OK {
+                                output.code = schemas.code;
+                                output.complaint = schemas.complaint;
+                            }
+                            output
+                        })
+                    }
+                    verified => verified.map(|r| {
+                        let problems = r.has_problems().then_some(PROBLEMS);
+                        self.fleet_output(&r, cli_text!(r), problems)
+                    }),
+                }
+            }
             // Only the four commands above make fleets.
             _ => return Err(self.failure(
                 "this command mends one target: name it with --database NAME (and --schema SCHEMA)"

@@ -305,17 +305,23 @@ fn a_runner_table_is_placed_in_each_schema_and_one_with_a_schema_is_refused(driv
     assert!(!created, "nothing ran");
 }
 
-fn repeatable_migrations_are_made_in_each_schema(driver: Driver) {
-    let (db, mut client) = common::database(Driver::Sync);
-    let names = tenants(3);
-    let fleet = Fleet::new()
+/// The fleet of `names`, schemas of `db`, migrated by the example's
+/// migrations (repeatable ones, and a schema file), two at a time.
+fn example_fleet(db: &TestDatabase<'_>, names: &[String]) -> Fleet<Database> {
+    Fleet::new()
         .schemas(
             "app",
             db.async_config().clone(),
-            Schemas::listed(names.clone()),
+            Schemas::listed(names.to_vec()),
             EXAMPLE.runner(),
         )
-        .jobs(2);
+        .jobs(2)
+}
+
+fn repeatable_migrations_are_made_in_each_schema(driver: Driver) {
+    let (db, mut client) = common::database(Driver::Sync);
+    let names = tenants(3);
+    let fleet = example_fleet(&db, &names);
     let report = run(&fleet, driver);
     assert!(report.is_ok(), "{report}");
     for name in &names {
@@ -332,6 +338,46 @@ fn repeatable_migrations_are_made_in_each_schema(driver: Driver) {
         .targets()
         .iter()
         .all(|l| l.outcome().done().is_some_and(Migrated::is_up_to_date)));
+}
+
+/// Each tenant's schema is compared with the example's schema file under
+/// its own name: a column dropped by hand in one tenant is its drift alone.
+fn each_tenant_schema_is_checked_against_the_schema_file(driver: Driver) {
+    let (db, mut client) = common::database(Driver::Sync);
+    let names = tenants(3);
+    let fleet = example_fleet(&db, &names);
+    assert!(run(&fleet, driver).is_ok());
+    let checked = fleet_call!(fleet, driver, check_schema, check_schema_async);
+    assert!(!checked.has_drift(), "{checked}");
+    client
+        .batch_execute("ALTER TABLE tenant_2.users DROP COLUMN full_name")
+        .unwrap();
+    let checked = fleet_call!(fleet, driver, check_schema, check_schema_async);
+    assert!(checked.has_drift(), "{checked}");
+    let differences: Vec<(String, Vec<String>)> = checked
+        .targets()
+        .iter()
+        .map(|line| {
+            let check = line.outcome().done().expect("checked");
+            let shown = check
+                .differences()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            (line.target().to_string(), shown)
+        })
+        .collect();
+    assert_eq!(
+        differences,
+        [
+            ("app/tenant_1".to_owned(), vec![]),
+            (
+                "app/tenant_2".to_owned(),
+                vec!["column tenant_2.users.full_name is missing".to_owned()]
+            ),
+            ("app/tenant_3".to_owned(), vec![]),
+        ]
+    );
 }
 
 /// `tenant_3` already has a table `invoices`: its migration 2 fails there.
@@ -809,6 +855,7 @@ fn versions_handled_elsewhere_read_as_on_one_target(driver: Driver) {
 }
 
 both_drivers!(
+    each_tenant_schema_is_checked_against_the_schema_file,
     fifty_tenants_four_at_a_time_each_get_their_migrations_and_tracking_table,
     each_target_starts_from_a_clean_session,
     a_runner_table_is_placed_in_each_schema_and_one_with_a_schema_is_refused,

@@ -10,7 +10,7 @@ use crate::data::registry::Migrations;
 use crate::data::report::Report;
 use crate::data::status::{Health, Status};
 use crate::data::verification::Verification;
-use crate::fleet::engine::{Planning, Run, Status as StatusCall, Verify};
+use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::threads;
 use crate::operations::{mend, rollback, schema, status};
@@ -443,5 +443,35 @@ impl<D: Sync> Fleet<D> {
         F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
     {
         threads::drive(self, Verify, &connect)
+    }
+
+    /// Every target's schema compared with the schema file the binary
+    /// carries, each under its own name ([`Runner::check_schema`] on each).
+    /// Reads only.
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas(
+    ///     "app",
+    ///     db.config().clone(),
+    ///     Schemas::listed(["tenant_a", "tenant_b"]),
+    ///     MIGRATIONS.runner(),
+    /// );
+    /// let connect = |config: &postgres::Config| config.connect(postgres::NoTls);
+    /// fleet.run(connect)?;
+    /// let checked = fleet.check_schema(connect)?;
+    /// assert!(!checked.has_drift(), "{checked}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema<F>(&self, connect: F) -> Result<FleetReport<SchemaCheck>, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, CheckSchema, &connect)
     }
 }

@@ -11,7 +11,7 @@ use crate::data::registry::Migrations;
 use crate::data::report::Report;
 use crate::data::status::{Health, Status};
 use crate::data::verification::Verification;
-use crate::fleet::engine::{Planning, Run, Status as StatusCall, Verify};
+use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::tasks;
 use crate::operations::{mend, rollback, schema, status};
@@ -428,5 +428,36 @@ impl<D> Fleet<D> {
         C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
     {
         tasks::drive(self, Verify, connect).await
+    }
+
+    /// Every target's schema compared with the schema file the binary
+    /// carries; the async form of [`check_schema`](Fleet::check_schema).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(fleet: stowage::Fleet<tokio_postgres::Config>) -> Result<(), stowage::Error> {
+    /// let checked = fleet
+    ///     .check_schema_async(|config| {
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// assert!(!checked.has_drift(), "{checked}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check_schema_async<F, C>(
+        &self,
+        connect: F,
+    ) -> Result<FleetReport<SchemaCheck>, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, CheckSchema, connect).await
     }
 }

@@ -2,7 +2,7 @@
 //! order, each target's outcome; for `status`, the targets grouped by
 //! where they stand, and the fleet's health.
 
-use crate::data::drift::SchemaHealth;
+use crate::data::drift::{SchemaCheck, SchemaHealth, SchemaOutcome};
 use crate::data::error::Error;
 use crate::data::plan::Plan;
 use crate::data::registry::Migrations;
@@ -527,6 +527,42 @@ impl FleetReport<Verification> {
 impl fmt::Display for FleetReport<Verification> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.render(Words::Api, f)
+    }
+}
+
+impl FleetReport<SchemaCheck> {
+    /// Whether some target's schema differs from the schema file.
+    pub fn has_drift(&self) -> bool {
+        self.targets.iter().any(|l| {
+            l.outcome
+                .done()
+                .is_some_and(|c| matches!(c.outcome(), SchemaOutcome::Differs { .. }))
+        })
+    }
+
+    /// With `full`, every difference of each target; else how many.
+    pub(crate) fn render(&self, words: Words, full: bool, f: &mut dyn fmt::Write) -> fmt::Result {
+        self.render_lines(
+            words,
+            f,
+            |c, f| match c.outcome() {
+                SchemaOutcome::Differs { differences, .. } if !full => write!(
+                    f,
+                    "the schema differs from {} in {} place(s)",
+                    c.file(),
+                    differences.len()
+                ),
+                _ => c.render(words, f),
+            },
+            ["matching the schema file", "differing or not compared"],
+            SchemaCheck::is_ok,
+        )
+    }
+}
+
+impl fmt::Display for FleetReport<SchemaCheck> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.render(Words::Api, true, f)
     }
 }
 

@@ -6,6 +6,7 @@
 //! made ready.
 
 use crate::conversation::connection::Connection;
+use crate::data::drift::SchemaCheck;
 use crate::data::error::{DbError, Error};
 use crate::data::fleet::{
     FleetReport, Migrated, Target, TargetOutcome, TargetReport, TargetStatus,
@@ -13,7 +14,7 @@ use crate::data::fleet::{
 use crate::data::plan::Plan;
 use crate::data::verification::Verification;
 use crate::fleet::options::{Fleet, Member};
-use crate::operations::status;
+use crate::operations::{schema, status};
 use crate::rules::rollout::{Ended, Policy, Rollout};
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -137,6 +138,29 @@ impl Operation for Verify {
                 runner.migrations,
             )
         }))
+    }
+}
+
+/// A schema check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckSchema;
+
+impl Operation for CheckSchema {
+    type Line = SchemaCheck;
+    const WRITES: bool = false;
+    const ROLLS_OUT: bool = false;
+
+    async fn call<C: Connection>(
+        self,
+        runner: &Runner,
+        conn: &mut C,
+    ) -> Result<SchemaCheck, Error> {
+        schema::check_schema(runner, conn).await
+    }
+
+    /// The catalog is read from every target.
+    fn up_to_date(self, _: &Runner) -> Option<Result<SchemaCheck, Error>> {
+        None
     }
 }
 

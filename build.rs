@@ -2,4 +2,5 @@
 // macro itself).
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=tests/fixtures");
 }

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
                 "app {} with {} migration(s), the newest {}",
                 env!("CARGO_PKG_VERSION"),
                 MIGRATIONS.len(),
-                MIGRATIONS.iter().next_back().map_or(0, |m| m.version())
+                MIGRATIONS.newest().map_or(0, |m| m.version())
             );
             ExitCode::SUCCESS
         }

@@ -41,6 +41,41 @@ fn every_call_can_be_spawned() {
     });
 }
 
+/// A fleet's calls are `Send` too: a program can spawn a whole fleet's run.
+#[test]
+fn a_fleet_can_be_spawned() {
+    let (db, mut client) = common::database(Driver::Sync);
+    let fleet = stowage::Fleet::new().schemas(
+        "app",
+        db.async_config().clone(),
+        stowage::Schemas::listed(["a", "b"]),
+        BASE.runner(),
+    );
+    let connect = |config: &tokio_postgres::Config| {
+        let config = config.clone();
+        async move {
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            Ok(client)
+        }
+    };
+    runtime().block_on(async {
+        assert_send(&fleet.run_async(connect));
+        assert_send(&fleet.status_async(connect));
+        assert_send(&fleet.plan_async(connect));
+        assert_send(&fleet.verify_async(connect));
+        let report = tokio::spawn(async move { fleet.run_async(connect).await })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(report.is_ok(), "{report}");
+    });
+    for schema in ["a", "b"] {
+        let table = format!("{schema}.stowage_migrations");
+        assert_eq!(common::tracked(&mut client, &table).len(), 3, "{table}");
+    }
+}
+
 /// A run over a pooled client that is dropped while a migration is under
 /// way (a cancelled task, say) leaves the pooled connection as it found
 /// it: no lock held, no transaction open, so the next user of the pool

@@ -23,6 +23,11 @@ static ROLLBACK: Migrations = stowage::embed_migrations!("tests/fixtures/rollbac
 static FROM_ZERO: Migrations = stowage::embed_migrations!("tests/fixtures/rollback_from_zero");
 static GATE: Migrations = stowage::embed_migrations!("tests/fixtures/gate");
 static BUSY: Migrations = stowage::embed_migrations!("tests/fixtures/timeouts_busy");
+static TENANT: Migrations = stowage::embed_migrations!("tests/fixtures/tenant");
+static GOLANG_MIGRATE: Migrations = stowage::embed_migrations!(
+    "tests/fixtures/adopt/golang_migrate",
+    layout = "golang-migrate"
+);
 
 /// The connection string every command is given; the connectors ignore it
 /// and connect to the test database.
@@ -184,11 +189,14 @@ fn connecting_to(
             let config = configs.1.clone();
             runtime().block_on(command.run_async_with(
                 migrations,
-                |url| async move {
-                    assert_eq!(url, URL);
-                    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
-                    runtime().spawn(connection);
-                    Ok(client)
+                |url| {
+                    let config = config.clone();
+                    async move {
+                        assert_eq!(url, URL);
+                        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+                        runtime().spawn(connection);
+                        Ok(client)
+                    }
                 },
                 out,
                 err,
@@ -657,7 +665,14 @@ fn verify_passes_a_good_database_and_one_behind_the_binary(driver: Driver) {
             "ok": true,
             "problems": [],
             "pending": [3],
-            "repeatables": []
+            "repeatables": [],
+            "schema_check": {
+                "file": "tests/fixtures/base/schema.sql",
+                "schema": "public",
+                "state": "not_at_newest_version",
+                "current": 2,
+                "newest": 3
+            }
         })
     );
 
@@ -665,13 +680,76 @@ fn verify_passes_a_good_database_and_one_behind_the_binary(driver: Driver) {
     let out = db(driver, &BASE, &db_, &["verify"]).ok().out;
     assert_eq!(
         out,
-        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 3)\n"
+        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 3)\n\
+         ok: the schema public is the one tests/fixtures/base/schema.sql says the migrations build\n"
     );
     let json = db(driver, &BASE, &db_, &["verify", "--json"]).ok().json();
     assert_eq!(json["ok"], true);
     assert_eq!(json["problems"], json!([]));
     assert_eq!(json["pending"], json!([]));
     assert_eq!(json["current_version"], 3);
+}
+
+fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    db(driver, &MIGRATIONS, &db_, &["migrate"]).ok();
+    let matches =
+        "ok: the schema public is the one migrations/schema.sql says the migrations build\n";
+    assert_eq!(db(driver, &MIGRATIONS, &db_, &["drift"]).ok().out, matches);
+    assert!(db(driver, &MIGRATIONS, &db_, &["verify"])
+        .ok()
+        .out
+        .ends_with(matches));
+    client
+        .batch_execute("ALTER TABLE users ADD COLUMN nickname text; DROP INDEX users_active_idx")
+        .unwrap();
+
+    let run = db(driver, &MIGRATIONS, &db_, &["verify"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.out,
+        "ok: the history in \"public\".\"stowage_migrations\" agrees with this binary (current version 6)\n\
+         the schema public differs from migrations/schema.sql in 2 place(s): `drift` shows them\n"
+    );
+    let full = "the schema public differs from migrations/schema.sql in 2 place(s):\n  \
+                - column public.users.nickname is there, but not in the schema file\n  \
+                - index public.users_active_idx is missing (migration 6, \
+                migrations/0006_add_users_last_login.sql, makes it)\n\
+                what can be done: restoring what is missing from a backup (or as the schema file has it, \
+                when it held no data) or writing a migration that makes each change made by hand, or \
+                undoing it by hand\n";
+    let run = db(driver, &MIGRATIONS, &db_, &["drift"]);
+    assert_eq!((run.code, run.out.as_str()), (2, full));
+    let run = db(driver, &MIGRATIONS, &db_, &["verify", "--drift"]);
+    assert_eq!(run.code, 2);
+    assert!(run.out.ends_with(full), "{}", run.out);
+
+    let json = db(driver, &MIGRATIONS, &db_, &["drift", "--json"]).json();
+    assert_eq!(
+        json,
+        json!({
+            "file": "migrations/schema.sql",
+            "schema": "public",
+            "state": "differs",
+            "differences": [
+                { "kind": "column", "object": "public.users.nickname", "change": "extra" },
+                {
+                    "kind": "index",
+                    "object": "public.users_active_idx",
+                    "change": "missing",
+                    "made_by": { "version": 6, "path": "migrations/0006_add_users_last_login.sql" }
+                }
+            ],
+            "remedies": [{ "remedy": "restore" }, { "remedy": "migrate_or_undo" }]
+        })
+    );
+    let json = db(driver, &MIGRATIONS, &db_, &["verify", "--json"]).json();
+    assert_eq!(json["ok"], true, "the history agrees: {json:#}");
+    assert_eq!(json["schema_check"]["state"], "differs");
+    assert_eq!(
+        json["schema_check"]["differences"].as_array().map(Vec::len),
+        Some(2)
+    );
 }
 
 fn verify_finds_an_edited_migration_and_repair_accepts_it(driver: Driver) {
@@ -1564,7 +1642,416 @@ fn messages_name_the_commands_and_flags_not_the_api(driver: Driver) {
     assert_eq!(applied_versions(&mut client), [1, 2, 3, 4]);
 }
 
+/// A database with schemas `tenant_1` to `tenant_4` for the tenants'
+/// migrations, and the domain in `public` they use; `tenant_3` already has
+/// a table `invoices`, so its migration 2 fails.
+fn tenants_with_one_failing() -> (TestDatabase<'static>, common::Conn) {
+    let (db_, mut client) = database(Driver::Sync);
+    client
+        .batch_execute(
+            "CREATE DOMAIN public.email_address AS text; \
+             CREATE SCHEMA tenant_1; CREATE SCHEMA tenant_2; CREATE SCHEMA tenant_3; \
+             CREATE SCHEMA tenant_4; CREATE TABLE tenant_3.invoices (id int)",
+        )
+        .unwrap();
+    (db_, client)
+}
+
+/// `verify` over a fleet also compares each tenant's schema with the schema
+/// file, under its own name: a column dropped in one tenant is drift (exit
+/// code 2), counted, and listed with `--drift`.
+fn verify_over_a_fleet_checks_each_schema(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    client
+        .batch_execute("CREATE SCHEMA tenant_1; CREATE SCHEMA tenant_2")
+        .unwrap();
+    let fleet = ["--schemas", "tenant_*"];
+    let with = |args: &[&'static str]| -> Vec<&'static str> {
+        args.iter().chain(&fleet).copied().collect()
+    };
+    db(driver, &MIGRATIONS, &db_, &with(&["migrate"])).ok();
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify"]));
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.out.contains("\nschemas:\n"), "{}", run.out);
+    client
+        .batch_execute("ALTER TABLE tenant_2.users DROP COLUMN full_name")
+        .unwrap();
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.out
+            .contains("/tenant_2: the schema differs from migrations/schema.sql in 1 place(s)\n"),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out
+            .contains("/tenant_1: ok: the schema tenant_1 is the one"),
+        "{}",
+        run.out
+    );
+    let run = db(driver, &MIGRATIONS, &db_, &with(&["verify", "--drift"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.out
+            .contains("- column tenant_2.users.full_name is missing"),
+        "{}",
+        run.out
+    );
+    let json = db(driver, &MIGRATIONS, &db_, &with(&["verify", "--json"])).json();
+    let states: Vec<&str> = json["schema_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(states, ["matches", "differs"], "{json}");
+}
+
+/// Each target of a fleet's JSON report, as it prints, with its outcome.
+fn fleet_outcomes(report: &Value) -> Vec<(String, String)> {
+    report["targets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no targets: {report:#}"))
+        .iter()
+        .map(|t| {
+            (
+                format!(
+                    "{}/{}",
+                    t["database"].as_str().unwrap(),
+                    t["schema"].as_str().unwrap()
+                ),
+                t["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn a_fleet_of_schemas_and_its_exit_codes(driver: Driver) {
+    let (db_, mut client) = tenants_with_one_failing();
+    let fleet = ["--schemas", "tenant_*"];
+    let with = |args: &[&'static str]| -> Vec<&'static str> {
+        args.iter().chain(&fleet).copied().collect()
+    };
+
+    // Stops at the failure: the fourth tenant is not started.
+    let run = db(driver, &TENANT, &db_, &with(&["migrate", "--jobs", "1"]));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.out
+            .starts_with("app/tenant_1: applied 3 migration(s), 1 to 3, in "),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out.contains("\napp/tenant_3: failed: migration 2 ("),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out.contains("\napp/tenant_4: not started"),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out
+            .ends_with("4 target(s): 2 migrated, 0 up to date, 1 failed, 1 not started\n"),
+        "{}",
+        run.out
+    );
+    assert_eq!(
+        run.err,
+        "error: 2 of 4 target(s) did not end well: see each one above\n"
+    );
+    speaks_the_cli(&run.out);
+
+    // Keeps going: every other tenant is migrated, the failure reported.
+    let run = db(
+        driver,
+        &TENANT,
+        &db_,
+        &with(&["migrate", "--keep-going", "--jobs", "2", "--json"]),
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    assert_eq!(
+        fleet_outcomes(&report),
+        [
+            ("app/tenant_1".to_owned(), "done".to_owned()),
+            ("app/tenant_2".to_owned(), "done".to_owned()),
+            ("app/tenant_3".to_owned(), "failed".to_owned()),
+            ("app/tenant_4".to_owned(), "done".to_owned()),
+        ]
+    );
+    let error = &report["targets"][2]["error"];
+    assert_eq!(
+        (&error["kind"], &error["code"], &error["version"]),
+        (&json!("migration"), &json!("42P07"), &json!(2))
+    );
+    speaks_the_cli(error["message"].as_str().unwrap());
+    assert_eq!(report["targets"][3]["applied"], 3, "{report:#}");
+
+    // verify: problems found on one target, exit code 2.
+    let run = db(driver, &TENANT, &db_, &with(&["verify"]));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.out.contains("app/tenant_1: ok, at 3\n"), "{}", run.out);
+    assert!(
+        run.out.ends_with("4 target(s): 3 ok, 1 with problems\n"),
+        "{}",
+        run.out
+    );
+    speaks_the_cli(&run.out);
+
+    // status: every target read, grouped.
+    let run = db(driver, &TENANT, &db_, &with(&["status", "--json"])).ok();
+    let status = run.json();
+    let groups: Vec<(String, usize)> = status["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["summary"].as_str().unwrap().to_owned(),
+                g["targets"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(groups[0], ("at 3".to_owned(), 3), "{status:#}");
+    assert!(
+        groups[1].0.starts_with("at 1, failed at 2: ERROR 42P07"),
+        "{status:#}"
+    );
+    assert_eq!(status["health"]["ok"], false, "{status:#}");
+    assert_eq!(status["health"]["problems"], 1, "{status:#}");
+    let text = db(driver, &TENANT, &db_, &with(&["status"])).ok().out;
+    assert!(
+        text.starts_with("4 target(s): 3 at 3; 1 at 1, failed at 2: "),
+        "{text}"
+    );
+
+    // One target, by --schema: its status, then mended by repair.
+    let one = db(driver, &TENANT, &db_, &["status", "--schema", "tenant_3"])
+        .ok()
+        .out;
+    assert!(
+        one.contains("tracking table \"tenant_3\".\"stowage_migrations\""),
+        "{one}"
+    );
+    let repaired = db(driver, &TENANT, &db_, &["repair", "--schema", "tenant_3"])
+        .ok()
+        .out;
+    assert!(
+        repaired.starts_with("removed the record(s) of failed migration(s) 2"),
+        "{repaired}"
+    );
+    client
+        .batch_execute("DROP TABLE tenant_3.invoices")
+        .unwrap();
+    let plan = db(driver, &TENANT, &db_, &with(&["plan"])).ok().out;
+    assert!(
+        plan.contains("app/tenant_3: would apply 2 migration(s): 2, 3\n"),
+        "{plan}"
+    );
+    let run = db(driver, &TENANT, &db_, &with(&["migrate", "--jobs", "3"])).ok();
+    assert!(
+        run.out.ends_with("4 target(s): 1 migrated, 3 up to date\n"),
+        "{}",
+        run.out
+    );
+    db(driver, &TENANT, &db_, &with(&["verify"])).ok();
+
+    // A fleet and one target at once is a mistake; so is a glob and a query.
+    let message = db(
+        driver,
+        &TENANT,
+        &db_,
+        &["status", "--schema", "tenant_1", "--schemas", "tenant_*"],
+    )
+    .error();
+    assert!(message.contains("--schema names one target"), "{message}");
+    let argv = [
+        "app",
+        "db",
+        "status",
+        "--schemas",
+        "a*",
+        "--schemas-query",
+        "SELECT 'a'",
+    ];
+    assert!(App::try_parse_from(argv).is_err());
+}
+
+/// The connection settings of `db` as `key='value'` pairs, with `extra`.
+fn conninfo(db_: &TestDatabase<'_>, extra: &str) -> String {
+    let config = db_.config();
+    let mut pairs = Vec::new();
+    for host in config.get_hosts() {
+        if let postgres::config::Host::Unix(path) = host {
+            pairs.push(format!("host='{}'", path.display()));
+        } else if let postgres::config::Host::Tcp(name) = host {
+            pairs.push(format!("host='{name}'"));
+        }
+    }
+    for port in config.get_ports() {
+        pairs.push(format!("port={port}"));
+    }
+    if let Some(user) = config.get_user() {
+        pairs.push(format!("user='{user}'"));
+    }
+    pairs.push(format!("dbname='{}' {extra}", db_.name()));
+    pairs.join(" ")
+}
+
+fn a_fleet_of_databases_from_a_file(driver: Driver) {
+    let (primary, mut primary_client) = database(Driver::Sync);
+    let (data, mut data_client) = database(Driver::Sync);
+    let file = std::env::temp_dir().join(format!(
+        "stowage-databases-{}-{}",
+        std::process::id(),
+        primary.name()
+    ));
+    let write = |lines: &[String]| std::fs::write(&file, lines.join("\n")).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    write(&[
+        "# the databases this program owns".to_owned(),
+        format!("primary {}", conninfo(&primary, "")),
+        String::new(),
+        format!("data  {}", conninfo(&data, "")),
+    ]);
+    let out = self::run(
+        driver,
+        &BASE,
+        &["migrate", "--databases", &path, "--jobs", "2"],
+    )
+    .ok()
+    .out;
+    assert!(
+        out.starts_with("primary: applied 3 migration(s), 1 to 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\ndata: applied 3 migration(s), 1 to 3"),
+        "{out}"
+    );
+    assert_eq!(applied_versions(&mut primary_client), [1, 2, 3]);
+    assert_eq!(applied_versions(&mut data_client), [1, 2, 3]);
+    let status = self::run(driver, &BASE, &["status", "--databases", &path, "--json"])
+        .ok()
+        .json();
+    assert_eq!(status["health"]["up_to_date"], 2, "{status:#}");
+
+    // Mending names one database of the file.
+    let out = self::run(
+        driver,
+        &BASE,
+        &["repair", "--databases", &path, "--database", "data"],
+    )
+    .ok()
+    .out;
+    assert_eq!(out, "no failed migration to remove\n");
+    let message = self::run(driver, &BASE, &["repair", "--databases", &path]).error();
+    assert!(message.contains("--database NAME"), "{message}");
+    let message = self::run(
+        driver,
+        &BASE,
+        &["repair", "--databases", &path, "--database", "nope"],
+    )
+    .error();
+    assert!(message.contains("names no database nope"), "{message}");
+
+    // A database that cannot be reached: reported, the others read, exit 1,
+    // and its password shown nowhere.
+    let mut gone = conninfo(&primary, "password='s3cret-pw'");
+    gone = gone.replace(primary.name(), "no_such_database");
+    write(&[
+        format!("primary {}", conninfo(&primary, "")),
+        format!("gone {gone}"),
+    ]);
+    let run = self::run(driver, &BASE, &["status", "--databases", &path]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.out.starts_with("2 target(s): 1 at 3; 1 unreachable\n"),
+        "{}",
+        run.out
+    );
+    assert!(
+        run.out
+            .contains("\n  gone: connecting to the target's database: "),
+        "{}",
+        run.out
+    );
+    assert!(
+        !run.out.contains("s3cret-pw") && !run.err.contains("s3cret-pw"),
+        "{run:?}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+/// `adopt` is a mending command: with `--schema` it reads the tool's table
+/// of that schema and records into stowage's table there, nowhere else.
+fn adopt_acts_on_one_schema_of_a_fleet(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    client
+        .batch_execute(
+            "CREATE SCHEMA tenant_1; CREATE SCHEMA tenant_2; \
+             CREATE TABLE tenant_1.users (id bigint PRIMARY KEY, email text); \
+             CREATE TABLE tenant_1.schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); \
+             INSERT INTO tenant_1.schema_migrations VALUES (2, false)",
+        )
+        .unwrap();
+    let adopt = |extra: &[&'static str]| -> Vec<&'static str> {
+        ["adopt", "--from", "golang-migrate", "--schema", "tenant_1"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect()
+    };
+
+    let dry = db(driver, &GOLANG_MIGRATE, &db_, &adopt(&["--dry-run"]))
+        .ok()
+        .out;
+    assert!(
+        dry.starts_with("dry run: would adopt 2 migration(s) from golang-migrate"),
+        "{dry}"
+    );
+    assert!(!table_exists(&mut client, "tenant_1.stowage_migrations"));
+
+    let adopted = db(driver, &GOLANG_MIGRATE, &db_, &adopt(&[])).ok().out;
+    assert!(
+        adopted.starts_with("adopted 2 migration(s) from golang-migrate"),
+        "{adopted}"
+    );
+    assert!(table_exists(&mut client, "tenant_1.stowage_migrations"));
+    assert!(!table_exists(&mut client, "public.stowage_migrations"));
+    assert!(!table_exists(&mut client, "tenant_2.stowage_migrations"));
+    let status = db(
+        driver,
+        &GOLANG_MIGRATE,
+        &db_,
+        &["status", "--schema", "tenant_1"],
+    )
+    .ok()
+    .out;
+    assert!(
+        status
+            .contains("\ncurrent version 2; tracking table \"tenant_1\".\"stowage_migrations\"\n"),
+        "{status}"
+    );
+
+    // The other schema has no golang-migrate table to adopt.
+    let message = db(
+        driver,
+        &GOLANG_MIGRATE,
+        &db_,
+        &["adopt", "--from", "golang-migrate", "--schema", "tenant_2"],
+    )
+    .error();
+    assert!(message.contains("schema_migrations"), "{message}");
+}
+
 both_drivers!(
+    verify_over_a_fleet_checks_each_schema,
+    verify_and_drift_report_a_schema_changed_by_hand,
     migrate_then_status_shows_every_migration_applied,
     status_as_json,
     plan_and_dry_run_show_the_sql_and_change_nothing,
@@ -1586,4 +2073,7 @@ both_drivers!(
     a_dirty_migration_as_a_json_error,
     a_refusal_as_a_json_error,
     messages_name_the_commands_and_flags_not_the_api,
+    a_fleet_of_schemas_and_its_exit_codes,
+    a_fleet_of_databases_from_a_file,
+    adopt_acts_on_one_schema_of_a_fleet,
 );

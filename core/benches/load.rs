@@ -42,7 +42,13 @@ fn main() {
 }
 
 fn check(dir: &Path, root: &Path) {
-    let folder = stowage_core::load(dir, root).unwrap_or_else(|problems| {
+    let folder = stowage_core::load(
+        dir,
+        root,
+        &dir.join(stowage_core::schema_file::DEFAULT_NAME),
+        false,
+    )
+    .unwrap_or_else(|problems| {
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         panic!("the generated folder is invalid:\n{}", problems.join("\n"))
     });

@@ -1,7 +1,7 @@
 //! The rules a migrations folder must follow, each reported with the file it
 //! concerns; every problem in the folder is collected, not just the first.
 
-use crate::checksum::checksum;
+use crate::checksum::{self, checksum};
 use crate::directive::{self, Directives, NO_TRANSACTION};
 use crate::forbidden::forbidden;
 use crate::invisible;
@@ -32,6 +32,13 @@ pub struct Folder {
     pub elsewhere: Vec<i64>,
     /// The repeatable migrations, sorted by name.
     pub repeatables: Vec<Repeatable>,
+    /// The digest of the migrations, repeatable ones included:
+    /// [`history_digest`](crate::checksum::history_digest) of their tracking
+    /// versions and checksums.
+    pub digest: String,
+    /// The schema file, whether it is there or not; `None` before it was
+    /// looked for.
+    pub schema: Option<crate::schema_file::SchemaFile>,
 }
 
 /// A repeatable migration: `R__{name}.sql`, applied again whenever it
@@ -208,14 +215,34 @@ pub fn check(dir: &Path, root: &Path, files: Vec<SqlFile>) -> Result<Folder, Vec
     problems.extend(repeatables_apart(&mut repeatables));
     if problems.is_empty() {
         Ok(Folder {
+            digest: digest(&migrations, &repeatables),
             migrations,
             layout: Layout::Stowage,
             elsewhere: Vec::new(),
             repeatables,
+            schema: None,
         })
     } else {
         Err(problems)
     }
+}
+
+/// The digest of a folder's history: every migration's version and up
+/// checksum and every repeatable's tracking version and checksum, in
+/// version order (the repeatables', negative, first), as the tracking table
+/// of a database that applied exactly them gives it.
+fn digest(migrations: &[Migration], repeatables: &[Repeatable]) -> String {
+    let mut history: Vec<(i64, &str)> = repeatables
+        .iter()
+        .map(|r| (r.version, r.script.checksum.as_str()))
+        .chain(
+            migrations
+                .iter()
+                .map(|m| (m.version, m.up.checksum.as_str())),
+        )
+        .collect();
+    history.sort_by_key(|(version, _)| *version);
+    checksum::history_digest(history)
 }
 
 fn read(file: &SqlFile) -> Result<Script, Vec<Problem>> {
@@ -352,10 +379,12 @@ pub fn check_found(
     elsewhere.sort_unstable();
     elsewhere.dedup();
     Ok(Folder {
+        digest: digest(&migrations, &[]),
         migrations,
         layout,
         elsewhere,
         repeatables: Vec::new(),
+        schema: None,
     })
 }
 

@@ -4,11 +4,13 @@
 //! cheapest thing for the compiler to check, and holds no pointer that the
 //! binary must relocate when it starts.
 //!
-//! Each migration is [`FIELDS`] integers: its version, where its name is in
-//! the text, where the checksum of the layout's tool is (for a folder read
-//! in another tool's layout that records one), then its up script and its
-//! down script, each [`SCRIPT_FIELDS`] integers; a field that says nothing
-//! holds [`NONE`].
+//! The table starts with [`HEADER_FIELDS`] integers about the whole folder:
+//! the schema file (where its expected schema is among the scripts' texts,
+//! its path in the text) and its options. Then each migration is [`FIELDS`]
+//! integers: its version, where its name is in the text, where the
+//! checksum of the layout's tool is (for a folder read in another tool's
+//! layout that records one), then its up script and its down script, each
+//! [`SCRIPT_FIELDS`] integers; a field that says nothing holds [`NONE`].
 //!
 //! Besides them the registry names its layout and lists the versions
 //! handled elsewhere (migrations in code), which are few.
@@ -17,6 +19,16 @@
 //! integers each: the version of its tracking row, where its name is in the
 //! text, and its script. What a repeatable's statements create is read
 //! again from its SQL when it is needed, as its statements are.
+
+/// The integers before the first migration's.
+pub const HEADER_FIELDS: usize = 4;
+/// The index of the schema file's text among the scripts' texts; [`NONE`]
+/// when there was no file.
+pub const SCHEMA_SQL: usize = 0;
+/// The offset of the schema file's path in the text; its length follows.
+pub const SCHEMA_PATH: usize = 1;
+/// 1 if the schema file holds the grants on its objects, 0 if not.
+pub const SCHEMA_GRANTS: usize = 3;
 
 /// The integers of one migration.
 pub const FIELDS: usize = 5 + 2 * SCRIPT_FIELDS;

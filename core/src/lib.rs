@@ -29,6 +29,7 @@ pub mod problem;
 pub mod psql;
 pub mod repeatable;
 pub mod scan;
+pub mod schema_file;
 pub mod split;
 pub mod template;
 pub mod text;
@@ -39,24 +40,50 @@ pub use problem::Problem;
 
 use std::path::Path;
 
-/// Scans `dir` and checks everything in it; paths in problems and in the
-/// result are shown relative to `root` (the crate's manifest folder).
-pub fn load(dir: &Path, root: &Path) -> Result<Folder, Vec<Problem>> {
-    let files = scan::scan(dir, root)?;
-    check::check(dir, root, files)
+/// Scans `dir` and checks everything in it, and the schema file at `schema`
+/// (see [`schema_file`]; `updating` when it is about to be written again);
+/// paths in problems and in the result are shown relative to `root` (the
+/// crate's manifest folder).
+pub fn load(
+    dir: &Path,
+    root: &Path,
+    schema: &Path,
+    updating: bool,
+) -> Result<Folder, Vec<Problem>> {
+    // The schema file is not a migration, and neither is `schema.sql` at
+    // the top of the folder, where it is by default.
+    let default_schema = dir.join(schema_file::DEFAULT_NAME);
+    let files = scan::scan(dir, root, &[schema, &default_schema])?;
+    let folder = check::check(dir, root, files)?;
+    with_schema_file(folder, schema, root, updating)
+}
+
+/// The folder with its schema file checked against its migrations.
+fn with_schema_file(
+    mut folder: Folder,
+    schema: &Path,
+    root: &Path,
+    updating: bool,
+) -> Result<Folder, Vec<Problem>> {
+    let file = schema_file::check(schema, root, &folder.digest, updating).map_err(|p| vec![p])?;
+    folder.schema = Some(file);
+    Ok(folder)
 }
 
 /// [`load`] in `layout`, with the versions of migrations in code that are
-/// handled `elsewhere`.
+/// handled `elsewhere`. In another tool's layout, the schema file must not
+/// be among the files that tool reads.
 #[cfg(feature = "tools")]
 pub fn load_layout(
     dir: &Path,
     root: &Path,
     layout: tools::Layout,
     elsewhere: &[i64],
+    schema: &Path,
+    updating: bool,
 ) -> Result<Folder, Vec<Problem>> {
     if layout == tools::Layout::Stowage {
-        let mut folder = load(dir, root)?;
+        let mut folder = load(dir, root, schema, updating)?;
         folder.elsewhere = elsewhere.to_vec();
         folder.elsewhere.sort_unstable();
         folder.elsewhere.dedup();
@@ -76,5 +103,6 @@ pub fn load_layout(
         }
         return Ok(folder);
     }
-    check::check_found(dir, root, layout, tools::read(layout, dir, root), elsewhere)
+    let folder = check::check_found(dir, root, layout, tools::read(layout, dir, root), elsewhere)?;
+    with_schema_file(folder, schema, root, updating)
 }

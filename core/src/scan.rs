@@ -19,8 +19,9 @@ pub struct SqlFile {
     pub bytes: Vec<u8>,
 }
 
-/// Reads every `.sql` file below `dir`, sorted by path.
-pub fn scan(dir: &Path, root: &Path) -> Result<Vec<SqlFile>, Vec<Problem>> {
+/// Reads every `.sql` file below `dir`, sorted by path, but the files of
+/// `skip` (the schema file, which is not a migration).
+pub fn scan(dir: &Path, root: &Path, skip: &[&Path]) -> Result<Vec<SqlFile>, Vec<Problem>> {
     let shown = display(dir, root);
     if !dir.exists() {
         return Err(vec![Problem::new(
@@ -61,6 +62,9 @@ pub fn scan(dir: &Path, root: &Path) -> Result<Vec<SqlFile>, Vec<Problem>> {
             continue;
         }
         let path = entry.into_path();
+        if skip.contains(&path.as_path()) {
+            continue;
+        }
         match std::fs::read(&path) {
             Ok(bytes) => files.push(SqlFile {
                 display: display(&path, root),

@@ -1,15 +1,17 @@
 //! The registry a checked folder expands to, laid out as
 //! `stowage_core::layout` says: a table of integers, one text with every
-//! name, path and checksum, the scripts' SQL, and the digest of the whole
-//! history.
+//! name, path and checksum, the scripts' SQL (and the expected schema), and
+//! the digest of the whole history.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use stowage_core::layout::{self, NONE};
+use stowage_core::schema_file::SchemaFile;
 use stowage_core::{Folder, Script};
 
-pub fn registry(folder: &Folder) -> TokenStream {
+pub fn registry(folder: &Folder, grants: bool) -> TokenStream {
     let mut registry = Registry::default();
+    registry.schema(folder.schema.as_ref(), grants);
     for m in &folder.migrations {
         registry.table.push(m.version);
         registry.text(&m.name);
@@ -27,20 +29,7 @@ pub fn registry(folder: &Folder) -> TokenStream {
         registry.script(Some(&r.script));
     }
     let repeatables = std::mem::take(&mut registry.table);
-    // Repeatables' versions are negative: they come first.
-    let mut history: Vec<(i64, &str)> = folder
-        .repeatables
-        .iter()
-        .map(|r| (r.version, r.script.checksum.as_str()))
-        .chain(
-            folder
-                .migrations
-                .iter()
-                .map(|m| (m.version, m.up.checksum.as_str())),
-        )
-        .collect();
-    history.sort_by_key(|(version, _)| *version);
-    let digest = stowage_core::checksum::history_digest(history);
+    let digest = &folder.digest;
     let Registry {
         text, sql, tracked, ..
     } = registry;
@@ -79,6 +68,45 @@ struct Registry {
 }
 
 impl Registry {
+    /// Writes the header: the schema file's text, if it is there, and its
+    /// path, and whether it holds grants. A file that is there is tracked by
+    /// the compiler, and so is the variable that lets a stale one through,
+    /// read with `option_env!` so that setting or unsetting it rebuilds the
+    /// crate (a proc macro cannot ask the compiler to track a variable).
+    fn schema(&mut self, file: Option<&SchemaFile>, grants: bool) {
+        let text = file.and_then(|f| f.text.as_ref());
+        match (file, text) {
+            (Some(file), Some(text)) => {
+                self.table.push(self.sql.len() as i64);
+                let sql = self.embed(&file.path, &text.text, text.verbatim);
+                self.sql.push(sql);
+                let var = stowage_core::schema_file::UPDATE_VAR;
+                self.tracked.push(quote!(
+                    const _: ::core::option::Option<&str> = ::core::option_env!(#var);
+                ));
+            }
+            _ => self.table.push(NONE),
+        }
+        self.text(file.map_or("", |f| f.display.as_str()));
+        self.table.push(i64::from(grants));
+    }
+
+    /// A file's text as the registry holds it: by `include_str!` if it is
+    /// the file as it is, which also makes editing it rebuild the crate, or
+    /// as a literal, with an `include_bytes!` left unused only so that the
+    /// compiler tracks the file.
+    fn embed(&mut self, path: &std::path::Path, text: &str, verbatim: bool) -> TokenStream {
+        let path = path.to_string_lossy();
+        if verbatim {
+            quote!(::core::include_str!(#path))
+        } else {
+            self.tracked.push(quote!(
+                const _: &[u8] = ::core::include_bytes!(#path);
+            ));
+            quote!(#text)
+        }
+    }
+
     /// Puts `value` in the text; writes its offset and length to the table.
     fn text(&mut self, value: &str) {
         self.table.push(self.text.len() as i64);
@@ -86,31 +114,18 @@ impl Registry {
         self.text.push_str(value);
     }
 
-    /// Writes a script's fields, or a missing one's.
-    ///
-    /// A file whose text is embedded as is comes in by `include_str!`, which
-    /// also makes editing it rebuild the crate; one whose text was
-    /// normalized is embedded as a literal, with an `include_bytes!` left
-    /// unused only so that the compiler tracks the file. Statements are not
-    /// embedded: the runtime cuts a script into statements by the same rules
-    /// when it needs them, so what the compiler is given grows with the text
-    /// alone.
+    /// Writes a script's fields, or a missing one's; its text is embedded
+    /// as [`embed`](Registry::embed) says. Statements are not embedded: the
+    /// runtime cuts a script into statements by the same rules when it needs
+    /// them, so what the compiler is given grows with the text alone.
     fn script(&mut self, script: Option<&Script>) {
         let Some(script) = script else {
             self.table.extend([NONE; layout::SCRIPT_FIELDS]);
             return;
         };
-        let path = script.path.to_string_lossy();
         self.table.push(self.sql.len() as i64);
-        self.sql.push(if script.verbatim {
-            quote!(::core::include_str!(#path))
-        } else {
-            self.tracked.push(quote!(
-                const _: &[u8] = ::core::include_bytes!(#path);
-            ));
-            let sql = &script.sql;
-            quote!(#sql)
-        });
+        let sql = self.embed(&script.path, &script.sql, script.verbatim);
+        self.sql.push(sql);
         self.text(&script.display);
         self.table.push(self.text.len() as i64);
         self.text.push_str(&script.checksum);

@@ -1,8 +1,10 @@
 //! The macro's arguments: nothing (the folder `migrations`) or a string
 //! literal naming a folder relative to the crate's `Cargo.toml`, then,
-//! optionally, `layout = "goose"` (another tool's layout) and
-//! `elsewhere = [5, 12]` (the versions of migrations in code, handled
-//! elsewhere).
+//! optionally, `layout = "goose"` (another tool's layout), `elsewhere = [5,
+//! 12]` (the versions of migrations in code, handled elsewhere), `schema =
+//! "path"` (the schema file, relative to `Cargo.toml`; `schema.sql` in the
+//! folder by default) and `grants = true` (the schema file holds the grants
+//! on its objects).
 
 use proc_macro2::{Span, TokenStream};
 use std::path::PathBuf;
@@ -24,6 +26,9 @@ pub struct Input {
     pub layout: Layout,
     /// The versions handled elsewhere.
     pub elsewhere: Vec<i64>,
+    schema: Option<LitStr>,
+    /// Whether the schema file holds grants.
+    pub grants: bool,
 }
 
 impl Parse for Input {
@@ -32,6 +37,8 @@ impl Parse for Input {
             folder: None,
             layout: Layout::Stowage,
             elsewhere: Vec::new(),
+            schema: None,
+            grants: false,
         };
         if input.is_empty() {
             return Ok(parsed);
@@ -71,12 +78,15 @@ impl Parse for Input {
                         parsed.elsewhere.push(version.base10_parse()?);
                     }
                 }
+                "schema" => parsed.schema = Some(input.parse()?),
+                "grants" => parsed.grants = input.parse::<syn::LitBool>()?.value,
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
                             "`{other}` is not an argument of `embed_migrations!`: it takes the folder, \
-                             `layout = \"...\"` and `elsewhere = [versions]`"
+                             `layout = \"...\"`, `elsewhere = [versions]`, `schema = \"path/schema.sql\"` \
+                             and `grants = true`"
                         ),
                     ));
                 }
@@ -97,8 +107,9 @@ impl Input {
             .map_or_else(Span::call_site, LitStr::span)
     }
 
-    /// The folder to scan and the crate root that paths are shown relative to.
-    pub fn folder(&self) -> Result<(PathBuf, PathBuf), TokenStream> {
+    /// The folder to scan, the schema file and the crate root that paths are
+    /// shown relative to.
+    pub fn folder(&self) -> Result<(PathBuf, PathBuf, PathBuf), TokenStream> {
         let root = std::env::var_os(MANIFEST_DIR_OVERRIDE)
             .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
             .map(PathBuf::from)
@@ -113,7 +124,12 @@ impl Input {
             .folder
             .as_ref()
             .map_or_else(|| DEFAULT_FOLDER.to_owned(), LitStr::value);
-        Ok((root.join(folder), root))
+        let dir = root.join(folder);
+        let schema = match &self.schema {
+            Some(path) => root.join(path.value()),
+            None => dir.join(stowage_core::schema_file::DEFAULT_NAME),
+        };
+        Ok((dir, schema, root))
     }
 
     /// Every problem as one compile error each, pointing at the macro call.

@@ -17,11 +17,20 @@ pub fn embed_migrations(tokens: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(tokens as input::Input);
     let expanded = input
         .folder()
-        .and_then(|(dir, root)| {
-            stowage_core::load_layout(&dir, &root, input.layout, &input.elsewhere)
-                .map_err(|problems| input.error(&problems))
+        .and_then(|(dir, schema, root)| {
+            let updating = std::env::var_os(stowage_core::schema_file::UPDATE_VAR)
+                .is_some_and(|v| !v.is_empty() && v != "0");
+            stowage_core::load_layout(
+                &dir,
+                &root,
+                input.layout,
+                &input.elsewhere,
+                &schema,
+                updating,
+            )
+            .map_err(|problems| input.error(&problems))
         })
-        .map(|folder| expand::registry(&folder));
+        .map(|folder| expand::registry(&folder, input.grants));
     match expanded {
         Ok(tokens) | Err(tokens) => tokens.into(),
     }

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "postgres")]
 mod blocking;
+#[cfg(all(test, feature = "postgres", feature = "testing"))]
+mod fleet_round_trips;
 #[cfg(feature = "tokio-postgres")]
 mod nonblocking;
 #[cfg(all(

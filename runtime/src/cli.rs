@@ -46,7 +46,8 @@
 //! | `migrate [--target V] [--dry-run] [--allow-…]` | applies what is pending ([`Runner::run`](crate::Runner::run)); `--dry-run` only shows the plan |
 //! | `status` | every migration with its state ([`Runner::status`](crate::Runner::status)); reads only |
 //! | `plan [--target V] [--allow-…]` | what `migrate` would do, with the SQL ([`Runner::plan`](crate::Runner::plan)); reads only |
-//! | `verify` | checks the history against the binary ([`Runner::verify`](crate::Runner::verify)); reads only |
+//! | `verify [--drift]` | checks the history against the binary ([`Runner::verify`](crate::Runner::verify)) and, when the binary carries a schema file, the database's schema against it ([`Runner::check_schema`](crate::Runner::check_schema)), saying how many differences there are; `--drift` lists them; reads only |
+//! | `drift` | every difference of the database's schema from the schema file the binary carries ([`Runner::check_schema`](crate::Runner::check_schema)); reads only |
 //! | `baseline V` | records every migration up to `V` as applied without running it ([`Runner::baseline`](crate::Runner::baseline)) |
 //! | `repair` | removes the records of failed migrations ([`Runner::repair`](crate::Runner::repair)) |
 //! | `repair --accept-checksum V` | accepts that applied migration `V` was edited ([`Runner::accept_checksum`](crate::Runner::accept_checksum)) |
@@ -57,6 +58,35 @@
 //! | `adopt --from TOOL [--table NAME] [--into NAME] [--dry-run] [--allow-unknown] [--allow-other-checksums]` | records the history of `sqlx`, `diesel`, `refinery`, `goose`, `golang-migrate`, `dbmate` or `flyway` as applied, reading the tool's table (`--table`, the tool's default name otherwise) and leaving it as it is; stowage's own table is `--into` ([`Runner::adopt`](crate::Runner::adopt)); `--dry-run` prints the mapping and records nothing |
 //! | `resume [--allow-…] [--interrupted-statement completed\|not-completed]` | like `migrate`, continuing a dirty no-transaction migration where it stopped ([`Runner::resume`](crate::Runner::resume)); the option says whether an interrupted statement completed where the catalog cannot tell ([`Runner::interrupted_statement`](crate::Runner::interrupted_statement)) |
 //!
+//! # Fleets
+//!
+//! `migrate`, `status`, `plan` and `verify` run on a whole fleet
+//! ([`Fleet`](crate::Fleet)) when given `--schemas GLOB` (every schema
+//! matching it, `*` and `?` being the only wildcards, is a target),
+//! `--schemas-query SQL` (every schema the query's rows name), or
+//! `--databases FILE` (every database of the file, or with `--schemas`,
+//! the schemas of each), with `--jobs N` targets at once; `migrate` also
+//! takes `--canary K` (the first K targets first; if one fails, no other
+//! starts) and `--keep-going` (go on after a failure; by default no target
+//! starts after one); `verify` also compares each target's schema with
+//! the schema file the binary carries, if any (`--drift` lists every
+//! difference). The file names one database a line, its name and
+//! then its connection string; blank lines and `#` comments are skipped:
+//!
+//! ```text
+//! # the databases this program owns
+//! primary  postgres://app@db1.example/app
+//! data     host=db2.example user=app dbname=data
+//! ```
+//!
+//! Every command acts on one target of a fleet with `--schema SCHEMA` (its
+//! tracking table in that schema, which comes first on `search_path`)
+//! and `--database NAME` (that database of `--databases FILE`); the
+//! mending commands (`baseline`, `repair`, `rollback`, `resume`, `adopt`)
+//! take only one target: `db repair --schema tenant_7`,
+//! `db resume --databases dbs.txt --database data`,
+//! `db adopt --from goose --schema tenant_7`.
+//!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
 //! flags are the [`Runner`](crate::Runner) options of the same names, and
 //! `--lock-timeout`, `--statement-timeout` and `--lock-wait-timeout` take a
@@ -65,7 +95,10 @@
 //! other than [`DEFAULT_TABLE`](crate::DEFAULT_TABLE), and `--json`.
 //!
 //! `verify` succeeds when no migration is failed, dirty, divergent (edited
-//! since it was applied), missing from the binary or out of order. Pending
+//! since it was applied), missing from the binary or out of order, and the
+//! schema is the schema file's (it is compared only at the binary's newest
+//! version). `drift` succeeds when the schema is the file's, or was not
+//! compared (another version, no schema file), which it says. Pending
 //! migrations are not a problem: a binary ahead of its database is what
 //! every deployment looks like before `migrate`. They are listed all the
 //! same. Messages name the commands and flags that mend what they report.
@@ -82,11 +115,27 @@
 //! `path`, `state` and its details, `checksum`, `has_down`, `applied_at`,
 //! `applied_by`, `execution_ms`, `error`, `note`); `plan` and `migrate
 //! --dry-run` a [`Plan`](crate::Plan) (`steps`); `verify` a
-//! [`Verification`](crate::Verification) (`ok`, `problems`, `pending`, ...).
+//! [`Verification`](crate::Verification) (`ok`, `problems`, `pending`, ...),
+//! with the [`SchemaCheck`](crate::SchemaCheck) under `schema_check` when the
+//! binary carries a schema file; `drift` a [`SchemaCheck`](crate::SchemaCheck)
+//! (`file`, `schema`, `state`: `matches`, `differs` with `differences`,
+//! each with `kind`, `object`, `change` and for a change its `aspect`,
+//! `expected` and `found`, and `remedies`, `not_at_newest_version`, or
+//! `no_schema_file`).
 //! `baseline` prints `{"recorded": [...]}`, `repair` `{"removed": [...],
 //! "dirty": [...]}`, and its `--accept-checksum`, `--mark-applied` and
 //! `--forget` forms `{"version": V, "changed": true|false}`. Times are RFC
 //! 3339 in UTC (`"2026-11-21T09:37:14Z"`).
+//!
+//! A fleet's command prints a [`FleetReport`](crate::FleetReport):
+//! `{"targets": [...]}`, each target with its `database`, `schema` and
+//! `table`, its `outcome` (`done`, `failed`, `unreachable`, `not-started`)
+//! and either what the command gave for it (for `migrate`, `applied`,
+//! `first`, `last` and `duration_ms`; for `status`, `ok`,
+//! `current_version`, the counts and the first `problem`; for `plan` the
+//! `steps`; for `verify` its verification) or its `error`, with the
+//! error's `message`. `status` adds the `groups` (`summary` and `targets`
+//! of each) and the fleet's `health`.
 //!
 //! Errors go to standard error as text, and with `--json` also to standard
 //! output as `{"error": {"kind": ..., "message": ..., "remedies": [...],
@@ -95,22 +144,36 @@
 //!
 //! # Exit codes
 //!
-//! - `0`: done; for `verify`, the history agrees with the binary.
+//! - `0`: done; for `verify`, the history agrees with the binary, and the
+//!   schema with the schema file; for `drift`, the schema does.
 //! - `1`: an error: no connection, a refused request, a failed migration.
-//! - `2`: `verify` found problems. clap also exits with `2` when the
+//! - `2`: `verify` found problems, or `drift` a difference. clap also exits with `2` when the
 //!   arguments cannot be parsed, before anything touches the database.
+//!
+//! For a fleet, taken over every target: `1` when any target failed, could
+//! not be reached or was not started (standard error says how many), else
+//! `2` when `verify` found problems on any, else `0`.
 
+#[cfg(feature = "postgres")]
+use crate::conversation::blocking::block_on;
 use crate::conversation::connection::Connection;
+use crate::data::drift::SchemaOutcome;
 use crate::data::error::{Error, ServerError};
+use crate::data::fleet::{FleetReport, Schemas};
 use crate::data::registry::Migrations;
 use crate::data::remedy::Words;
 use crate::data::status::State;
-use crate::operations::{mend, rollback, status};
+use crate::fleet::engine::{
+    self, CheckSchema, Operation, Planning, Run, Status as StatusCall, Verify,
+};
+use crate::fleet::options::Fleet;
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
 use serde_json::{Value, json};
 use std::fmt;
+use std::future::Future;
 use std::io::Write;
 use std::str::FromStr;
 use std::time::Duration;
@@ -151,8 +214,20 @@ pub struct Db {
     #[arg(long, global = true, help_heading = "Common options")]
     json: bool,
 
+    /// The databases of a fleet, one per line: NAME CONNECTION-STRING
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Fleets")]
+    databases: Option<std::path::PathBuf>,
+
+    /// One target: this schema (its tracking table in it, first on search_path)
+    #[arg(long, global = true, value_name = "SCHEMA", help_heading = "Fleets")]
+    schema: Option<String>,
+
+    /// One target: the database named NAME in --databases FILE
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Fleets")]
+    database: Option<String>,
+
     #[command(subcommand)]
-    command: Command,
+    command: Box<Command>,
 }
 
 impl fmt::Debug for Db {
@@ -165,6 +240,9 @@ impl fmt::Debug for Db {
             )
             .field("table", &self.table)
             .field("json", &self.json)
+            .field("databases", &self.databases)
+            .field("schema", &self.schema)
+            .field("database", &self.database)
             .field("command", &self.command)
             .finish()
     }
@@ -180,16 +258,33 @@ enum Command {
         /// Show what would be applied, with the SQL, and change nothing
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        fleet: FleetOptions,
+        #[command(flatten)]
+        rollout: RolloutOptions,
     },
     /// Show every migration with its state (reads only)
-    Status,
+    Status {
+        #[command(flatten)]
+        fleet: FleetOptions,
+    },
     /// Show what `migrate` would apply, with the SQL (reads only)
     Plan {
         #[command(flatten)]
         options: RunOptions,
+        #[command(flatten)]
+        fleet: FleetOptions,
     },
-    /// Check the history against this binary (reads only); exit code 2 on problems
-    Verify,
+    /// Check the history, and the schema, against this binary (reads only); exit code 2 on problems
+    Verify {
+        /// Print every difference of the schema from the schema file, as `drift` does
+        #[arg(long)]
+        drift: bool,
+        #[command(flatten)]
+        fleet: FleetOptions,
+    },
+    /// Show every difference of the database's schema from the schema file this binary carries (reads only); exit code 2 on drift
+    Drift,
     /// Record every migration up to VERSION as applied, without running it
     Baseline {
         /// The last version the database already has
@@ -284,6 +379,47 @@ struct RunOptions {
     lock_wait_timeout: Option<Duration>,
 }
 
+/// The options that make `migrate`, `status`, `plan` and `verify` a
+/// fleet's: schemas of the database (or of each of `--databases`).
+#[derive(Debug, Clone, clap::Args)]
+struct FleetOptions {
+    /// Each schema matching GLOB is a target (`*` and `?` are the only wildcards)
+    #[arg(
+        long,
+        value_name = "GLOB",
+        conflicts_with = "schemas_query",
+        help_heading = "Fleets"
+    )]
+    schemas: Option<String>,
+    /// Each schema named by the first column of SQL's rows is a target
+    #[arg(long, value_name = "SQL", help_heading = "Fleets")]
+    schemas_query: Option<String>,
+    /// How many targets at once, each over a connection of its own
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Fleets")]
+    jobs: usize,
+}
+
+impl FleetOptions {
+    fn schemas(&self) -> Option<Schemas> {
+        match (&self.schemas, &self.schemas_query) {
+            (Some(glob), _) => Some(Schemas::matching(glob)),
+            (None, Some(query)) => Some(Schemas::query(query)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// How `migrate` rolls out over a fleet.
+#[derive(Debug, Clone, clap::Args)]
+struct RolloutOptions {
+    /// Migrate the first K targets first; if one fails, start no other
+    #[arg(long, value_name = "K", default_value_t = 0, help_heading = "Fleets")]
+    canary: usize,
+    /// Go on with the other targets after one fails
+    #[arg(long, help_heading = "Fleets")]
+    keep_going: bool,
+}
+
 /// A duration as the directives write it: `250ms`, `1.5s`, `5sec`, `2min`,
 /// `1h` (see `stowage_core::duration`). Whether PostgreSQL takes it is the
 /// runner's to say, naming the option.
@@ -320,6 +456,9 @@ struct Output {
     code: u8,
     text: String,
     json: Value,
+    /// What went wrong, said on standard error besides the output: for a
+    /// fleet whose targets did not all end well.
+    complaint: Option<String>,
 }
 
 impl Output {
@@ -328,6 +467,7 @@ impl Output {
             code: OK,
             text: text.into(),
             json,
+            complaint: None,
         }
     }
 }
@@ -345,9 +485,12 @@ impl Db {
     /// `main` to return.
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+    ///
+    /// `connect` is called once per connection: once for one target, and
+    /// for a fleet from as many threads as `--jobs` says, hence `Sync`.
     pub fn run<F>(&self, migrations: &Migrations, connect: F) -> std::process::ExitCode
     where
-        F: FnOnce(&str) -> Result<postgres::Client, postgres::Error>,
+        F: Fn(&str) -> Result<postgres::Client, postgres::Error> + Sync,
     {
         let code = self.run_with(
             migrations,
@@ -370,18 +513,22 @@ impl Db {
         err: &mut dyn Write,
     ) -> u8
     where
-        F: FnOnce(&str) -> Result<postgres::Client, postgres::Error>,
+        F: Fn(&str) -> Result<postgres::Client, postgres::Error> + Sync,
     {
-        let outcome = self.url().and_then(|url| {
-            let mut client = connect(url).map_err(|e| self.connection_failed(&e))?;
-            crate::conversation::blocking::block_on(self.execute(*migrations, &mut client))
+        let outcome = self.targets(*migrations).and_then(|targets| match targets {
+            Targets::One { url, schema } => {
+                let mut client = connect(&url).map_err(|e| self.connection_failed(&e))?;
+                block_on(self.execute(*migrations, &mut client, schema.as_deref()))
+            }
+            Targets::Fleet(fleet) => block_on(self.execute_fleet(&fleet, &mut Threads(&connect))),
         });
         self.print(outcome, out, err)
     }
 
     /// Runs the command over a `tokio_postgres::Client` that `connect` makes
     /// from the connection string, for an async program; prints and returns
-    /// as [`run`](Db::run) does.
+    /// as [`run`](Db::run) does. A fleet's targets run in tasks of their
+    /// own, each connecting through the future `connect` returns.
     ///
     /// ```no_run
     /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
@@ -402,8 +549,8 @@ impl Db {
         connect: F,
     ) -> std::process::ExitCode
     where
-        F: FnOnce(String) -> C,
-        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>>,
+        F: FnMut(String) -> C,
+        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>> + Send + 'static,
     {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = self
@@ -423,19 +570,23 @@ impl Db {
     pub async fn run_async_with<F, C>(
         &self,
         migrations: &Migrations,
-        connect: F,
+        mut connect: F,
         out: &mut (dyn Write + Send),
         err: &mut (dyn Write + Send),
     ) -> u8
     where
-        F: FnOnce(String) -> C,
-        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>>,
+        F: FnMut(String) -> C,
+        C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>> + Send + 'static,
     {
-        let outcome = match self.url() {
-            Ok(url) => match connect(url.to_owned()).await {
-                Ok(mut client) => self.execute(*migrations, &mut client).await,
+        let outcome = match self.targets(*migrations) {
+            Ok(Targets::One { url, schema }) => match connect(url).await {
+                Ok(mut client) => {
+                    self.execute(*migrations, &mut client, schema.as_deref())
+                        .await
+                }
                 Err(e) => Err(self.connection_failed(&e)),
             },
+            Ok(Targets::Fleet(fleet)) => self.execute_fleet(&fleet, &mut Tasks(connect)).await,
             Err(failure) => Err(failure),
         };
         self.print(outcome, out, err)
@@ -463,10 +614,7 @@ impl Db {
     /// A failure with `message`, redacted, and the JSON error object of
     /// `details`.
     fn failure(&self, message: String, mut details: Value) -> Failure {
-        let text = match &self.database_url {
-            Some(url) => redact(&message, url),
-            None => message,
-        };
+        let text = self.redact(&message);
         details["message"] = json!(text);
         Failure {
             text,
@@ -490,10 +638,13 @@ impl Db {
                 } else {
                     out.write_all(output.text.as_bytes())
                 };
-                match written.and_then(|()| out.flush()) {
-                    Ok(()) => return output.code,
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return output.code,
-                    Err(e) => (ERROR, format!("cannot write the output: {e}")),
+                match (written.and_then(|()| out.flush()), output.complaint) {
+                    (Ok(()), None) => return output.code,
+                    (Ok(()), Some(complaint)) => (output.code, complaint),
+                    (Err(e), _) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                        return output.code;
+                    }
+                    (Err(e), _) => (ERROR, format!("cannot write the output: {e}")),
                 }
             }
             Err(failure) => {
@@ -512,7 +663,7 @@ impl Db {
         let runner = migrations.runner();
         // With `adopt`, `--table` names the tool's table, and `--into`
         // stowage's own.
-        let table = match &self.command {
+        let table = match &*self.command {
             Command::Adopt { into, .. } => into,
             _ => &self.table,
         };
@@ -522,20 +673,343 @@ impl Db {
         }
     }
 
-    /// Runs the command over `client`, with either driver.
+    /// Runs the command over `client`, with either driver; for the target
+    /// in `schema`, when one is named, with the session made ready for it
+    /// as a fleet makes it.
     async fn execute<C: Connection>(
         &self,
         migrations: Migrations,
         client: &mut C,
+        schema: Option<&str>,
     ) -> Result<Output, Failure> {
-        self.command
-            .execute(self.runner(migrations), client, self.table.as_deref())
-            .await
-            .map_err(|e| {
-                let details = serde_json::to_value(&e).unwrap_or_else(|_| json!({}));
-                self.failure(cli_words(&e), details)
-            })
+        async {
+            let mut runner = self.runner(migrations);
+            if let Some(schema) = schema {
+                let writes = self.command.writes();
+                runner = engine::prepare_one(client, &runner, schema, writes).await?;
+            }
+            self.command
+                .execute(runner, client, self.table.as_deref())
+                .await
+        }
+        .await
+        .map_err(|e| self.error(&e))
     }
+
+    /// `error` as a failure, in the command line's words.
+    fn error(&self, error: &Error) -> Failure {
+        let details = serde_json::to_value(error).unwrap_or_else(|_| json!({}));
+        self.failure(cli_words(error), details)
+    }
+
+    /// What the command is run on: one target (the database of
+    /// `--database-url`, or of `--database NAME`, maybe in `--schema`), or
+    /// for `migrate`, `status`, `plan` and `verify` with `--schemas`,
+    /// `--schemas-query` or `--databases`, a fleet.
+    fn targets(&self, migrations: Migrations) -> Result<Targets, Failure> {
+        let usage = |message: &str| {
+            self.failure(
+                message.to_owned(),
+                json!({ "kind": "usage", "code": null, "remedies": [] }),
+            )
+        };
+        let databases = match &self.databases {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    usage(&format!("cannot read --databases {}: {e}", path.display()))
+                })?;
+                parse_databases(&text)
+                    .map_err(|e| usage(&format!("--databases {}: {e}", path.display())))?
+            }
+            None => Vec::new(),
+        };
+        let fleet = self.command.fleet_options();
+        let schemas = fleet.and_then(FleetOptions::schemas);
+        if self.schema.is_some() || self.database.is_some() {
+            if schemas.is_some() {
+                return Err(usage(
+                    "--schema names one target, --schemas and --schemas-query a fleet: give one or the other",
+                ));
+            }
+            let url = match &self.database {
+                Some(name) if self.databases.is_none() => {
+                    return Err(usage(&format!(
+                        "--database {name} names a database of --databases FILE: pass the file"
+                    )));
+                }
+                Some(name) => databases
+                    .into_iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, url)| url)
+                    .ok_or_else(|| usage(&format!("--databases names no database {name}")))?,
+                None => self.url()?.to_owned(),
+            };
+            return Ok(Targets::One {
+                url,
+                schema: self.schema.clone(),
+            });
+        }
+        let Some(fleet) = fleet.filter(|_| schemas.is_some() || self.databases.is_some()) else {
+            if self.databases.is_some() {
+                return Err(usage(
+                    "this command mends one target: name it with --database NAME (and --schema SCHEMA)",
+                ));
+            }
+            return Ok(Targets::One {
+                url: self.url()?.to_owned(),
+                schema: None,
+            });
+        };
+        let databases = if self.databases.is_some() {
+            databases
+        } else {
+            let url = self.url()?.to_owned();
+            vec![(database_name(&url), url)]
+        };
+        let runner = self.command.runner(self.runner(migrations));
+        let mut members = Fleet::new().jobs(fleet.jobs);
+        if let Command::Migrate { rollout, .. } = &*self.command {
+            members = members
+                .canary(rollout.canary)
+                .keep_going(rollout.keep_going);
+        }
+        for (name, url) in databases {
+            members = match &schemas {
+                Some(schemas) => members.schemas(name, url, schemas.clone(), runner.clone()),
+                None => members.database(name, url, runner.clone()),
+            };
+        }
+        Ok(Targets::Fleet(members))
+    }
+
+    /// Runs `migrate`, `status`, `plan` or `verify` on every target of
+    /// `fleet`, with either driver's workers.
+    async fn execute_fleet<W: Drive>(
+        &self,
+        fleet: &Fleet<String>,
+        workers: &mut W,
+    ) -> Result<Output, Failure> {
+        let output = match &*self.command {
+            Command::Migrate { dry_run: true, .. } | Command::Plan { .. } => {
+                let report = workers.drive(fleet, Planning).await;
+                report.map(|r| self.fleet_output(&r, cli_text!(r), None))
+            }
+            Command::Migrate { .. } => {
+                let report = workers.drive(fleet, Run).await;
+                report.map(|r| self.fleet_output(&r, cli_text!(r), None))
+            }
+            Command::Status { .. } => workers.drive(fleet, StatusCall).await.map(|r| {
+                let mut output = self.fleet_output(&r, cli_text!(r), None);
+                output.json["groups"] = to_json(&r.groups());
+                output.json["health"] = to_json(&r.health());
+                output
+            }),
+            Command::Verify { drift: full, .. } => {
+                let verified = workers.drive(fleet, Verify).await;
+                let carries_schema = fleet
+                    .members
+                    .iter()
+                    .any(|m| m.runner.migrations().expected_schema().is_some());
+                match verified {
+                    Ok(verified) if carries_schema => {
+                        // Each target's schema too, compared under its own name.
+                        let checked = workers.drive(fleet, CheckSchema).await;
+                        checked.map(|checked| {
+                            let mut text = cli_text!(verified);
+                            text.push_str("\nschemas:\n");
+                            let _ = checked.render(Words::Cli, *full, &mut text);
+                            let problems = (verified.has_problems() || checked.has_drift())
+                                .then_some(PROBLEMS);
+                            let mut schemas = self.fleet_output(&checked, String::new(), problems);
+                            let mut output = self.fleet_output(&verified, text, problems);
+                            output.json["schema_checks"] = schemas.json["targets"].take();
+                            if output.code == OK {
+                                output.code = schemas.code;
+                                output.complaint = schemas.complaint;
+                            }
+                            output
+                        })
+                    }
+                    verified => verified.map(|r| {
+                        let problems = r.has_problems().then_some(PROBLEMS);
+                        self.fleet_output(&r, cli_text!(r), problems)
+                    }),
+                }
+            }
+            // Only the four commands above make fleets.
+            _ => return Err(self.failure(
+                "this command mends one target: name it with --database NAME (and --schema SCHEMA)"
+                    .to_owned(),
+                json!({ "kind": "usage", "code": null, "remedies": [] }),
+            )),
+        };
+        output.map_err(|e| self.error(&e))
+    }
+
+    /// The output of a fleet's call: `text`, and the report as JSON with
+    /// each error's message; exit code 1 when a target did not end well,
+    /// else `problems` or 0.
+    fn fleet_output<T: serde::Serialize>(
+        &self,
+        report: &FleetReport<T>,
+        text: String,
+        problems: Option<u8>,
+    ) -> Output {
+        let secrets = self.connection_strings();
+        let mut json = to_json(report);
+        for (i, line) in report.targets().iter().enumerate() {
+            if let Some(error) = line.outcome().error() {
+                json["targets"][i]["error"]["message"] =
+                    json!(redact_all(&cli_words(error), &secrets));
+            }
+        }
+        let not_ok = report
+            .targets()
+            .iter()
+            .filter(|l| l.outcome().done().is_none())
+            .count();
+        let complaint = (not_ok > 0).then(|| {
+            format!(
+                "{not_ok} of {} target(s) did not end well: see each one above",
+                report.targets().len()
+            )
+        });
+        Output {
+            code: if not_ok > 0 {
+                ERROR
+            } else {
+                problems.unwrap_or(OK)
+            },
+            text: redact_all(&text, &secrets),
+            json,
+            complaint,
+        }
+    }
+
+    /// `message` with the connection strings given, and their passwords,
+    /// replaced by `***`.
+    fn redact(&self, message: &str) -> String {
+        redact_all(message, &self.connection_strings())
+    }
+
+    /// The connection strings given: `--database-url`'s and those of
+    /// `--databases FILE`.
+    fn connection_strings(&self) -> Vec<String> {
+        let listed = self
+            .databases
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| parse_databases(&text).ok())
+            .unwrap_or_default();
+        self.database_url
+            .iter()
+            .cloned()
+            .chain(listed.into_iter().map(|(_, url)| url))
+            .collect()
+    }
+}
+
+/// A fleet's report as an operator reads it.
+macro_rules! cli_text {
+    ($report:expr) => {{
+        let mut text = String::new();
+        let _ = $report.render(Words::Cli, &mut text);
+        text
+    }};
+}
+use cli_text;
+
+/// What a command runs on.
+enum Targets {
+    /// One target: a database, maybe in one of its schemas.
+    One { url: String, schema: Option<String> },
+    /// A fleet: schemas of a database, or databases, or schemas of each.
+    Fleet(Fleet<String>),
+}
+
+/// The workers a driver brings to a fleet: threads for the blocking
+/// driver, tasks for the async one.
+trait Drive {
+    fn drive<O: Operation>(
+        &mut self,
+        fleet: &Fleet<String>,
+        op: O,
+    ) -> impl Future<Output = Result<FleetReport<O::Line>, Error>>;
+}
+
+/// Threads, each connecting with the program's blocking connect function.
+#[cfg(feature = "postgres")]
+struct Threads<'a, F>(&'a F);
+
+#[cfg(feature = "postgres")]
+impl<F> Drive for Threads<'_, F>
+where
+    F: Fn(&str) -> Result<postgres::Client, postgres::Error> + Sync,
+{
+    async fn drive<O: Operation>(
+        &mut self,
+        fleet: &Fleet<String>,
+        op: O,
+    ) -> Result<FleetReport<O::Line>, Error> {
+        let connect = self.0;
+        crate::fleet::threads::drive(fleet, op, &|url: &String| connect(url))
+    }
+}
+
+/// Tasks, each connecting through the program's async connect function.
+#[cfg(feature = "tokio-postgres")]
+struct Tasks<F>(F);
+
+#[cfg(feature = "tokio-postgres")]
+impl<F, C> Drive for Tasks<F>
+where
+    F: FnMut(String) -> C,
+    C: Future<Output = Result<tokio_postgres::Client, tokio_postgres::Error>> + Send + 'static,
+{
+    async fn drive<O: Operation>(
+        &mut self,
+        fleet: &Fleet<String>,
+        op: O,
+    ) -> Result<FleetReport<O::Line>, Error> {
+        let connect = &mut self.0;
+        crate::fleet::tasks::drive(fleet, op, |url: &String| connect(url.clone())).await
+    }
+}
+
+/// The databases of `--databases FILE`: one a line, its name, then after
+/// white space its connection string (a URL, or `key=value` pairs);
+/// blank lines and lines starting with `#` are skipped.
+fn parse_databases(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut databases: Vec<(String, String)> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let number = number + 1;
+        let Some((name, url)) = line.split_once(char::is_whitespace) else {
+            return Err(format!(
+                "line {number}: `{line}` has no connection string after the name"
+            ));
+        };
+        if databases.iter().any(|(n, _)| n == name) {
+            return Err(format!("line {number}: the name {name} is given twice"));
+        }
+        databases.push((name.to_owned(), url.trim().to_owned()));
+    }
+    if databases.is_empty() {
+        return Err("names no database (each line: NAME CONNECTION-STRING)".to_owned());
+    }
+    Ok(databases)
+}
+
+/// The name a fleet gives the database of `url`: its database name, as
+/// the connection string gives it.
+fn database_name(url: &str) -> String {
+    tokio_postgres::Config::from_str(url)
+        .ok()
+        .and_then(|config| config.get_dbname().map(str::to_owned))
+        .unwrap_or_else(|| "database".to_owned())
 }
 
 /// `error` as an operator reads it: the commands and flags that mend it.
@@ -555,6 +1029,40 @@ fn to_json(value: &impl serde::Serialize) -> Value {
 }
 
 impl Command {
+    /// The fleet options of `migrate`, `status`, `plan` and `verify`.
+    fn fleet_options(&self) -> Option<&FleetOptions> {
+        match self {
+            Command::Migrate { fleet, .. }
+            | Command::Status { fleet }
+            | Command::Plan { fleet, .. }
+            | Command::Verify { fleet, .. } => Some(fleet),
+            _ => None,
+        }
+    }
+
+    /// `runner` with the command's options.
+    fn runner(&self, runner: Runner) -> Runner {
+        match self {
+            Command::Migrate { options, .. }
+            | Command::Plan { options, .. }
+            | Command::Resume { options, .. } => options.apply(runner),
+            _ => runner,
+        }
+    }
+
+    /// Whether the command may write: a target's missing schema is then
+    /// created first.
+    fn writes(&self) -> bool {
+        !matches!(
+            self,
+            Command::Status { .. }
+                | Command::Plan { .. }
+                | Command::Verify { .. }
+                | Command::Migrate { dry_run: true, .. }
+                | Command::Adopt { dry_run: true, .. }
+        )
+    }
+
     async fn execute<C: Connection>(
         &self,
         runner: Runner,
@@ -579,7 +1087,9 @@ impl Command {
                 let adoption = crate::operations::adopt::adopt(&runner, client, &from).await?;
                 Ok(Output::ok(format!("{adoption}\n"), to_json(&adoption)))
             }
-            Command::Migrate { options, dry_run } => {
+            Command::Migrate {
+                options, dry_run, ..
+            } => {
                 let runner = options.apply(runner);
                 if *dry_run {
                     let plan = status::plan(&runner, client).await?;
@@ -589,7 +1099,7 @@ impl Command {
                     Ok(Output::ok(report_text(&report), to_json(&report)))
                 }
             }
-            Command::Status => {
+            Command::Status { .. } => {
                 let status = status::status(&runner, client).await?;
                 let mut text = status.to_string();
                 text.push_str(&format!(
@@ -603,18 +1113,54 @@ impl Command {
                 ));
                 Ok(Output::ok(text, to_json(&status)))
             }
-            Command::Plan { options } => {
+            Command::Plan { options, .. } => {
                 let plan = status::plan(&options.apply(runner), client).await?;
                 Ok(Output::ok(plan.to_string(), to_json(&plan)))
             }
-            Command::Verify => {
+            Command::Verify { drift: full, .. } => {
                 let verification = status::verify(&runner, client).await?;
                 let mut text = String::new();
                 let _ = verification.render(Words::Cli, &mut text);
+                let mut json = to_json(&verification);
+                let mut ok = verification.is_ok();
+                if runner.migrations().expected_schema().is_some() {
+                    let check = schema::check_schema(&runner, client).await?;
+                    ok &= !matches!(check.outcome(), SchemaOutcome::Differs { .. });
+                    match (full, check.outcome()) {
+                        (false, SchemaOutcome::NotAtNewestVersion { .. }) => {}
+                        (false, SchemaOutcome::Differs { differences, .. }) => {
+                            text.push_str(&format!(
+                                "the schema {} differs from {} in {} place(s): `drift` shows them\n",
+                                check.schema().unwrap_or("(none)"),
+                                check.file(),
+                                differences.len()
+                            ));
+                        }
+                        _ => {
+                            let _ = check.render(Words::Cli, &mut text);
+                            text.push('\n');
+                        }
+                    }
+                    json["schema_check"] = to_json(&check);
+                }
                 Ok(Output {
-                    code: if verification.is_ok() { OK } else { PROBLEMS },
+                    code: if ok { OK } else { PROBLEMS },
                     text,
-                    json: to_json(&verification),
+                    json,
+                    complaint: None,
+                })
+            }
+            Command::Drift => {
+                let check = schema::check_schema(&runner, client).await?;
+                let mut text = String::new();
+                let _ = check.render(Words::Cli, &mut text);
+                text.push('\n');
+                let drift = matches!(check.outcome(), SchemaOutcome::Differs { .. });
+                Ok(Output {
+                    code: if drift { PROBLEMS } else { OK },
+                    text,
+                    json: to_json(&check),
+                    complaint: None,
                 })
             }
             Command::Baseline { version } => {
@@ -751,6 +1297,12 @@ fn list(versions: &[i64]) -> String {
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `message` with each of `urls` and their passwords replaced by `***`.
+fn redact_all(message: &str, urls: &[String]) -> String {
+    urls.iter()
+        .fold(message.to_owned(), |message, url| redact(&message, url))
 }
 
 /// `message` with the connection string and its password, should either

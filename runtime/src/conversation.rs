@@ -7,5 +7,7 @@ pub(crate) mod blocking;
 pub(crate) mod connection;
 #[cfg(feature = "tokio-postgres")]
 pub(crate) mod nonblocking;
+#[cfg(test)]
+pub(crate) mod recording;
 pub(crate) mod reply;
 pub(crate) mod sql;

@@ -65,14 +65,22 @@
 //! # Operations
 //!
 //! Besides [`run`](Runner::run), a [`Runner`] reads [`status`](Runner::status),
-//! [`health`](Runner::health), [`plan`](Runner::plan) and
-//! [`verify`](Runner::verify) without the lock, and mends what needs an
+//! [`health`](Runner::health), [`plan`](Runner::plan),
+//! [`verify`](Runner::verify) and [`check_schema`](Runner::check_schema)
+//! without the lock, and mends what needs an
 //! operator: [`resume`](Runner::resume), [`mark_applied`](Runner::mark_applied),
 //! [`forget`](Runner::forget), [`repair`](Runner::repair),
 //! [`accept_checksum`](Runner::accept_checksum), [`baseline`](Runner::baseline),
 //! [`rollback_to`](Runner::rollback_to) and [`rollback_all`](Runner::rollback_all).
 //! The `cli` feature puts them on the program's command line; the `testing`
 //! feature checks a set of migrations in one line of a test.
+//!
+//! # Fleets
+//!
+//! A [`Fleet`] migrates many targets as one, any number at once: schemas
+//! of a database (a schema per tenant), databases of their own, each with
+//! its own tracking table, lock and history, with one report, a grouped
+//! status and a [`FleetHealth`].
 //!
 //! # Features
 //!
@@ -81,6 +89,15 @@
 //! - `serde`: `Serialize` for reports, states, plans and errors' parts.
 //! - `cli`: [`cli::Db`], a `db` subcommand for the program's command line.
 //! - `testing`: a throwaway server and [`testing::assert_migrations`].
+//!
+//! # The schema file
+//!
+//! `schema.sql` beside the migrations (or where `embed_migrations!("dir",
+//! schema = "path")` says) holds the schema they build, as SQL, written and
+//! kept true by [`testing::assert_migrations`]
+//! (`STOWAGE_UPDATE_SCHEMA=1 cargo test` writes it again). The build fails
+//! when it was made from other migrations, and the binary carries it:
+//! [`Runner::check_schema`] reports every way a database differs from it.
 //!
 //! # Poolers
 //!
@@ -103,6 +120,7 @@ mod api;
 pub mod cli;
 mod conversation;
 mod data;
+mod fleet;
 mod operations;
 mod rules;
 mod runner;
@@ -112,19 +130,26 @@ mod steps;
 pub mod testing;
 
 pub use data::adoption::{Adopt, Adopted, Adoption, Outcome};
+pub use data::drift::{AfterRun, Change, Difference, SchemaCheck, SchemaHealth, SchemaOutcome};
 pub use data::error::{
     Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
     Stage,
 };
+pub use data::fleet::{
+    FleetHealth, FleetReport, FleetStatus, Migrated, Schemas, StatusGroup, Target, TargetOutcome,
+    TargetReport, TargetStatus,
+};
 pub use data::line_column::LineColumn;
 pub use data::plan::{Plan, Step};
-pub use data::registry::{Migration, Migrations, ObjectKind, Repeatable, Script, Statement};
+pub use data::registry::{Migration, Migrations, Repeatable, RepeatableKind, Script, Statement};
 pub use data::remedy::Remedy;
 pub use data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
 pub use data::report::{Applied, RepeatableAction, RepeatableApplied, Report, TargetBelow};
+pub use data::schema::{Aspect, ObjectKind};
 pub use data::status::{Counts, Entry, Health, State, Status};
 pub use data::verification::Verification;
 pub use data::violation::{Interrupted, Stopped, Violation};
+pub use fleet::options::Fleet;
 pub use rules::table_name::DEFAULT_TABLE;
 pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 
@@ -149,6 +174,19 @@ pub use runner::options::{DEFAULT_LOCK_WAIT_TIMEOUT, Runner};
 ///
 /// The stowed text has any UTF-8 BOM removed and CRLF turned into LF; its
 /// SHA-256 is the migration's checksum.
+///
+/// The schema file, `schema.sql` in the folder, is not a migration: the
+/// build checks that it was made from these migrations (see
+/// [`testing::assert_migrations`], which writes it) and embeds it, for
+/// [`Runner::check_schema`]. `schema = "db/schema.sql"` puts it elsewhere,
+/// relative to `Cargo.toml`; `grants = true` makes it hold the privileges
+/// granted on the objects too:
+///
+/// ```
+/// static MIGRATIONS: stowage::Migrations =
+///     stowage::embed_migrations!("../migrations", schema = "../migrations/schema.sql");
+/// assert!(MIGRATIONS.expected_schema().is_some());
+/// ```
 ///
 /// Editing a migration rebuilds the crate. For adding or removing one to
 /// rebuild it too, give the crate a `build.rs` that says so:

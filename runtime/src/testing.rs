@@ -26,8 +26,9 @@
 //!
 //! [`check_migrations`] and [`assert_migrations`] check a set of migrations
 //! in one line of a test: they apply on a new database, a second run applies
-//! nothing, and every down script undoes its migration exactly, comparing
-//! [`schema`] snapshots:
+//! nothing, every down script undoes its migration exactly, comparing
+//! [`schema`] snapshots, and the schema file holds the schema they build
+//! (written when missing, or with `STOWAGE_UPDATE_SCHEMA=1`):
 //!
 //! ```no_run
 //! static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
@@ -45,6 +46,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 mod check;
+mod file;
 #[cfg(unix)]
 mod local_server;
 mod schema;
@@ -54,6 +56,31 @@ use local_server::LocalServer;
 
 pub use check::{Checked, Problem, ProblemKind, assert_migrations, check_migrations};
 pub use schema::{Schema, schema};
+
+/// Writes the schema file of `migrations` (its path is
+/// [`Migrations::schema_path`](crate::Migrations::schema_path), from the
+/// crate root that `CARGO_MANIFEST_DIR` names, or the current folder) from
+/// the database under `client`, where every one of them is applied; returns
+/// where it wrote. [`check_migrations`] does this itself, on a database of
+/// its own; this is for a database built otherwise.
+///
+/// ```no_run
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let db = stowage::testing::TestServer::shared()?.create_database()?;
+/// let mut client = db.connect()?;
+/// MIGRATIONS.run(&mut client)?;
+/// let path = stowage::testing::write_schema_file(&MIGRATIONS, &mut client)?;
+/// println!("wrote {}", path.display());
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_schema_file(
+    migrations: &crate::Migrations,
+    client: &mut Client,
+) -> Result<std::path::PathBuf, TestError> {
+    file::write_from(migrations, client)
+}
 
 /// The environment variable naming the folder of the server binaries.
 pub const BINDIR_VAR: &str = "STOWAGE_PG_BINDIR";

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use stowage::testing::{TestDatabase, TestServer};
-use stowage::{Error, Health, Plan, Report, Runner, Status, Verification};
+use stowage::{Error, Health, Plan, Report, Runner, SchemaCheck, Status, Verification};
 
 /// Which of stowage's drivers a test body runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +147,9 @@ impl Conn {
     }
     pub fn verify(&mut self, runner: Runner) -> Result<Verification, Error> {
         call!(self, runner, verify, verify_async)
+    }
+    pub fn check_schema(&mut self, runner: Runner) -> Result<SchemaCheck, Error> {
+        call!(self, runner, check_schema, check_schema_async)
     }
     pub fn mark_applied(&mut self, runner: Runner, version: i64) -> Result<bool, Error> {
         call!(self, runner, mark_applied, mark_applied_async, version)

@@ -233,6 +233,39 @@ fn killed(driver: Driver, version: i64, end_it: bool) {
     completes(&db, &mut client, applied);
 }
 
+/// The server ends the session of a live run held at migration 25 (an
+/// operator's `pg_terminate_backend`, a server shutting down): the run ends
+/// in the fatal error, with every migration of the batch in flight, since
+/// what the batch committed cannot be read back on a closed session; the
+/// tracking table is true, the lock free, and a run completes.
+fn the_server_ending_the_session_in_a_batch_is_an_error(driver: Driver) {
+    let (db, mut client) = database_with(Set::Batch, 0, driver);
+    let gate = holding(db.config(), 25);
+    let mut migrator = db.start("migrator", "run");
+    let pid = watch::blocked_in(&mut client, &mut migrator, &gate, 25);
+    client
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    watch::gone(&mut client, pid);
+    let outcome = migrator.finish(child::FINISH_WITHIN);
+    gate.roll_back();
+    assert!(
+        !outcome.status.success(),
+        "a run whose session the server ended succeeded: {}",
+        outcome.describe()
+    );
+    let json = outcome
+        .error_json()
+        .unwrap_or_else(|| panic!("no error reported: {}", outcome.describe()));
+    assert_eq!(json["kind"], "migration", "{json}");
+    assert_eq!(json["code"], "57P01", "{json}");
+    let in_flight: Vec<i64> = (1..=LAST).collect();
+    assert_eq!(json["in_flight"], serde_json::json!(in_flight), "{json}");
+    assert_no_lock(&mut client);
+    assert_eq!(check(&mut client), 24);
+    completes(&db, &mut client, 24);
+}
+
 fn a_connection_cut_in_a_batch_leaves_the_tracking_table_true(driver: Driver) {
     for at in [
         Cut::HeldAt(1),
@@ -254,5 +287,6 @@ fn a_process_killed_in_a_batch_leaves_the_tracking_table_true(driver: Driver) {
 
 crate::both_drivers!(
     a_connection_cut_in_a_batch_leaves_the_tracking_table_true,
+    the_server_ending_the_session_in_a_batch_is_an_error,
     a_process_killed_in_a_batch_leaves_the_tracking_table_true,
 );

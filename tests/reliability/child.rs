@@ -59,6 +59,8 @@ pub enum Set {
     /// The fifty small transactional migrations of
     /// `tests/fixtures/reliability_batch`.
     Batch,
+    /// The new set of `tests/fixtures/reliability_repeatables_new`.
+    RepeatablesNew,
 }
 
 impl Set {
@@ -67,6 +69,7 @@ impl Set {
             Set::Fifty => crate::FIFTY,
             Set::Concurrent => crate::concurrent::CONCURRENT,
             Set::Batch => crate::batch::BATCH,
+            Set::RepeatablesNew => crate::repeatables::NEW,
         }
     }
 
@@ -75,6 +78,7 @@ impl Set {
             Set::Fifty => "fifty",
             Set::Concurrent => "concurrent",
             Set::Batch => "batch",
+            Set::RepeatablesNew => "repeatables",
         }
     }
 
@@ -83,7 +87,10 @@ impl Set {
             "fifty" => Set::Fifty,
             "concurrent" => Set::Concurrent,
             "batch" => Set::Batch,
-            other => panic!("{SET_VAR} must be fifty, concurrent or batch, not {other:?}"),
+            "repeatables" => Set::RepeatablesNew,
+            other => {
+                panic!("{SET_VAR} must be fifty, concurrent, batch or repeatables, not {other:?}")
+            }
         }
     }
 }

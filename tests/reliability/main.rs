@@ -46,7 +46,7 @@
 //! `UPDATE`), the run refuses, naming the statement, and a resume told
 //! whether it completed (`Runner::interrupted_statement`) goes on.
 //!
-//! The kill points, 52 in all:
+//! The kill points, 54 in all:
 //!
 //! | where the process is killed                                   | the way on | test |
 //! |---------------------------------------------------------------|------------|------|
@@ -100,12 +100,15 @@
 //! | ... its server process ended there                            | run, dropping the INVALID index first | `concurrent::kill_then_end_an_unnamed_build` |
 //! | in a no-transaction `UPDATE`, finished after                  | `resume`, told it completed | `concurrent::kill_in_a_backfill_the_catalog_cannot_judge` |
 //! | ... its server process ended there                            | `resume`, told it did not | `concurrent::kill_then_end_a_backfill_the_catalog_cannot_judge` |
+//! | repeatables, recreating the set, at its second view           | run | `repeatables::a_process_killed_while_it_recreates_the_set_leaves_the_old_set` |
+//! | ... the lock holder, while another instance waits             | the waiter's run | `repeatables::racing_processes_one_killed_half_way_leave_the_new_set` |
 //!
 //! Besides: 32 processes started together on an empty database; a
 //! connection cut (through a proxy) while the server holds a migration's
 //! row, its `COMMIT` and the rest of its batch; a connection cut in a batch
 //! of fifty, while migration 1, 2, 25 or 50 is held, and right after the
-//! batch was sent, before any reply (`batch.rs`); and a server stopped with
+//! batch was sent, before any reply, and a live run's session ended by the
+//! server while a gate holds migration 25 (`batch.rs`); and a server stopped with
 //! `pg_ctl stop -m immediate` mid-run (and mid-`CREATE INDEX CONCURRENTLY`
 //! of the concurrent set) and started again, on a throwaway server of its
 //! own (one per driver).
@@ -140,6 +143,7 @@ mod child;
 mod concurrent;
 mod gate;
 mod proxy;
+mod repeatables;
 mod state;
 mod watch;
 

@@ -240,7 +240,11 @@ fn left_invalid(before: &Schema, after: &Schema) -> Schema {
     before
         .lines()
         .map(str::to_owned)
-        .chain(added.iter().map(|line| format!("{line} (invalid)")))
+        .chain(
+            added
+                .iter()
+                .map(|line| format!("{line} (validity INVALID)")),
+        )
         .collect()
 }
 

@@ -4,10 +4,12 @@
 //! why; `./run.sh --help` for the options.
 
 mod builds;
+mod fleet;
 mod generate;
 mod programs;
 mod proxy;
 mod report;
+mod schema;
 
 use programs::{Check, Library, Paths, Program, Target};
 use proxy::{Counts, Proxy, Upstream};
@@ -51,10 +53,22 @@ struct Options {
     latencies: Vec<Duration>,
     /// Runs of each program at each latency of the slow link.
     slow_link_runs: usize,
+    /// Runs of each fleet measurement (0 skips the fleet phase).
+    fleet_runs: usize,
+    /// Tenant schemas in the fleet phase.
+    fleet_tenants: usize,
+    /// Runs only the fleet phase.
+    only_fleet: bool,
+    /// Runs of each call of the schema phase.
+    schema_runs: usize,
+    /// Only the schema phase.
+    schema_only: bool,
 }
 
 const USAGE: &str = "\
 usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperfine] [--quiet SHARE] [--quick]
+              [--fleet-runs N] [--fleet-tenants N] [--only-fleet]
+              [--schema-runs N] [--schema-only]
        run.sh --slow-link [--latencies MS,...] [--slow-link-runs N] [--quiet SHARE]
 
   --apply-runs N      runs of each apply-all measurement, each on a new database (default 9)
@@ -69,6 +83,13 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
                       that delays each direction by half a round trip
   --latencies MS,...  the round trips of the slow link, in ms (default 0,1,5)
   --slow-link-runs N  runs of each program at each latency (default 5)
+  --fleet-runs N      runs of each fleet measurement, each on a new database; 0 skips the
+                      fleet phase (default 3)
+  --fleet-tenants N   tenant schemas of the fleet phase (default 1000)
+  --only-fleet        run the fleet phase alone
+  --schema-runs N     runs of each call of the schema phase: writing the schema file of 300
+                      tables, and checking the database against it (default 50)
+  --schema-only       the schema phase alone
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
 
@@ -83,6 +104,11 @@ impl Options {
             slow_link: false,
             latencies: [0, 1, 5].map(Duration::from_millis).to_vec(),
             slow_link_runs: 5,
+            fleet_runs: 3,
+            fleet_tenants: 1000,
+            only_fleet: false,
+            schema_runs: 50,
+            schema_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -95,6 +121,11 @@ impl Options {
                 "--apply-runs" => options.apply_runs = number(&arg)?.max(1),
                 "--noop-runs" => options.noop_runs = number(&arg)?.max(1),
                 "--rebuild-rounds" => options.rebuild_rounds = number(&arg)?,
+                "--fleet-runs" => options.fleet_runs = number(&arg)?,
+                "--fleet-tenants" => options.fleet_tenants = number(&arg)?.max(1),
+                "--only-fleet" => options.only_fleet = true,
+                "--schema-runs" => options.schema_runs = number(&arg)?.max(1),
+                "--schema-only" => options.schema_only = true,
                 "--no-hyperfine" => options.hyperfine = false,
                 "--quiet" => {
                     options.quiet = args
@@ -120,6 +151,7 @@ impl Options {
                     options.apply_runs = 1;
                     options.noop_runs = 30;
                     options.rebuild_rounds = 0;
+                    options.fleet_runs = 1;
                 }
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument {other}\n\n{USAGE}")),
@@ -152,18 +184,26 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     results.slow_link_runs = options.slow_link_runs;
     results.load_at_start = report::load_average();
 
+    if options.schema_only {
+        return schema_only(&paths, options);
+    }
+
     step("Generating the migrations");
     write_migrations(&paths)?;
 
     step("Building the programs (nice -n 19)");
-    builds::build(&paths, "bench-floor", None)?;
-    // diesel's program is only built to be measured; the slow link runs the others.
-    let built = Library::ALL
-        .into_iter()
-        .filter(|l| !options.slow_link || Library::RUN.contains(l));
-    for library in built {
-        println!("  {}", library.package());
-        builds::build(&paths, &library.package(), None)?;
+    if options.only_fleet {
+        builds::build(&paths, &Library::Stowage.package(), None)?;
+    } else {
+        builds::build(&paths, "bench-floor", None)?;
+        // diesel's program is only built to be measured; the slow link runs the others.
+        let built = Library::ALL
+            .into_iter()
+            .filter(|l| !options.slow_link || Library::RUN.contains(l));
+        for library in built {
+            println!("  {}", library.package());
+            builds::build(&paths, &library.package(), None)?;
+        }
     }
 
     step("Starting the server");
@@ -207,6 +247,20 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
         );
     }
 
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut fleet = fleet::FleetResults::default();
+    if options.fleet_runs > 0 {
+        time_fleet(&server, &paths, options, &mut results, &mut fleet)?;
+    }
+    if options.only_fleet {
+        return finish(&paths, &mut results, "bench-results.md", |r| {
+            let mut table = String::new();
+            r.header(&mut table, "fleet runs");
+            table.push_str(&fleet.markdown(cpus));
+            table
+        });
+    }
+
     step("Counting statements and round trips (log_statement = all, counting proxy)");
     count_all(&server, log.as_ref(), &paths, &mut results)?;
     write_check_queries(&paths, &results)?;
@@ -219,6 +273,8 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
 
     step(&format!("No-op starts ({} runs each)", options.noop_runs));
     time_noops(&server, &paths, options, &mut results)?;
+
+    results.schema = Some(time_schema(&server, &paths, options)?);
 
     if options.rebuild_rounds > 0 {
         for library in Library::REBUILT {
@@ -239,7 +295,13 @@ fn run(options: &Options) -> Result<(), Box<dyn Error>> {
             results.sizes.insert(program, meta.len());
         }
     }
-    finish(&paths, &mut results, "bench-results.md", Results::markdown)
+    finish(&paths, &mut results, "bench-results.md", |r| {
+        let mut table = r.markdown();
+        if options.fleet_runs > 0 {
+            table.push_str(&fleet.markdown(cpus));
+        }
+        table
+    })
 }
 
 /// Notes the machine, stowage's commit and the load at the end, then prints
@@ -248,7 +310,7 @@ fn finish(
     paths: &Paths,
     results: &mut Results,
     file: &str,
-    table: fn(&Results) -> String,
+    table: impl FnOnce(&Results) -> String,
 ) -> Result<(), Box<dyn Error>> {
     results.machine = report::machine();
     results.stowage_version = stowage_version(paths);
@@ -259,6 +321,123 @@ fn finish(
     step(&format!("Results (also in {})", out.display()));
     println!("{table}");
     Ok(())
+}
+
+/// The fleet phase (see `fleet.rs`): each run of each way of migrating on
+/// a new database, the ways taking turns; then the up-to-date start, timed
+/// and counted.
+fn time_fleet(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+    results: &mut Results,
+    fleet: &mut fleet::FleetResults,
+) -> Result<(), Box<dyn Error>> {
+    let tenants = options.fleet_tenants;
+    fleet.tenants = tenants;
+    step(&format!(
+        "Fleets: {tenants} tenant schemas, {} migrations each ({} runs each, interleaved)",
+        fleet::MIGRATIONS,
+        options.fleet_runs
+    ));
+    let modes = std::iter::once(fleet::Mode::Single)
+        .chain(fleet::JOBS.iter().map(|j| fleet::Mode::Fleet(*j)));
+    let modes: Vec<fleet::Mode> = modes.collect();
+    let mut migrated = None;
+    for run in 0..options.fleet_runs {
+        for mode in &modes {
+            let db = server.create_database()?;
+            wait_for_quiet(options.quiet, results);
+            let measured = fleet::run(paths, *mode, tenants, &target_of(server, db.name()))?;
+            if measured.applied != tenants * fleet::MIGRATIONS {
+                return Err(format!("{} applied {}", mode.label(), measured.applied).into());
+            }
+            println!(
+                "  run {}: {:<28} {:>9.0} ms  (resident memory +{} KiB)",
+                run + 1,
+                mode.label(),
+                measured.ms,
+                measured.rss_growth_kb
+            );
+            fleet.runs.push((*mode, measured));
+            if *mode == fleet::Mode::Fleet(1) && migrated.is_none() {
+                migrated = Some(db);
+            }
+        }
+    }
+    let db = migrated.ok_or("no database was migrated by a fleet")?;
+    let target = target_of(server, db.name());
+    let checks = options.fleet_runs.max(1) * 5;
+    for _ in 0..checks {
+        wait_for_quiet(options.quiet, results);
+        let measured = fleet::run(paths, fleet::Mode::Fleet(1), tenants, &target)?;
+        if measured.applied != 0 {
+            return Err(format!("the up-to-date start applied {}", measured.applied).into());
+        }
+        fleet.checks.push(measured);
+    }
+    let proxy = Proxy::start(upstream_of(server), server_port(server), Duration::ZERO)?;
+    let counts = fleet::count(paths, &proxy, tenants, &target)?;
+    println!(
+        "  up to date: {:.1} ms (first of {checks}); {} queries in {} round trips",
+        fleet.checks.first().map_or(0.0, |c| c.ms),
+        counts.queries.len(),
+        counts.round_trips
+    );
+    fleet.check_counts = Some(counts);
+    Ok(())
+}
+
+/// The schema phase alone: its own server, and its table.
+fn schema_only(paths: &Paths, options: &Options) -> Result<(), Box<dyn Error>> {
+    if std::env::var_os("TMPDIR").is_none() && Path::new("/dev/shm").is_dir() {
+        std::env::set_var("TMPDIR", "/dev/shm");
+    }
+    let server = TestServer::start()?;
+    if let Some(password) = server.config().get_password() {
+        std::env::set_var("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    let times = time_schema(&server, paths, options)?;
+    let version = {
+        let db = server.create_database()?;
+        first_value(&mut db.connect()?, "SELECT version()")?
+    };
+    step("Results");
+    println!("{version}\n\n{}", times.rows());
+    Ok(())
+}
+
+/// The schema phase (see [`schema`]): the file written, then the database
+/// checked against it, each call timed in the program.
+fn time_schema(
+    server: &TestServer,
+    paths: &Paths,
+    options: &Options,
+) -> Result<schema::SchemaTimes, Box<dyn Error>> {
+    step(&format!(
+        "The schema file and the schema check, {} tables ({} runs each)",
+        schema::TABLES,
+        options.schema_runs
+    ));
+    let folder = schema::write_migration(paths)?;
+    builds::build(paths, "bench-schema", None)?;
+    let db = server.create_database()?;
+    let target = target_of(server, db.name());
+    let mut ignored = Results::new(1, 1);
+    wait_for_quiet(options.quiet, &mut ignored);
+    let write = schema::run(paths, "write", options.schema_runs, &target)?;
+    let file_bytes = std::fs::metadata(folder.join("schema.sql"))?.len();
+    // Built again, the program embeds the file it wrote.
+    builds::build(paths, "bench-schema", None)?;
+    wait_for_quiet(options.quiet, &mut ignored);
+    let check = schema::run(paths, "check", options.schema_runs, &target)?;
+    let times = schema::SchemaTimes {
+        write,
+        check,
+        file_bytes,
+    };
+    println!("{}", times.rows());
+    Ok(times)
 }
 
 /// Runs every program once through the counting proxy (see [`count`]).
@@ -589,6 +768,15 @@ fn library_programs(size: usize) -> Vec<Program> {
 fn write_migrations(paths: &Paths) -> Result<(), Box<dyn Error>> {
     let largest = *SIZES.iter().max().unwrap_or(&0);
     let all = generate::migrations(largest);
+    // Each tenant's migrations in the fleet phase: stowage's alone.
+    let tenant: Vec<(String, &str)> = all[..fleet::MIGRATIONS]
+        .iter()
+        .map(|m| (Library::Stowage.file_name(m), m.sql.as_str()))
+        .collect();
+    sync_folder(
+        &paths.migrations(Library::Stowage, fleet::MIGRATIONS),
+        &tenant,
+    )?;
     for size in SIZES {
         let set = &all[..size];
         // stowage's async programs embed stowage's folders.

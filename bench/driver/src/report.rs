@@ -74,6 +74,7 @@ pub struct Results {
     pub slow_link: BTreeMap<(Duration, Program), Vec<Duration>>,
     /// What each of those runs sent, as the proxy counted it.
     pub slow_link_counts: BTreeMap<(Duration, Program), Vec<Counts>>,
+    pub schema: Option<crate::schema::SchemaTimes>,
 }
 
 /// The columns of the table: the libraries (stowage with each of its
@@ -140,7 +141,7 @@ impl Results {
 
     /// The lines above a table: the machine, its load, the server, stowage's
     /// commit; `timed` names the timed runs.
-    fn header(&self, out: &mut String, timed: &str) {
+    pub fn header(&self, out: &mut String, timed: &str) {
         let _ = writeln!(out, "Machine: {}", self.machine);
         let _ = writeln!(
             out,
@@ -402,6 +403,9 @@ impl Results {
                 let _ = writeln!(out, "- {}: {}", library.name(), passes_summary(passes));
             }
         }
+        if let Some(schema) = &self.schema {
+            let _ = write!(out, "\n{}", schema.rows());
+        }
         out
     }
 }
@@ -553,7 +557,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     if n >= 1000 {
         format!("{},{:03}", n / 1000, n % 1000)
     } else {

@@ -2,13 +2,18 @@
 //! call to its end on the caller's thread.
 
 use crate::conversation::blocking::block_on;
+use crate::data::drift::SchemaCheck;
 use crate::data::error::Error;
+use crate::data::fleet::{FleetReport, FleetStatus, Migrated};
 use crate::data::plan::Plan;
 use crate::data::registry::Migrations;
 use crate::data::report::Report;
 use crate::data::status::{Health, Status};
 use crate::data::verification::Verification;
-use crate::operations::{mend, rollback, status};
+use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
+use crate::fleet::options::Fleet;
+use crate::fleet::threads;
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -150,6 +155,36 @@ impl Runner {
     /// ```
     pub fn verify(&self, client: &mut Client) -> Result<Verification, Error> {
         block_on(status::verify(self, client))
+    }
+
+    /// Compares the database's schema with the schema file the binary
+    /// carries (see [`Migrations::expected_schema`]): every table, column,
+    /// type, default, constraint, index (an INVALID one too), view,
+    /// function, trigger and policy that is missing, extra or different,
+    /// each with what it is and what was expected. The catalog is read in
+    /// one query, for the session's current schema (named without it, so a
+    /// tenant's schema compares with the schema the migrations build in
+    /// `public`) and the other schemas the file names.
+    ///
+    /// It compares only a database at the binary's newest version, with
+    /// nothing applied that the binary does not have; otherwise it says so
+    /// and compares nothing. Reads only. This process remembers what it
+    /// found, for [`health`](Runner::health).
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect()?;
+    /// MIGRATIONS.run(&mut client)?;
+    /// let check = MIGRATIONS.runner().check_schema(&mut client)?;
+    /// assert!(check.is_ok(), "{check}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema(&self, client: &mut Client) -> Result<SchemaCheck, Error> {
+        block_on(schema::check_schema(self, client))
     }
 
     /// Records migration `version` as applied without running it, for a
@@ -314,5 +349,129 @@ impl Runner {
     pub fn rollback_all(&self, client: &mut Client) -> Result<Report, Error> {
         let span = tracing::info_span!("stowage_rollback");
         block_on(rollback::rollback(self, client, None).instrument(span))
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+impl<D: Sync> Fleet<D> {
+    /// Applies what is pending on every target, as [`Runner::run`] does on
+    /// one, up to [`jobs`](Fleet::jobs) targets at once, each on a thread
+    /// of its own over a connection `connect` makes; returns every target's
+    /// outcome, in the fleet's order. Refused, running nothing, if a
+    /// member's runner would fail for every target (an option PostgreSQL
+    /// cannot take, a tracking table that names a schema for a fleet of
+    /// schemas).
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let url = db.config().clone();
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new()
+    ///     .schemas("app", url, Schemas::listed(["tenant_1", "tenant_2"]), MIGRATIONS.runner())
+    ///     .jobs(2)
+    ///     .keep_going(true);
+    /// let report = fleet.run(|config| config.connect(postgres::NoTls))?;
+    /// assert!(report.is_ok(), "{report}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run<F>(&self, connect: F) -> Result<FleetReport<Migrated>, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, Run, &connect)
+    }
+
+    /// Every target's version and state ([`Runner::status`] on each), to
+    /// be [grouped](FleetReport::groups) and summed up in a
+    /// [`health`](FleetReport::health). Reads only.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas("app", "host=db user=app", Schemas::matching("tenant_*"), MIGRATIONS.runner());
+    /// let status = fleet.status(|url| postgres::Client::connect(url, postgres::NoTls))?;
+    /// print!("{status}"); // 1000 target(s): 812 at 42; 3 at 41, failed at 42: ...; 1 unreachable
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn status<F>(&self, connect: F) -> Result<FleetStatus, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, StatusCall, &connect)
+    }
+
+    /// What a run would do on every target ([`Runner::plan`] on each).
+    /// Reads only.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas("app", "host=db user=app", Schemas::matching("tenant_*"), MIGRATIONS.runner());
+    /// print!("{}", fleet.plan(|url| postgres::Client::connect(url, postgres::NoTls))?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn plan<F>(&self, connect: F) -> Result<FleetReport<Plan>, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, Planning, &connect)
+    }
+
+    /// Every target's history checked against the binary
+    /// ([`Runner::verify`] on each). Reads only.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas("app", "host=db user=app", Schemas::matching("tenant_*"), MIGRATIONS.runner());
+    /// let verified = fleet.verify(|url| postgres::Client::connect(url, postgres::NoTls))?;
+    /// assert!(!verified.has_problems(), "{verified}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify<F>(&self, connect: F) -> Result<FleetReport<Verification>, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, Verify, &connect)
+    }
+
+    /// Every target's schema compared with the schema file the binary
+    /// carries, each under its own name ([`Runner::check_schema`] on each).
+    /// Reads only.
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas(
+    ///     "app",
+    ///     db.config().clone(),
+    ///     Schemas::listed(["tenant_a", "tenant_b"]),
+    ///     MIGRATIONS.runner(),
+    /// );
+    /// let connect = |config: &postgres::Config| config.connect(postgres::NoTls);
+    /// fleet.run(connect)?;
+    /// let checked = fleet.check_schema(connect)?;
+    /// assert!(!checked.has_drift(), "{checked}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema<F>(&self, connect: F) -> Result<FleetReport<SchemaCheck>, Error>
+    where
+        F: Fn(&D) -> Result<Client, postgres::Error> + Sync,
+    {
+        threads::drive(self, CheckSchema, &connect)
     }
 }

@@ -3,16 +3,22 @@
 //! the program's tokio runtime (with its timer enabled, as `#[tokio::main]`
 //! does). Their futures are `Send`, so a call can be spawned.
 
+use crate::data::drift::SchemaCheck;
 use crate::data::error::Error;
+use crate::data::fleet::{FleetReport, FleetStatus, Migrated};
 use crate::data::plan::Plan;
 use crate::data::registry::Migrations;
 use crate::data::report::Report;
 use crate::data::status::{Health, Status};
 use crate::data::verification::Verification;
-use crate::operations::{mend, rollback, status};
+use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
+use crate::fleet::options::Fleet;
+use crate::fleet::tasks;
+use crate::operations::{mend, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
+use std::future::Future;
 use tokio_postgres::Client;
 use tracing::Instrument;
 
@@ -148,6 +154,26 @@ impl Runner {
         status::verify(self, client).await
     }
 
+    /// Compares the database's schema with the schema file the binary
+    /// carries; the async form of [`check_schema`](Runner::check_schema).
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect_async().await?;
+    /// MIGRATIONS.run_async(&mut client).await?;
+    /// let check = MIGRATIONS.runner().check_schema_async(&mut client).await?;
+    /// assert!(check.is_ok(), "{check}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check_schema_async(&self, client: &mut Client) -> Result<SchemaCheck, Error> {
+        schema::check_schema(self, client).await
+    }
+
     /// Records a migration as applied without running it; the async form of [`mark_applied`](Runner::mark_applied).
     ///
     /// ```no_run
@@ -275,5 +301,163 @@ impl Runner {
         rollback::rollback(self, client, None)
             .instrument(tracing::info_span!("stowage_rollback"))
             .await
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-postgres")))]
+impl<D> Fleet<D> {
+    /// Applies what is pending on every target; the async form of
+    /// [`run`](Fleet::run). Each target's call is a task of its own,
+    /// spawned on the current tokio runtime, over a connection the future
+    /// `connect` returns makes.
+    ///
+    /// ```
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let url = db.async_config().clone();
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new()
+    ///     .schemas("app", url, Schemas::listed(["tenant_1", "tenant_2"]), MIGRATIONS.runner())
+    ///     .jobs(2);
+    /// let report = fleet
+    ///     .run_async(|config: &tokio_postgres::Config| {
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// assert!(report.is_ok(), "{report}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_async<F, C>(&self, connect: F) -> Result<FleetReport<Migrated>, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, Run, connect).await
+    }
+
+    /// Every target's version and state; the async form of
+    /// [`status`](Fleet::status).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use stowage::{Fleet, Schemas};
+    /// let fleet = Fleet::new().schemas("app", "host=db user=app".to_owned(), Schemas::matching("tenant_*"), MIGRATIONS.runner());
+    /// let status = fleet
+    ///     .status_async(|url| {
+    ///         let url = url.clone();
+    ///         async move {
+    ///             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// println!("{}", status.health().ok);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn status_async<F, C>(&self, connect: F) -> Result<FleetStatus, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, StatusCall, connect).await
+    }
+
+    /// What a run would do on every target; the async form of
+    /// [`plan`](Fleet::plan).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(fleet: stowage::Fleet<tokio_postgres::Config>) -> Result<(), stowage::Error> {
+    /// let plan = fleet
+    ///     .plan_async(|config| {
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// print!("{plan}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn plan_async<F, C>(&self, connect: F) -> Result<FleetReport<Plan>, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, Planning, connect).await
+    }
+
+    /// Every target's history checked against the binary; the async form
+    /// of [`verify`](Fleet::verify).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(fleet: stowage::Fleet<tokio_postgres::Config>) -> Result<(), stowage::Error> {
+    /// let verified = fleet
+    ///     .verify_async(|config| {
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// assert!(!verified.has_problems());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify_async<F, C>(&self, connect: F) -> Result<FleetReport<Verification>, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, Verify, connect).await
+    }
+
+    /// Every target's schema compared with the schema file the binary
+    /// carries; the async form of [`check_schema`](Fleet::check_schema).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(fleet: stowage::Fleet<tokio_postgres::Config>) -> Result<(), stowage::Error> {
+    /// let checked = fleet
+    ///     .check_schema_async(|config| {
+    ///         let config = config.clone();
+    ///         async move {
+    ///             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    ///             tokio::spawn(connection);
+    ///             Ok(client)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// assert!(!checked.has_drift(), "{checked}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn check_schema_async<F, C>(
+        &self,
+        connect: F,
+    ) -> Result<FleetReport<SchemaCheck>, Error>
+    where
+        F: FnMut(&D) -> C,
+        C: Future<Output = Result<Client, tokio_postgres::Error>> + Send + 'static,
+    {
+        tasks::drive(self, CheckSchema, connect).await
     }
 }

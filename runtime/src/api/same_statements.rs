@@ -1,13 +1,10 @@
 //! The two drivers send the same statements, in the same round trips: the
 //! engine is one, and a driver only carries its queries.
 
-use crate::conversation::connection::Connection;
-use crate::data::error::DbError;
+use crate::conversation::recording::Recording;
 use crate::rules::classify::Allow;
 use crate::runner::run;
 use crate::testing::TestServer;
-use std::time::Duration;
-use tokio_postgres::SimpleQueryMessage;
 
 use crate::data::registry::{Migrations, for_tests};
 
@@ -60,42 +57,13 @@ fn without_durations(sql: &str) -> String {
     }
 }
 
-/// A connection that writes down every query it carries.
-struct Recording<C> {
-    inner: C,
-    sent: Vec<String>,
-}
-
-impl<C: Connection> Connection for Recording<C> {
-    async fn simple_query(&mut self, sql: &str) -> Result<Vec<SimpleQueryMessage>, DbError> {
-        self.sent.push(sql.to_owned());
-        self.inner.simple_query(sql).await
-    }
-
-    async fn pause(&mut self, duration: Duration) {
-        self.inner.pause(duration).await;
-    }
-
-    fn is_closed(&self) -> bool {
-        self.inner.is_closed()
-    }
-
-    fn send_and_forget(&mut self, sql: &str) {
-        self.sent.push(sql.to_owned());
-        self.inner.send_and_forget(sql);
-    }
-}
-
 #[test]
 fn both_drivers_send_the_same_statements() {
     let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
     let runner = migrations().runner();
 
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
-    let mut blocking = Recording {
-        inner: db.connect().unwrap_or_else(|e| panic!("{e}")),
-        sent: Vec::new(),
-    };
+    let mut blocking = Recording::new(db.connect().unwrap_or_else(|e| panic!("{e}")));
     for _ in 0..2 {
         crate::conversation::blocking::block_on(run::run(&runner, &mut blocking, Allow::default()))
             .unwrap_or_else(|e| panic!("{e}"));
@@ -107,23 +75,74 @@ fn both_drivers_send_the_same_statements() {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     let sent = runtime.block_on(async {
-        let mut nonblocking = Recording {
-            inner: db.connect_async().await.unwrap_or_else(|e| panic!("{e}")),
-            sent: Vec::new(),
-        };
+        let mut nonblocking =
+            Recording::new(db.connect_async().await.unwrap_or_else(|e| panic!("{e}")));
         for _ in 0..2 {
             run::run(&runner, &mut nonblocking, Allow::default())
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
         }
-        nonblocking.sent
+        nonblocking.sent()
     });
     let sent: Vec<String> = sent.iter().map(|s| without_durations(s)).collect();
-    let blocking: Vec<String> = blocking.sent.iter().map(|s| without_durations(s)).collect();
+    let blocking: Vec<String> = blocking
+        .sent()
+        .iter()
+        .map(|s| without_durations(s))
+        .collect();
     assert_eq!(sent, blocking);
     // The second run, with nothing to do, sent one query: the quick check.
     assert!(blocking[blocking.len() - 1].contains("FROM stowage_digest"));
     assert!(blocking[blocking.len() - 2].contains("pg_advisory_unlock"));
+}
+
+#[test]
+fn a_schema_check_reads_the_catalog_in_one_query_over_either_driver() {
+    let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
+    let schema = "-- stowage:digest x\n\nCREATE TABLE accounts (\n    id integer\n);\n";
+    let migrations = crate::data::registry::for_tests_with_schema(
+        &[(
+            1,
+            "accounts",
+            "CREATE TABLE accounts (id int)",
+            "c1",
+            true,
+            [None; 2],
+        )],
+        Some(schema),
+    );
+    let runner = migrations.runner();
+
+    let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = db.connect().unwrap_or_else(|e| panic!("{e}"));
+    runner.run(&mut blocking).unwrap_or_else(|e| panic!("{e}"));
+    let mut blocking = Recording::new(blocking);
+    let check = crate::conversation::blocking::block_on(crate::operations::schema::check_schema(
+        &runner,
+        &mut blocking,
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sent = runtime.block_on(async {
+        let mut nonblocking =
+            Recording::new(db.connect_async().await.unwrap_or_else(|e| panic!("{e}")));
+        crate::operations::schema::check_schema(&runner, &mut nonblocking)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        nonblocking.sent()
+    });
+    assert_eq!(sent, blocking.sent());
+    let catalog: Vec<&String> = sent.iter().filter(|q| q.contains("pg_attribute")).collect();
+    assert_eq!(catalog.len(), 1, "{sent:#?}");
+    assert!(
+        !sent.iter().any(|q| q.contains("pg_try_advisory_lock")),
+        "no lock"
+    );
 }
 
 /// The queries a first run sends over the blocking driver, applying `count`
@@ -141,10 +160,7 @@ fn queries_applying(count: i64) -> Vec<String> {
     let migrations = for_tests(&list);
     let server = TestServer::shared().unwrap_or_else(|e| panic!("{e}"));
     let db = server.create_database().unwrap_or_else(|e| panic!("{e}"));
-    let mut blocking = Recording {
-        inner: db.connect().unwrap_or_else(|e| panic!("{e}")),
-        sent: Vec::new(),
-    };
+    let mut blocking = Recording::new(db.connect().unwrap_or_else(|e| panic!("{e}")));
     let report = crate::conversation::blocking::block_on(run::run(
         &migrations.runner(),
         &mut blocking,
@@ -152,7 +168,7 @@ fn queries_applying(count: i64) -> Vec<String> {
     ))
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.applied().len(), usize::try_from(count).unwrap_or(0));
-    blocking.sent
+    blocking.sent()
 }
 
 #[test]

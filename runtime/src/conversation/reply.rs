@@ -2,6 +2,7 @@
 //! typed values: the only place that knows a boolean comes back as `t`.
 
 use crate::data::history::Row;
+use crate::data::schema::{Aspect, Key, Model, ObjectKind, routine_key};
 use crate::rules::interrupted::Facts;
 use stowage_core::effect::Effect;
 use tokio_postgres::SimpleQueryMessage;
@@ -69,6 +70,60 @@ pub(crate) fn digest_rows(messages: &[SimpleQueryMessage]) -> Vec<DigestRow> {
                 resolved: column(4),
                 trigger_always: column(5).as_deref() == Some("A"),
             }
+        })
+        .collect()
+}
+
+/// A schema of a fleet, as [`sql::fleet_schemas`](super::sql::fleet_schemas)
+/// found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FleetSchema {
+    pub name: String,
+    /// Its digest table exists, and the session may read it.
+    pub digest_readable: bool,
+    /// The oid of the tracking table in it, if there is one.
+    pub tracking: Option<String>,
+    /// Whether the digest's trigger on that table fires in every session mode.
+    pub trigger_always: bool,
+}
+
+pub(crate) fn fleet_schemas(messages: &[SimpleQueryMessage]) -> Vec<FleetSchema> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten();
+            Some(FleetSchema {
+                name: column(0)?.to_owned(),
+                digest_readable: is_true(column(1)),
+                tracking: column(2).map(str::to_owned),
+                trigger_always: column(3) == Some("A"),
+            })
+        })
+        .collect()
+}
+
+/// The rows of [`sql::fleet_digests`](super::sql::fleet_digests): each
+/// schema's name with a digest row of its own, its tracking table's oid and
+/// trigger state taken from `found`.
+pub(crate) fn fleet_digests(
+    messages: &[SimpleQueryMessage],
+    found: &std::collections::HashMap<&str, &FleetSchema>,
+) -> Vec<(String, DigestRow)> {
+    rows(messages)
+        .into_iter()
+        .filter_map(|row| {
+            let column = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
+            let schema = column(0)?;
+            let seen = found.get(schema.as_str())?;
+            let digest = DigestRow {
+                tracking: column(1),
+                schema: column(2),
+                digest: column(3),
+                current_schema: None,
+                resolved: seen.tracking.clone(),
+                trigger_always: seen.trigger_always,
+            };
+            Some((schema, digest))
         })
         .collect()
 }
@@ -229,6 +284,94 @@ pub(crate) fn facts(what: &Effect, messages: &[SimpleQueryMessage]) -> Facts {
             ..Facts::default()
         },
     }
+}
+
+/// The schema [`sql::read_schema`](super::sql::read_schema) read: the
+/// model, and the session's current schema, the one the model names
+/// objects without.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LiveSchema {
+    pub model: Model,
+    pub home: Option<String>,
+    pub database: String,
+}
+
+/// The rows of [`sql::read_schema`](super::sql::read_schema), read into the
+/// model. What the server prints with the current schema written out
+/// although `search_path` holds it (an index's or a trigger's table, a
+/// function's name) is written without it, and a view's query as
+/// PostgreSQL 16 and newer print it.
+pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
+    let rows = rows(messages);
+    let mut live = LiveSchema::default();
+    let mut home_quoted: Option<String> = None;
+    let mut version = 0;
+    for row in &rows {
+        let column = |i: usize| row.get(i).copied().flatten();
+        if column(0) == Some("server") {
+            version = column(2).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
+            home_quoted = column(3).map(str::to_owned);
+            live.home = column(5).map(str::to_owned);
+            live.database = column(6).unwrap_or("").to_owned();
+        }
+    }
+    let unhome = |text: &str, qualified: &str, bare: &str| match &home_quoted {
+        Some(home) => text.replacen(&format!("{home}.{qualified}"), bare, 1),
+        None => text.to_owned(),
+    };
+    for row in &rows {
+        let column = |i: usize| row.get(i).copied().flatten();
+        let Some(kind) = column(0).and_then(ObjectKind::from_code) else {
+            continue;
+        };
+        let schema = column(1);
+        let Some(name) = column(2) else { continue };
+        let mut member = column(3).unwrap_or("").to_owned();
+        let aspect = column(4).and_then(Aspect::from_code);
+        let parent = column(6);
+        let mut value = column(5).map(str::to_owned);
+        if let (Some(Aspect::Definition), Some(text)) = (aspect, value.as_mut()) {
+            match kind {
+                ObjectKind::Function | ObjectKind::Procedure => {
+                    if schema.is_none() {
+                        *text = unhome(text, &format!("{name}("), &format!("{name}("));
+                    }
+                    *text = text.trim_end().to_owned();
+                    if let Some((_, _, arguments)) = routine_key(text) {
+                        member = arguments;
+                    }
+                }
+                ObjectKind::Index | ObjectKind::Trigger if schema.is_none() => {
+                    if let Some(table) = parent {
+                        *text = unhome(text, &format!("{table} "), &format!("{table} "));
+                    }
+                }
+                ObjectKind::View | ObjectKind::MaterializedView => {
+                    let trimmed = text.trim_end();
+                    let trimmed = trimmed.strip_suffix(';').unwrap_or(trimmed);
+                    *text = if version < 160000 {
+                        crate::rules::view_text::unqualified(trimmed)
+                    } else {
+                        trimmed.to_owned()
+                    };
+                }
+                _ => {}
+            }
+        }
+        let key = Key::new(kind, schema, name, &member);
+        match (aspect, value) {
+            (Some(aspect), Some(value)) => live.model.set(key, Some(aspect), value),
+            _ => live.model.set(key, None, String::new()),
+        }
+    }
+    live
+}
+
+/// The reply of [`sql::DATABASE_AND_SCHEMA`](super::sql::DATABASE_AND_SCHEMA).
+pub(crate) fn database_and_schema(messages: &[SimpleQueryMessage]) -> (String, Option<String>) {
+    let row = first_row(messages);
+    let column = |i: usize| row.get(i).copied().flatten().map(str::to_owned);
+    (column(0).unwrap_or_default(), column(1))
 }
 
 /// A row of another tool's tracking table, as

@@ -3,7 +3,7 @@
 //! [`reply`](super::reply).
 
 use crate::data::history::Record;
-use crate::data::registry::{Created, ObjectKind as Creates};
+use crate::data::registry::{Created, RepeatableKind as Creates};
 use crate::rules::table_name::TableName;
 use crate::rules::timeouts::Timeouts;
 use crate::rules::tracking_table::TrackingTable;
@@ -26,6 +26,9 @@ const DIGEST: &str = "encode(sha256(convert_to(coalesce(string_agg(version::text
 pub(crate) const COMMIT: &str = "COMMIT";
 pub(crate) const ROLLBACK: &str = "ROLLBACK";
 pub(crate) const CURRENT_SCHEMA: &str = "SELECT current_schema()";
+/// The database and the current schema: where a health check's remembered
+/// schema check is looked up.
+pub(crate) const DATABASE_AND_SCHEMA: &str = "SELECT current_database(), current_schema()";
 
 // ---------------------------------------------------------------- quick check
 
@@ -117,6 +120,104 @@ INSERT INTO {digests} (tracking, schema, digest)
 COMMIT",
         schema = literal(table.schema()),
     )
+}
+
+// ---------------------------------------------------------------------- fleet
+
+/// The schemas a fleet's member selects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Selection<'a> {
+    /// These names.
+    Names(&'a [String]),
+    /// The names matching a `LIKE` pattern (escaped with `\`), system
+    /// schemas left out.
+    Like(&'a str),
+}
+
+/// Each selected schema that exists (for a pattern, in byte order of the
+/// names): its name, whether the session may read its digest table (it
+/// exists, and the schema may be used), the oid of tracking table `table`
+/// in it, and the state of the digest's trigger on that table. Reads the
+/// catalog only, so it locks no table of the schemas.
+pub(crate) fn fleet_schemas(selection: Selection<'_>, table: &str) -> String {
+    let which = match selection {
+        Selection::Names(names) => {
+            let names: Vec<String> = names.iter().map(|n| literal(n)).collect();
+            format!("n.nspname = ANY (ARRAY[{}]::name[])", names.join(", "))
+        }
+        Selection::Like(pattern) => format!(
+            "n.nspname LIKE {} ESCAPE {escape} AND n.nspname NOT LIKE {} ESCAPE {escape} \
+             AND n.nspname <> 'information_schema'",
+            literal(pattern),
+            literal("pg\\_%"),
+            escape = literal("\\"),
+        ),
+    };
+    format!(
+        "SELECT n.nspname, d.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') \
+         AND has_table_privilege(d.oid, 'SELECT'), t.oid, g.tgenabled \
+         FROM pg_catalog.pg_namespace n \
+         LEFT JOIN pg_catalog.pg_class d ON d.relnamespace = n.oid AND d.relname = {} AND d.relkind = 'r' \
+         LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = {} AND t.relkind = 'r' \
+         LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = t.oid AND g.tgname = {} \
+         WHERE {which} ORDER BY n.nspname COLLATE \"C\"",
+        literal(DIGEST_TABLE),
+        literal(table),
+        literal(DIGEST_CLEAR),
+    )
+}
+
+/// How many schemas' digest tables one transaction reads: each read locks
+/// its table until the transaction ends, and the server's lock table is
+/// sized for `max_locks_per_transaction` (64 by default) per session, so
+/// that many processes starting together do not fill it.
+pub(crate) const DIGESTS_PER_TRANSACTION: usize = 50;
+
+/// The digest rows of the tracking tables of `schemas`, each led by its
+/// schema's name: one transaction per [`DIGESTS_PER_TRANSACTION`] schemas,
+/// all in one query (one round trip).
+pub(crate) fn fleet_digests(schemas: &[&str]) -> String {
+    let mut sql = String::new();
+    for batch in schemas.chunks(DIGESTS_PER_TRANSACTION) {
+        let reads: Vec<String> = batch
+            .iter()
+            .map(|schema| {
+                format!(
+                    "SELECT {}, tracking, schema, digest FROM {}.{DIGEST_TABLE}",
+                    literal(schema),
+                    ident(schema)
+                )
+            })
+            .collect();
+        sql.push_str("BEGIN;\n");
+        sql.push_str(&reads.join("\nUNION ALL "));
+        sql.push_str(";\nCOMMIT;\n");
+    }
+    sql
+}
+
+/// Leaves the session as a new one is: no settings, role, temporary
+/// tables, prepared statements, open cursors, notifications or session
+/// locks of an earlier target (as `DISCARD ALL` does, which cannot share a
+/// query); then, for a target in `schema`, creates the schema when
+/// `create`, and puts it first on `search_path`, before the connection's
+/// own (so that extensions installed in `public` still resolve).
+pub(crate) fn prepare_session(schema: Option<&str>, create: bool) -> String {
+    let mut sql = String::from(
+        "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; \
+         SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES",
+    );
+    if let Some(schema) = schema {
+        if create {
+            sql.push_str(&format!("; CREATE SCHEMA IF NOT EXISTS {}", ident(schema)));
+        }
+        sql.push_str(&format!(
+            "; SELECT pg_catalog.set_config('search_path', pg_catalog.concat_ws(', ', {}, \
+             NULLIF(pg_catalog.current_setting('search_path'), '')), false)",
+            literal(&ident(schema))
+        ));
+    }
+    sql
 }
 
 // ----------------------------------------------------------------------- lock
@@ -971,6 +1072,384 @@ pub(crate) const INVALID_INDEXES: &str = "SELECT format('%I.%I', n.nspname, c.re
      FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid";
 
+// --------------------------------------------------------------- the schema
+
+/// Which schemas [`read_schema`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SchemaScope<'a> {
+    /// Every schema but the system's: what a new database holds (read by
+    /// the test helper).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    All,
+    /// The session's current schema and these others, named as SQL writes
+    /// them (quoted where they must be).
+    Named(&'a [String]),
+}
+
+/// The name of the placeholder setting that keeps the session's
+/// `search_path` while [`read_schema`] sets its own.
+const SAVED_SEARCH_PATH: &str = "stowage.search_path";
+
+/// The name of the placeholder setting that keeps the session's current
+/// schema while [`read_schema`] reads, with its own `search_path`.
+const SAVED_HOME: &str = "stowage.current_schema";
+
+/// Reads the schema from the catalog in one round trip: the session's
+/// `search_path` is set to `pg_catalog` and the current schema for the
+/// reading, so that the server prints names in the current schema without
+/// it, and set back after it, in the same query (and by the end of the
+/// implicit transaction, should the reading fail).
+///
+/// Each row is `kind, schema, name, member, aspect, value, parent` (see
+/// [`reply::schema`](super::reply::schema) for the reading): one row with
+/// no aspect for each object, one row for each aspect known of it. The
+/// first row is the server's: its version number, its current schema,
+/// quoted and not, and the database's name. Left out are the system's schemas, the objects of
+/// extensions and the ones their types make by themselves (a range's
+/// constructors), stowage's own tables and function (any table with the
+/// digest's trigger, the digest tables, the trigger function, and
+/// `tracking`), what a partitioned table's partitions inherit, and the
+/// indexes of constraints. With `grants`, the privileges granted on
+/// tables, sequences, functions and schemas to roles other than the
+/// owner.
+pub(crate) fn read_schema(scope: &SchemaScope<'_>, tracking: &str, grants: bool) -> String {
+    let scope = match scope {
+        SchemaScope::All => "true".to_owned(),
+        SchemaScope::Named(schemas) => {
+            let names: Vec<String> = schemas.iter().map(|s| literal(s)).collect();
+            format!(
+                "(n.nspname = (SELECT name FROM home) OR quote_ident(n.nspname) IN ({}))",
+                if names.is_empty() {
+                    "NULL".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        }
+    };
+    let grants = if grants { SCHEMA_GRANTS } else { "" };
+    format!(
+        "SELECT pg_catalog.set_config({saved}, pg_catalog.current_setting('search_path'), true), \
+         pg_catalog.set_config({saved_home}, coalesce(pg_catalog.current_schema(), ''), true), \
+         pg_catalog.set_config('search_path', 'pg_catalog' || coalesce(', ' || \
+         pg_catalog.quote_ident(pg_catalog.current_schema()), ''), true);
+{SCHEMA_CATALOG}{grants};
+SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting({saved}), true)",
+        saved = literal(SAVED_SEARCH_PATH),
+        saved_home = literal(SAVED_HOME),
+    )
+    .replace("{saved_home}", &literal(SAVED_HOME))
+    .replace("{scope}", &scope)
+    .replace("{tracking}", &literal(tracking))
+    .replace("{digest_table}", &literal(DIGEST_TABLE))
+    .replace("{digest_clear}", &literal(DIGEST_CLEAR))
+}
+
+/// The catalog query of [`read_schema`], run with `search_path` set to
+/// `pg_catalog` and the current schema. `{scope}` is replaced by the
+/// condition on a schema `n` to be read, `{tracking}` by the tracking
+/// table's name, `{digest_table}` and `{digest_clear}` by stowage's names.
+const SCHEMA_CATALOG: &str = r#"WITH home AS (
+    SELECT nullif(current_setting({saved_home}), '')::name AS name
+),
+ns AS (
+    SELECT n.oid, n.nspname,
+           CASE WHEN n.nspname = (SELECT name FROM home) THEN NULL ELSE quote_ident(n.nspname) END AS sch
+    FROM pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                      AND d.objid = n.oid AND d.deptype = 'e')
+      AND {scope}
+),
+stowage AS (
+    SELECT t.tgrelid AS oid FROM pg_trigger t WHERE t.tgname = {digest_clear}
+    UNION SELECT c.oid FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+          WHERE c.relname = {digest_table} AND c.relkind = 'r'
+    UNION SELECT to_regclass({tracking})::oid
+),
+rel AS (
+    SELECT c.oid, c.relkind, c.relpersistence, c.relispartition, c.relpartbound,
+           c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relacl, c.relowner,
+           ns.sch, quote_ident(c.relname) AS name,
+           concat(ns.sch || '.', quote_ident(c.relname)) AS qname
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c')
+      AND NOT EXISTS (SELECT FROM stowage s WHERE s.oid = c.oid)
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+),
+seq AS NOT MATERIALIZED (
+    SELECT s.seqrelid, s.seqtypid, o.refobjid AS owner_rel, o.refobjsubid AS owner_column, o.deptype,
+           concat_ws(' ',
+               CASE WHEN s.seqstart <> b.start THEN 'START WITH ' || s.seqstart END,
+               CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT BY ' || s.seqincrement END,
+               CASE WHEN s.seqmin <> b.min THEN 'MINVALUE ' || s.seqmin END,
+               CASE WHEN s.seqmax <> b.max THEN 'MAXVALUE ' || s.seqmax END,
+               CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+               CASE WHEN s.seqcycle THEN 'CYCLE' END) AS options
+    FROM pg_sequence s
+    LEFT JOIN pg_depend o ON o.classid = 'pg_class'::regclass AND o.objid = s.seqrelid
+                         AND o.refclassid = 'pg_class'::regclass AND o.refobjsubid > 0 AND o.deptype IN ('a', 'i')
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN s.seqincrement > 0 THEN 1 ELSE t.low END AS min,
+               CASE WHEN s.seqincrement > 0 THEN t.high ELSE -1 END AS max,
+               CASE WHEN s.seqincrement > 0 THEN 1 ELSE -1 END AS start
+        FROM (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN -32768
+                                     WHEN 'int4'::regtype THEN -2147483648
+                                     ELSE -9223372036854775808 END AS low,
+                     CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                     WHEN 'int4'::regtype THEN 2147483647
+                                     ELSE 9223372036854775807 END AS high) t
+    ) b
+),
+routine AS (
+    SELECT p.oid, p.prokind, p.proacl, p.proowner, ns.sch, quote_ident(p.proname) AS name,
+           concat(ns.sch || '.', quote_ident(p.proname)) AS qname
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+    WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                      AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
+      AND NOT (p.proname = {digest_clear} AND p.pronargs = 0 AND p.prorettype = 'trigger'::regtype)
+),
+typ AS (
+    SELECT t.oid, t.typtype, t.typbasetype, t.typtypmod, t.typnotnull, t.typdefaultbin,
+           t.typcollation, ns.sch, quote_ident(t.typname) AS name,
+           concat(ns.sch || '.', quote_ident(t.typname)) AS qname
+    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    WHERE t.typtype IN ('e', 'd', 'r')
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                      AND d.objid = t.oid AND d.deptype = 'e')
+),
+con AS (
+    SELECT co.oid, co.conname, co.contype, co.conrelid, co.contypid, co.conindid
+    FROM pg_constraint co
+    WHERE co.contype <> 'n' AND co.conislocal AND co.conparentid = 0
+)
+SELECT 'server'::text, NULL::text, current_setting('server_version_num')::text,
+       quote_ident((SELECT name FROM home))::text, 'home'::text, (SELECT name FROM home)::text,
+       current_database()::text
+
+UNION ALL
+SELECT 'schema', NULL, quote_ident(ns.nspname), '', NULL, NULL, NULL FROM ns WHERE ns.sch IS NOT NULL
+
+UNION ALL
+SELECT 'extension', NULL, quote_ident(e.extname), '', 'schema',
+       CASE WHEN n.nspname = (SELECT name FROM home) THEN NULL ELSE quote_ident(n.nspname) END, NULL
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql' AND (n.nspname = 'pg_catalog' OR n.oid IN (SELECT oid FROM ns))
+
+UNION ALL
+SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'range' END,
+       t.sch, t.name, '', 'definition',
+       CASE t.typtype
+           WHEN 'e' THEN coalesce((SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                                   FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+           WHEN 'd' THEN concat(format_type(t.typbasetype, t.typtypmod),
+                                (SELECT ' COLLATE ' || CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
+                                                            ELSE format('%I.%I', cn.nspname, co.collname) END
+                                 FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                 JOIN pg_type b ON b.oid = t.typbasetype
+                                 WHERE co.oid = t.typcollation AND t.typcollation <> b.typcollation),
+                                CASE WHEN t.typnotnull THEN ' NOT NULL' END,
+                                ' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0))
+           ELSE (SELECT 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid)
+       END, NULL
+FROM typ t
+
+UNION ALL
+SELECT 'constraint', t.sch, t.name, quote_ident(co.conname), 'definition', pg_get_constraintdef(co.oid), NULL
+FROM con co JOIN typ t ON t.oid = co.contypid
+
+UNION ALL
+SELECT 'composite', r.sch, r.name, '', 'definition',
+       coalesce((SELECT string_agg(concat(quote_ident(a.attname), ' ', format_type(a.atttypid, a.atttypmod)), ', '
+                                   ORDER BY a.attnum)
+                 FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped), ''), NULL
+FROM rel r WHERE r.relkind = 'c'
+
+UNION ALL
+SELECT 'sequence', r.sch, r.name, '', v.aspect, v.value, NULL
+FROM rel r JOIN seq s ON s.seqrelid = r.oid
+CROSS JOIN LATERAL (VALUES
+    ('definition', concat_ws(' ', CASE WHEN s.seqtypid <> 'int8'::regtype THEN 'AS ' || format_type(s.seqtypid, NULL) END,
+                             nullif(s.options, ''))),
+    ('owned_by', (SELECT s.owner_rel::regclass::text || '.' || quote_ident(a.attname)
+                  FROM pg_attribute a WHERE a.attrelid = s.owner_rel AND a.attnum = s.owner_column))) v(aspect, value)
+WHERE r.relkind = 'S' AND v.value IS NOT NULL AND s.deptype IS DISTINCT FROM 'i'
+
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.sch, p.name, '', 'definition',
+       pg_get_functiondef(p.oid), p.qname
+FROM routine p WHERE p.prokind IN ('f', 'p', 'w')
+
+UNION ALL
+SELECT 'aggregate', p.sch, p.name, '(' || pg_get_function_identity_arguments(p.oid) || ')', 'definition',
+       '(' || concat_ws(', ', 'SFUNC = ' || a.aggtransfn::regproc::text,
+                        'STYPE = ' || format_type(a.aggtranstype, NULL),
+                        CASE WHEN a.aggfinalfn::oid <> 0 THEN 'FINALFUNC = ' || a.aggfinalfn::regproc::text END,
+                        CASE WHEN a.agginitval IS NOT NULL THEN 'INITCOND = ' || quote_literal(a.agginitval) END) || ')',
+       NULL
+FROM routine p JOIN pg_aggregate a ON a.aggfnoid = p.oid WHERE p.prokind = 'a'
+
+UNION ALL
+SELECT CASE WHEN r.relkind = 'v' THEN 'view' WHEN r.relkind = 'm' THEN 'matview' ELSE 'table' END,
+       r.sch, r.name, '', v.aspect, v.value, NULL
+FROM rel r
+CROSS JOIN LATERAL (VALUES
+    (NULL, NULL),
+    ('persistence', CASE WHEN r.relpersistence = 'u' THEN 'UNLOGGED' END),
+    ('partition', CASE WHEN r.relispartition THEN
+                           concat('PARTITION OF ',
+                                  (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = r.oid LIMIT 1),
+                                  ' ', pg_get_expr(r.relpartbound, r.oid),
+                                  CASE WHEN r.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(r.oid) END)
+                       WHEN r.relkind = 'p' THEN 'PARTITION BY ' || pg_get_partkeydef(r.oid) END),
+    ('inherits', CASE WHEN NOT r.relispartition AND r.relkind IN ('r', 'p') THEN
+                     (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
+                      FROM pg_inherits i WHERE i.inhrelid = r.oid) END),
+    ('options', array_to_string(r.reloptions, ', ')),
+    ('row_security', nullif(concat_ws(', ', CASE WHEN r.relrowsecurity THEN 'ENABLE' END,
+                                      CASE WHEN r.relforcerowsecurity THEN 'FORCE' END), '')),
+    ('column_order', CASE WHEN r.relkind IN ('r', 'p') AND NOT r.relispartition THEN
+                         (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                          WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) END),
+    ('definition', CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid, true) END)) v(aspect, value)
+WHERE r.relkind IN ('r', 'p', 'v', 'm') AND (v.aspect IS NULL OR v.value IS NOT NULL)
+
+UNION ALL
+SELECT 'column', r.sch, r.name, quote_ident(a.attname), v.aspect, v.value, NULL
+FROM rel r
+JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+CROSS JOIN LATERAL (VALUES
+    ('type', format_type(a.atttypid, a.atttypmod)),
+    ('collation', (SELECT CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
+                               ELSE format('%I.%I', cn.nspname, co.collname) END
+                   FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                   WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation)),
+    ('not_null', CASE WHEN a.attnotnull THEN 'NOT NULL' END),
+    ('identity', CASE WHEN a.attidentity IN ('a', 'd') THEN
+                     concat(CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY'
+                                               ELSE 'GENERATED BY DEFAULT AS IDENTITY' END,
+                            (SELECT ' (' || nullif(si.options, '') || ')' FROM seq si
+                             WHERE si.owner_rel = a.attrelid AND si.owner_column = a.attnum
+                               AND si.deptype = 'i')) END),
+    ('default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END),
+    ('generated', CASE a.attgenerated
+                      WHEN 's' THEN 'GENERATED ALWAYS AS (' || pg_get_expr(ad.adbin, ad.adrelid) || ') STORED'
+                      WHEN 'v' THEN 'GENERATED ALWAYS AS (' || pg_get_expr(ad.adbin, ad.adrelid) || ') VIRTUAL' END)
+) v(aspect, value)
+WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition AND v.value IS NOT NULL
+
+UNION ALL
+SELECT 'constraint', r.sch, r.name, quote_ident(co.conname), 'definition', pg_get_constraintdef(co.oid), NULL
+FROM con co JOIN rel r ON r.oid = co.conrelid
+
+UNION ALL
+SELECT 'index', r.sch, quote_ident(ic.relname), '', v.aspect, v.value, r.name
+FROM pg_index i JOIN rel r ON r.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+CROSS JOIN LATERAL (VALUES ('definition', pg_get_indexdef(i.indexrelid)),
+                           ('validity', CASE WHEN NOT i.indisvalid THEN 'INVALID' END)) v(aspect, value)
+WHERE v.value IS NOT NULL
+  AND NOT EXISTS (SELECT FROM con co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
+  AND NOT EXISTS (SELECT FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conparentid <> 0)
+  AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+
+UNION ALL
+SELECT 'trigger', r.sch, r.name, quote_ident(tg.tgname), v.aspect, v.value, r.name
+FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+CROSS JOIN LATERAL (VALUES ('definition', pg_get_triggerdef(tg.oid)),
+                           ('enabled', CASE tg.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
+                                                         WHEN 'A' THEN 'ENABLE ALWAYS' END)) v(aspect, value)
+WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND v.value IS NOT NULL
+
+UNION ALL
+SELECT 'policy', r.sch, r.name, quote_ident(p.polname), 'definition',
+       concat('AS ', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+              ' FOR ', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                     WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+              ' TO ', (SELECT string_agg(CASE WHEN g = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(g)) END,
+                                         ', ' ORDER BY 1) FROM unnest(p.polroles) g),
+              ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
+              ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'), NULL
+FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+
+UNION ALL
+SELECT 'comment', NULL, c.target, '', 'text', quote_literal(c.description), NULL
+FROM (
+    SELECT CASE r.relkind WHEN 'v' THEN 'VIEW ' WHEN 'm' THEN 'MATERIALIZED VIEW ' WHEN 'S' THEN 'SEQUENCE '
+                          WHEN 'c' THEN 'TYPE ' ELSE 'TABLE ' END || r.qname AS target, d.description
+    FROM pg_description d JOIN rel r ON r.oid = d.objoid
+    WHERE d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+    UNION ALL
+    SELECT 'COLUMN ' || r.qname || '.' || quote_ident(a.attname), d.description
+    FROM pg_description d JOIN rel r ON r.oid = d.objoid
+    JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
+    WHERE d.classoid = 'pg_class'::regclass AND d.objsubid > 0
+    UNION ALL
+    SELECT 'INDEX ' || concat(r.sch || '.', quote_ident(ic.relname)), d.description
+    FROM pg_description d JOIN pg_index i ON i.indexrelid = d.objoid JOIN rel r ON r.oid = i.indrelid
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    WHERE d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+    UNION ALL
+    SELECT 'CONSTRAINT ' || quote_ident(co.conname) || ' ON ' || coalesce(r.qname, 'DOMAIN ' || t.qname),
+           d.description
+    FROM pg_description d JOIN con co ON co.oid = d.objoid
+    LEFT JOIN rel r ON r.oid = co.conrelid LEFT JOIN typ t ON t.oid = co.contypid
+    WHERE d.classoid = 'pg_constraint'::regclass AND (r.oid IS NOT NULL OR t.oid IS NOT NULL)
+    UNION ALL
+    SELECT 'TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || r.qname, d.description
+    FROM pg_description d JOIN pg_trigger tg ON tg.oid = d.objoid JOIN rel r ON r.oid = tg.tgrelid
+    WHERE d.classoid = 'pg_trigger'::regclass
+    UNION ALL
+    SELECT 'POLICY ' || quote_ident(p.polname) || ' ON ' || r.qname, d.description
+    FROM pg_description d JOIN pg_policy p ON p.oid = d.objoid JOIN rel r ON r.oid = p.polrelid
+    WHERE d.classoid = 'pg_policy'::regclass
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' WHEN 'a' THEN 'AGGREGATE ' ELSE 'FUNCTION ' END
+           || p.qname || '(' || pg_get_function_identity_arguments(p.oid) || ')', d.description
+    FROM pg_description d JOIN routine p ON p.oid = d.objoid
+    WHERE d.classoid = 'pg_proc'::regclass
+    UNION ALL
+    SELECT CASE WHEN t.typtype = 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || t.qname, d.description
+    FROM pg_description d JOIN typ t ON t.oid = d.objoid
+    WHERE d.classoid = 'pg_type'::regclass
+    UNION ALL
+    SELECT 'SCHEMA ' || ns.sch, d.description
+    FROM pg_description d JOIN ns ON ns.oid = d.objoid
+    WHERE d.classoid = 'pg_namespace'::regclass AND ns.sch IS NOT NULL
+) c"#;
+
+/// The grants of [`read_schema`], when asked for: one row per object,
+/// grantee and grant option, privileges in alphabetical order.
+const SCHEMA_GRANTS: &str = r#"
+
+UNION ALL
+SELECT 'grant', NULL, g.target, g.grantee || CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END,
+       'privileges', string_agg(g.privilege, ', ' ORDER BY g.privilege), NULL
+FROM (
+    SELECT CASE r.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || r.qname AS target,
+           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS grantee,
+           x.is_grantable AS grantable, x.privilege_type AS privilege
+    FROM rel r CROSS JOIN LATERAL aclexplode(r.relacl) x
+    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'S') AND x.grantee <> r.relowner
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END
+           || p.qname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+           x.is_grantable, x.privilege_type
+    FROM routine p CROSS JOIN LATERAL aclexplode(p.proacl) x
+    WHERE x.grantee <> p.proowner
+    UNION ALL
+    SELECT 'SCHEMA ' || ns.sch,
+           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+           x.is_grantable, x.privilege_type
+    FROM ns JOIN pg_namespace n ON n.oid = ns.oid CROSS JOIN LATERAL aclexplode(n.nspacl) x
+    WHERE ns.sch IS NOT NULL AND x.grantee <> n.nspowner
+) g
+GROUP BY g.target, g.grantee, g.grantable"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -995,6 +1474,31 @@ mod tests {
         );
         assert!(sql.contains("'it''s'"), "{sql}");
         assert!(sql.contains(r" E'c\\'"), "{sql}");
+    }
+
+    #[test]
+    fn a_fleet_reads_its_digests_in_transactions_of_a_bounded_size() {
+        let names: Vec<String> = (0..120).map(|i| format!("t{i}")).collect();
+        let schemas: Vec<&str> = names.iter().map(String::as_str).collect();
+        let sql = fleet_digests(&schemas);
+        assert_eq!(sql.matches("BEGIN;").count(), 3, "{sql}");
+        assert_eq!(sql.matches("COMMIT;").count(), 3, "{sql}");
+        assert_eq!(sql.matches("stowage_digest").count(), 120, "{sql}");
+        let hostile = fleet_digests(&[r#"a"b'c"#]);
+        assert!(
+            hostile.contains(
+                r#"SELECT 'a"b''c', tracking, schema, digest FROM "a""b'c".stowage_digest"#
+            ),
+            "{hostile}"
+        );
+        let listed = fleet_schemas(Selection::Names(&["it's".to_owned()]), "t");
+        assert!(listed.contains("ARRAY['it''s']::name[]"), "{listed}");
+        let session = prepare_session(Some("x\"y"), true);
+        assert!(
+            session.contains(r#"CREATE SCHEMA IF NOT EXISTS "x""y""#),
+            "{session}"
+        );
+        assert!(!prepare_session(Some("x"), false).contains("CREATE"));
     }
 
     #[test]

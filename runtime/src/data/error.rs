@@ -1,5 +1,6 @@
 //! The errors a run or an operation can end with.
 
+use crate::data::drift::{SchemaCheck, SchemaOutcome};
 use crate::data::line_column::LineColumn;
 use crate::data::remedy::{Remedy, Words, write_list};
 use crate::data::report::Applied;
@@ -93,6 +94,22 @@ pub enum Error {
     /// The session has no current schema to put the tracking table in.
     NoCurrentSchema,
 
+    /// A run with [`Runner::check_schema_after_run(AfterRun::Fail)`](crate::Runner::check_schema_after_run)
+    /// applied what was pending, and then found the database's schema to
+    /// differ from the schema file.
+    SchemaDrift(Box<SchemaCheck>),
+
+    /// The schema file the binary carries cannot be read: it was edited by
+    /// hand, or written by another version of stowage.
+    SchemaFile {
+        /// The file, relative to the crate root.
+        path: &'static str,
+        /// The line of the statement that cannot be read.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A query of stowage's own (not a migration's) failed, e.g. because the
     /// connection was lost.
     Database {
@@ -124,6 +141,10 @@ impl Error {
             Error::History(h) => h.violations.iter().flat_map(Violation::remedies).collect(),
             Error::LockTimeout { .. } => vec![Remedy::RaiseLockWaitTimeout],
             Error::Refused(r) => r.remedies(),
+            Error::SchemaDrift(check) => match check.outcome() {
+                SchemaOutcome::Differs { remedies, .. } => remedies.clone(),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         }
     }
@@ -200,6 +221,15 @@ impl Error {
                 )
             }
             Error::Database { doing, source } => write!(f, "{doing}: {}", ServerError(source)),
+            Error::SchemaDrift(check) => {
+                write!(f, "the migrations were applied, but ")?;
+                check.render(words, f)
+            }
+            Error::SchemaFile { path, line, reason } => write!(
+                f,
+                "the schema file {path} cannot be read at line {line}: {reason}; write it again \
+                 with `STOWAGE_UPDATE_SCHEMA=1 cargo test`"
+            ),
         }
     }
 }
@@ -1011,6 +1041,8 @@ impl serde::Serialize for Error {
             Error::InvalidOption { .. } => "invalid-option",
             Error::NoCurrentSchema => "no-current-schema",
             Error::Database { .. } => "database",
+            Error::SchemaDrift(_) => "schema-drift",
+            Error::SchemaFile { .. } => "schema-file",
         };
         map.serialize_entry("kind", kind)?;
         map.serialize_entry("code", &self.code())?;
@@ -1049,6 +1081,11 @@ impl serde::Serialize for Error {
             Error::InvalidOption { option, .. } => map.serialize_entry("option", option)?,
             Error::NoCurrentSchema => {}
             Error::Database { doing, .. } => map.serialize_entry("doing", doing)?,
+            Error::SchemaDrift(check) => map.serialize_entry("schema", check)?,
+            Error::SchemaFile { path, line, .. } => {
+                map.serialize_entry("path", path)?;
+                map.serialize_entry("line", line)?;
+            }
         }
         map.serialize_entry("remedies", &self.remedies())?;
         map.end()

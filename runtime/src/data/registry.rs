@@ -7,8 +7,8 @@
 use crate::data::line_column::LineColumn;
 use std::fmt;
 use std::time::Duration;
-use stowage_core::layout::{self, FIELDS, NONE};
-pub use stowage_core::repeatable::ObjectKind;
+use stowage_core::layout::{self, FIELDS, HEADER_FIELDS, NONE};
+pub use stowage_core::repeatable::ObjectKind as RepeatableKind;
 use stowage_core::repeatable::Part;
 
 /// The migrations stowed in the binary, sorted by version.
@@ -135,7 +135,38 @@ impl Migrations {
 
     /// How many migrations there are.
     pub fn len(&self) -> usize {
-        self.table.len() / FIELDS
+        self.table.len().saturating_sub(HEADER_FIELDS) / FIELDS
+    }
+
+    /// The schema file's path relative to the crate root, such as
+    /// `migrations/schema.sql`: where the test helper writes the schema the
+    /// migrations build (see [`testing`](crate::testing)).
+    pub fn schema_path(&self) -> &'static str {
+        self.text(layout::SCHEMA_PATH, None)
+    }
+
+    /// The schema the migrations build, as the schema file said when the
+    /// crate was built; `None` if there was no file.
+    /// [`Runner::check_schema`](crate::Runner::check_schema) compares the
+    /// database with it.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    ///
+    /// assert!(MIGRATIONS.expected_schema().unwrap().contains("CREATE TABLE accounts ("));
+    /// assert_eq!(MIGRATIONS.schema_path(), "../migrations/schema.sql");
+    /// ```
+    pub fn expected_schema(&self) -> Option<&'static str> {
+        let sql: &'static [&'static str] = self.sql;
+        usize::try_from(self.field(layout::SCHEMA_SQL))
+            .ok()
+            .and_then(|i| sql.get(i).copied())
+    }
+
+    /// Whether the schema file holds the grants on the objects
+    /// (`embed_migrations!(grants = true)`).
+    pub(crate) fn schema_grants(&self) -> bool {
+        self.field(layout::SCHEMA_GRANTS) == 1
     }
 
     /// Whether there are none (never true for a registry the macro made).
@@ -152,7 +183,7 @@ impl Migrations {
     fn at(self, index: usize) -> Migration {
         Migration {
             migrations: self,
-            first: index * FIELDS,
+            first: HEADER_FIELDS + index * FIELDS,
         }
     }
 
@@ -233,7 +264,7 @@ impl DoubleEndedIterator for Iter {
         (self.next < len).then(|| {
             // Iterate from the back by shrinking the view.
             let last = self.migrations.at(len - 1);
-            self.migrations.table = &self.migrations.table[..(len - 1) * FIELDS];
+            self.migrations.table = &self.migrations.table[..HEADER_FIELDS + (len - 1) * FIELDS];
             last
         })
     }
@@ -447,7 +478,7 @@ impl fmt::Debug for Script {
 /// let summary = MIGRATIONS.repeatable("account_summary").unwrap();
 /// assert!(summary.script().path().ends_with("R__account_summary.sql"));
 /// let (kind, name) = summary.objects().next().unwrap();
-/// assert_eq!((kind, name.as_str()), (stowage::ObjectKind::View, "account_summary"));
+/// assert_eq!((kind, name.as_str()), (stowage::RepeatableKind::View, "account_summary"));
 /// ```
 #[derive(Clone, Copy)]
 pub struct Repeatable {
@@ -492,7 +523,7 @@ impl Repeatable {
 
     /// What its statements create, in order: each object's kind and its
     /// name as written in the file.
-    pub fn objects(&self) -> impl Iterator<Item = (ObjectKind, String)> + use<> {
+    pub fn objects(&self) -> impl Iterator<Item = (RepeatableKind, String)> + use<> {
         self.created().into_iter().map(|o| (o.kind, o.name))
     }
 
@@ -553,7 +584,7 @@ impl fmt::Debug for Repeatable {
 /// (a trigger's table, an index's materialized view).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Created {
-    pub kind: ObjectKind,
+    pub kind: RepeatableKind,
     pub name: String,
     pub parts: Vec<String>,
     pub on: Option<String>,
@@ -594,6 +625,16 @@ pub(crate) type TestMigration<'a> = (i64, &'a str, &'a str, &'a str, bool, [Opti
 /// `m/{version}_{name}.sql`.
 #[cfg(test)]
 pub(crate) fn for_tests(migrations: &[TestMigration<'_>]) -> Migrations {
+    for_tests_with_schema(migrations, None)
+}
+
+/// A registry made at run time, for tests, with `schema` as its expected
+/// schema (the schema file at `m/schema.sql`).
+#[cfg(test)]
+pub(crate) fn for_tests_with_schema(
+    migrations: &[TestMigration<'_>],
+    schema: Option<&str>,
+) -> Migrations {
     let mut table = Vec::new();
     let mut text = String::new();
     let mut sql: Vec<&'static str> = Vec::new();
@@ -601,6 +642,15 @@ pub(crate) fn for_tests(migrations: &[TestMigration<'_>]) -> Migrations {
         table.extend([text.len() as i64, value.len() as i64]);
         text.push_str(value);
     };
+    match schema {
+        Some(schema) => {
+            table.push(0);
+            sql.push(Box::leak(schema.to_string().into_boxed_str()));
+        }
+        None => table.push(NONE),
+    }
+    put(&mut table, &mut text, "m/schema.sql");
+    table.push(0);
     for (version, name, up, checksum, transactional, timeouts) in migrations {
         table.push(*version);
         put(&mut table, &mut text, name);

@@ -74,6 +74,12 @@ pub enum Remedy {
     RollbackAll,
     /// Wait longer for another process's migration lock.
     RaiseLockWaitTimeout,
+    /// Restore objects the migrations made that are missing: from a backup,
+    /// or as the schema file has them.
+    Restore,
+    /// Make a change to the schema that no migration made into a migration,
+    /// or undo it by hand.
+    MigrateOrUndo,
 }
 
 /// Whose words a message speaks.
@@ -135,6 +141,13 @@ impl fmt::Display for Named<'_> {
             }
             (Words::Api, Remedy::RollbackAll) => f.write_str("Runner::rollback_all"),
             (Words::Api, Remedy::RaiseLockWaitTimeout) => f.write_str("Runner::lock_wait_timeout"),
+            (_, Remedy::Restore) => f.write_str(
+                "restoring what is missing from a backup (or as the schema file has it, \
+                 when it held no data)",
+            ),
+            (_, Remedy::MigrateOrUndo) => f.write_str(
+                "writing a migration that makes each change made by hand, or undoing it by hand",
+            ),
             (Words::Cli, Remedy::Resume { from_statement, .. }) => {
                 write!(f, "`resume` (from statement {from_statement})")
             }

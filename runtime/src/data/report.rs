@@ -296,7 +296,8 @@ impl fmt::Display for RepeatableApplied {
         if let Some(path) = self.path {
             write!(f, " ({path})")?;
         }
-        write!(f, " in {:?}", self.duration)?;
+        // In whole milliseconds, as the versioned migrations' lines are.
+        write!(f, " in {}ms", self.duration.as_millis())?;
         if !self.objects.is_empty() {
             write!(f, ": {}", self.objects.join(", "))?;
         }

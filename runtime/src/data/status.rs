@@ -1,6 +1,7 @@
 //! What the database has applied, compared with the binary: every
 //! migration with its state, and the summary of it for a health endpoint.
 
+use crate::data::drift::SchemaHealth;
 use crate::data::repeatable_status::{RepeatableCounts, RepeatableEntry, RepeatableState};
 use crate::data::violation::Stopped;
 use std::fmt;
@@ -318,21 +319,7 @@ impl fmt::Display for Status {
                 ]
             })
             .collect();
-        let mut widths = header.map(str::len);
-        for line in &lines {
-            for (width, cell) in widths.iter_mut().zip(line) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let header = header.map(str::to_owned);
-        for line in std::iter::once(&header).chain(&lines) {
-            let cells: Vec<String> = line
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            writeln!(f, "{}", cells.join("  ").trim_end())?;
-        }
+        write_table(f, header, &lines)?;
         for e in &self.entries {
             let why = match (&e.state, e.error()) {
                 (
@@ -386,21 +373,7 @@ impl fmt::Display for Status {
                     ]
                 })
                 .collect();
-            let mut widths = header.map(str::len);
-            for line in &lines {
-                for (width, cell) in widths.iter_mut().zip(line) {
-                    *width = (*width).max(cell.chars().count());
-                }
-            }
-            let header = header.map(str::to_owned);
-            for line in std::iter::once(&header).chain(&lines) {
-                let cells: Vec<String> = line
-                    .iter()
-                    .zip(widths)
-                    .map(|(c, w)| format!("{c:<w$}"))
-                    .collect();
-                writeln!(f, "{}", cells.join("  ").trim_end())?;
-            }
+            write_table(f, header, &lines)?;
             for r in &self.repeatables {
                 if let Some(error) = r.error() {
                     writeln!(
@@ -417,6 +390,30 @@ impl fmt::Display for Status {
 }
 
 /// `time` as `YYYY-MM-DD HH:MM:SS`, in UTC.
+/// Writes `lines` under `header`, each column as wide as its widest cell.
+fn write_table<const N: usize>(
+    f: &mut fmt::Formatter<'_>,
+    header: [&str; N],
+    lines: &[[String; N]],
+) -> fmt::Result {
+    let mut widths = header.map(str::len);
+    for line in lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header = header.map(str::to_owned);
+    for line in std::iter::once(&header).chain(lines) {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        writeln!(f, "{}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
 fn utc(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time)
         .to_string()
@@ -507,6 +504,13 @@ pub struct Health {
     /// How many migrations are in each state.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub counts: Counts,
+    /// Whether the schema is the one the schema file says the migrations
+    /// build: as the last [`Runner::check_schema`](crate::Runner::check_schema)
+    /// of this process (or a run's check after it) found it, unless the
+    /// runner was told to check it each time
+    /// ([`Runner::health_checks_schema`](crate::Runner::health_checks_schema)).
+    /// It does not change `ok`.
+    pub schema: SchemaHealth,
     /// How many repeatable migrations are in each state.
     pub repeatables: RepeatableCounts,
 }
@@ -517,6 +521,7 @@ impl From<&Status> for Health {
             ok: status.is_up_to_date(),
             current_version: status.current_version(),
             counts: status.counts(),
+            schema: SchemaHealth::Unknown,
             repeatables: RepeatableCounts::of(status.repeatables()),
         }
     }

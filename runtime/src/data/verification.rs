@@ -1,5 +1,6 @@
 //! What `verify` found: the history's disagreements with the binary.
 
+use crate::data::registry::Migrations;
 use crate::data::remedy::Words;
 use crate::data::repeatable_status::RepeatableEntry;
 use crate::data::violation::Violation;
@@ -35,6 +36,25 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// The verification of tracking table `table` in `schema` that records
+    /// exactly `migrations`, all successful, for a binary without
+    /// repeatable migrations.
+    pub(crate) fn up_to_date(
+        schema: String,
+        table: String,
+        migrations: Migrations,
+    ) -> Verification {
+        Verification {
+            schema,
+            table,
+            current_version: migrations.newest().map(|m| m.version()),
+            ok: true,
+            problems: Vec::new(),
+            pending: Vec::new(),
+            repeatables: Vec::new(),
+        }
+    }
+
     /// Whether the history agrees with the binary: no migration is failed,
     /// dirty, divergent, missing or out of order. Pending ones are fine.
     pub fn is_ok(&self) -> bool {

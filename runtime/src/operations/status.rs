@@ -2,6 +2,7 @@
 //! plan and verify.
 
 use crate::conversation::connection::Connection;
+use crate::data::drift::SchemaHealth;
 use crate::data::error::Error;
 use crate::data::history::{self, Row};
 use crate::data::plan::{Plan, RepeatablePlan, Step};
@@ -71,9 +72,19 @@ fn elsewhere(runner: &Runner, entries: &mut Vec<crate::data::status::Entry>) {
     entries.sort_by_key(|e| e.version);
 }
 
-/// The summary of [`status`].
+/// The summary of [`status`], with the state of the schema: from the last
+/// check this process made, or checked now when the runner says so. A
+/// binary without a schema file reads nothing more.
 pub(crate) async fn health<C: Connection>(runner: &Runner, conn: &mut C) -> Result<Health, Error> {
-    status(runner, conn).await.map(|s| Health::from(&s))
+    let mut health = Health::from(&status(runner, conn).await?);
+    if runner.migrations.expected_schema().is_some() {
+        health.schema = if runner.health_checks_schema {
+            SchemaHealth::from(&super::schema::check_schema(runner, conn).await?)
+        } else {
+            crate::steps::schema::remembered(conn, runner.migrations).await?
+        };
+    }
+    Ok(health)
 }
 
 /// What a run would do now, refusing what it would refuse.

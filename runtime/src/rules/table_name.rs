@@ -32,22 +32,79 @@ impl TableName {
         if table.is_empty() || schema.is_some_and(str::is_empty) {
             return Err(invalid("the schema and the table name must not be empty"));
         }
-        if name.contains('\0') {
-            return Err(invalid("a name cannot hold a NUL character"));
-        }
-        if table.len() > MAX_IDENTIFIER_BYTES
-            || schema.is_some_and(|s| s.len() > MAX_IDENTIFIER_BYTES)
-        {
-            return Err(invalid(
-                "PostgreSQL names are at most 63 bytes long and it cuts longer ones short, \
-                 so two such names could be one table; use a shorter name",
-            ));
+        check_identifier(table).map_err(invalid)?;
+        if let Some(schema) = schema {
+            check_identifier(schema).map_err(invalid)?;
         }
         Ok(TableName {
             schema: schema.map(str::to_owned),
             table: table.to_owned(),
         })
     }
+
+    /// The name as SQL writes it, quoted: `"schema"."table"`, or `"table"`,
+    /// which the session's `search_path` resolves.
+    pub(crate) fn sql(&self) -> String {
+        let table = postgres_protocol::escape::escape_identifier(&self.table);
+        match &self.schema {
+            Some(schema) => format!(
+                "{}.{table}",
+                postgres_protocol::escape::escape_identifier(schema)
+            ),
+            None => table,
+        }
+    }
+    /// Refuses a name with a schema for a fleet of schemas, which keeps
+    /// each target's tracking table in the target's schema.
+    pub(crate) fn refuse_schema(&self, written: &str) -> Result<(), Error> {
+        match self.schema {
+            Some(_) => Err(Error::InvalidTable {
+                name: written.to_owned(),
+                reason: "a fleet of schemas keeps each target's tracking table in the target's schema: \
+                         name the table without a schema",
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The same name placed in `schema`, as a fleet places each target's
+    /// tracking table in the target's schema; refused when the name has a
+    /// schema of its own.
+    pub(crate) fn placed_in(self, schema: &str, written: &str) -> Result<TableName, Error> {
+        self.refuse_schema(written)?;
+        check_schema(schema).map_err(|reason| Error::InvalidTable {
+            name: format!("{schema}.{}", self.table),
+            reason,
+        })?;
+        Ok(TableName {
+            schema: Some(schema.to_owned()),
+            table: self.table,
+        })
+    }
+}
+
+/// Whether `schema` can name a schema: not empty, and as
+/// [`check_identifier`].
+pub(crate) fn check_schema(schema: &str) -> Result<(), &'static str> {
+    if schema.is_empty() {
+        return Err("the schema and the table name must not be empty");
+    }
+    check_identifier(schema)
+}
+
+/// Whether `name` is a name PostgreSQL keeps as it is: no NUL, at most 63
+/// bytes.
+fn check_identifier(name: &str) -> Result<(), &'static str> {
+    if name.contains('\0') {
+        return Err("a name cannot hold a NUL character");
+    }
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        return Err(
+            "PostgreSQL names are at most 63 bytes long and it cuts longer ones short, \
+             so two such names could be one table; use a shorter name",
+        );
+    }
+    Ok(())
 }
 
 impl Default for TableName {
@@ -91,5 +148,30 @@ mod tests {
         // 62 bytes and a two-byte character: 64 bytes.
         assert!(TableName::parse(&format!("{}é", "t".repeat(62))).is_err());
         assert!(TableName::parse(&format!("{longest}x.t")).is_err());
+    }
+
+    #[test]
+    fn a_name_is_placed_in_a_schema_only_when_it_names_none() {
+        let placed = TableName::parse("t")
+            .and_then(|n| n.placed_in("tenant.7", "t"))
+            .ok();
+        assert_eq!(
+            placed,
+            Some(TableName {
+                schema: Some("tenant.7".into()),
+                table: "t".into()
+            })
+        );
+        assert!(
+            TableName::parse("ops.t")
+                .and_then(|n| n.placed_in("tenant_7", "ops.t"))
+                .is_err()
+        );
+        for schema in ["", "a\0b", &"s".repeat(64)] {
+            assert!(
+                TableName::default().placed_in(schema, "t").is_err(),
+                "{schema:?}"
+            );
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! The runner: the migrations with the options of a call.
 
+use crate::data::drift::AfterRun;
 use crate::data::error::{Error, Refusal};
 use crate::data::registry::Migrations;
 use crate::data::violation::Interrupted;
 use crate::rules::classify::Allow;
-use crate::rules::table_name::TableName;
+use crate::rules::table_name::{DEFAULT_TABLE, TableName};
 use crate::rules::timeouts::Timeouts;
 use std::time::Duration;
 
@@ -60,6 +61,10 @@ pub struct Runner {
     pub(crate) target: Option<i64>,
     lock_timeout: Option<Duration>,
     statement_timeout: Option<Duration>,
+    /// The schema of a fleet's target, where the tracking table is placed.
+    schema: Option<String>,
+    pub(crate) after_run: AfterRun,
+    pub(crate) health_checks_schema: bool,
     /// Whether runs bring the repeatable migrations up to date (the test
     /// helper's steps through the versioned ones leave them alone).
     pub(crate) repeatables: bool,
@@ -77,6 +82,9 @@ impl Migrations {
             target: None,
             lock_timeout: None,
             statement_timeout: None,
+            schema: None,
+            after_run: AfterRun::Off,
+            health_checks_schema: false,
             repeatables: true,
         }
     }
@@ -171,17 +179,76 @@ impl Runner {
         self
     }
 
+    /// Whether a run that ends well then compares the database's schema
+    /// with the schema file the binary carries, as
+    /// [`check_schema`](Runner::check_schema) does (one more query, that
+    /// reads the catalog): [`AfterRun::Warn`] logs each difference as a
+    /// warning, [`AfterRun::Fail`] makes the run return
+    /// [`Error::SchemaDrift`] (the migrations it applied stay applied).
+    /// A run with a [`target`](Runner::target) below the newest migration
+    /// checks nothing. Default: [`AfterRun::Off`], and a start with nothing
+    /// to do costs one query.
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mut client = postgres::Client::connect("host=localhost user=app", postgres::NoTls)?;
+    /// use stowage::AfterRun;
+    /// MIGRATIONS.runner().check_schema_after_run(AfterRun::Fail).run(&mut client)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_schema_after_run(mut self, when: AfterRun) -> Self {
+        self.after_run = when;
+        self
+    }
+
+    /// Whether [`health`](Runner::health) compares the schema itself (one
+    /// query that reads the catalog) rather than report what the last check
+    /// of this process found. Default: `false`, so that a health probe every
+    /// few seconds costs no catalog read.
+    pub fn health_checks_schema(mut self, check: bool) -> Self {
+        self.health_checks_schema = check;
+        self
+    }
+
     /// The migrations it runs.
     pub fn migrations(&self) -> Migrations {
         self.migrations
     }
 
-    /// The tracking table's name, checked.
+    /// The tracking table as given to [`table`](Runner::table), if it was.
+    pub(crate) fn given_table(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+
+    /// The same runner for the target of a fleet in `schema`: its tracking
+    /// table is placed there.
+    pub(crate) fn in_schema(mut self, schema: &str) -> Self {
+        self.schema = Some(schema.to_owned());
+        self
+    }
+
+    /// The tracking table's name, checked; in the schema of a fleet's
+    /// target, if the runner is for one.
     pub(crate) fn table_name(&self) -> Result<TableName, Error> {
-        match &self.table {
-            Some(name) => TableName::parse(name),
-            None => Ok(TableName::default()),
+        let name = match &self.table {
+            Some(name) => TableName::parse(name)?,
+            None => TableName::default(),
+        };
+        match &self.schema {
+            Some(schema) => name.placed_in(schema, self.table.as_deref().unwrap_or(DEFAULT_TABLE)),
+            None => Ok(name),
         }
+    }
+
+    /// The tracking table's name as given, if one was; checked, and for a
+    /// fleet of schemas refused when it names a schema.
+    pub(crate) fn table_for_schemas(&self) -> Result<Option<&str>, Error> {
+        if let Some(name) = &self.table {
+            TableName::parse(name)?.refuse_schema(name)?;
+        }
+        Ok(self.table.as_deref())
     }
 
     /// The timeouts, checked.

@@ -1,6 +1,7 @@
 //! A run: what a program does at start to bring its database up to date.
 
 use crate::conversation::connection::Connection;
+use crate::data::drift::AfterRun;
 use crate::data::error::{Error, HistoryError, Stage};
 use crate::data::history::{self, Row};
 use crate::data::registry::Migration;
@@ -17,6 +18,7 @@ use crate::steps::interrupted::examine;
 use crate::steps::lock::Locked;
 use crate::steps::quick_check::{Found, quick_check};
 use crate::steps::repeatables::{MadeWay, has_work, make_way, update};
+use crate::steps::schema;
 use crate::steps::tracking;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -40,7 +42,10 @@ pub(crate) async fn run<C: Connection>(
         None
     } else {
         match quick_check(conn, &name, runner.migrations).await? {
-            Found::UpToDate => return Ok(up_to_date(runner)),
+            Found::UpToDate => {
+                let report = up_to_date(runner);
+                return after_run(runner, conn, &name.sql(), report).await;
+            }
             Found::Unknown { current_schema } => current_schema,
         }
     };
@@ -117,7 +122,39 @@ pub(crate) async fn run<C: Connection>(
     .await;
 
     // The digest written, if all went well, and the lock released.
-    held.finish(outcome).await
+    let tracking = held.locked.table().qualified().to_owned();
+    let report = held.finish(outcome).await?;
+    after_run(runner, conn, &tracking, report).await
+}
+
+/// After a run that ended well at the binary's newest migration, the
+/// schema check the runner asks for, if any.
+async fn after_run<C: Connection>(
+    runner: &Runner,
+    conn: &mut C,
+    tracking: &str,
+    report: Report,
+) -> Result<Report, Error> {
+    let newest = runner.migrations.newest().map(|m| m.version());
+    if runner.after_run == AfterRun::Off || runner.target.is_some_and(|t| Some(t) != newest) {
+        return Ok(report);
+    }
+    let Some(expected) = schema::expected(runner.migrations)? else {
+        return Ok(report);
+    };
+    let check = schema::compare(conn, runner.migrations, &expected, tracking).await?;
+    if check.is_ok() {
+        return Ok(report);
+    }
+    match runner.after_run {
+        AfterRun::Fail => Err(Error::SchemaDrift(Box::new(check))),
+        _ => {
+            for difference in check.differences() {
+                tracing::warn!(file = check.file(), "schema drift: {difference}");
+            }
+            Ok(report)
+        }
+    }
 }
 
 /// Applies `pending` in order, consecutive transactional migrations in one
@@ -232,7 +269,7 @@ fn applied(report: &mut Report, migration: Migration, duration: Duration) {
 }
 
 /// The report of a run that found nothing to do.
-fn up_to_date(runner: &Runner) -> Report {
+pub(crate) fn up_to_date(runner: &Runner) -> Report {
     tracing::debug!("the database is up to date");
     let newest = runner.migrations.newest().map(|m| m.version());
     Report {

@@ -21,11 +21,13 @@
 //! the tracking table itself.
 
 use crate::conversation::connection::{Connection, execute};
+use crate::conversation::reply::FleetSchema;
 use crate::conversation::{reply, sql};
 use crate::data::error::Error;
 use crate::data::registry::Migrations;
 use crate::rules::table_name::TableName;
 use crate::rules::tracking_table::TrackingTable;
+use std::collections::{HashMap, HashSet};
 
 /// What the quick check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,53 @@ pub(crate) async fn quick_check<C: Connection>(
         Err(e) => return Err(Error::database("checking the tracking table")(e)),
     }
     computed(conn, name, migrations, current_schema).await
+}
+
+/// The quick check of many schemas at once, for a fleet: the schemas of
+/// `found` whose tracking table records exactly `migrations`, all
+/// successful. Their digest rows are read in one query (one round trip),
+/// a bounded number of tables per transaction; only schemas whose digest
+/// table can be read and that have a tracking table are read. A schema the
+/// query could not read counts as not found up to date: its own run
+/// checks again.
+pub(crate) async fn up_to_date_schemas<C: Connection>(
+    conn: &mut C,
+    found: &[&FleetSchema],
+    migrations: Migrations,
+) -> Result<HashSet<String>, Error> {
+    let readable: Vec<&FleetSchema> = found
+        .iter()
+        .copied()
+        .filter(|f| f.digest_readable && f.tracking.is_some())
+        .collect();
+    if readable.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let names: Vec<&str> = readable.iter().map(|f| f.name.as_str()).collect();
+    let messages = match conn.simple_query(&sql::fleet_digests(&names)).await {
+        Ok(messages) => messages,
+        // A digest table dropped since the catalog was read, say: the
+        // transaction it failed in is still open.
+        Err(e) if e.as_db_error().is_some() => {
+            tracing::debug!(error = %e, "could not read the digests of the fleet's schemas");
+            execute(conn, sql::ROLLBACK)
+                .await
+                .map_err(Error::database("checking the fleet's schemas"))?;
+            return Ok(HashSet::new());
+        }
+        Err(e) => return Err(Error::database("checking the fleet's schemas")(e)),
+    };
+    let by_name: HashMap<&str, &FleetSchema> =
+        readable.iter().map(|f| (f.name.as_str(), *f)).collect();
+    let mut rows: HashMap<String, Vec<reply::DigestRow>> = HashMap::new();
+    for (schema, row) in reply::fleet_digests(&messages, &by_name) {
+        rows.entry(schema).or_default().push(row);
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|(_, rows)| read(rows, true, migrations.digest()) == Reading::UpToDate)
+        .map(|(schema, _)| schema)
+        .collect())
 }
 
 /// What the digest rows say of the tracking table.

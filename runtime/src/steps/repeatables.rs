@@ -26,7 +26,7 @@ use crate::data::error::{DbError, Error, MigrationError, Refusal, Stage};
 use crate::data::history::{Record, Row};
 use crate::data::line_column::LineColumn;
 use crate::data::plan::RepeatablePlan;
-use crate::data::registry::{Migration, Migrations, ObjectKind, Repeatable};
+use crate::data::registry::{Migration, Migrations, Repeatable, RepeatableKind as ObjectKind};
 use crate::data::repeatable_status::RepeatableState;
 use crate::data::report::{RepeatableAction, RepeatableApplied};
 use crate::rules::repeatables::{ClassifiedRepeatable, classify_repeatables, row_name};

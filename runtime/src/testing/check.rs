@@ -22,6 +22,7 @@ pub struct Checked {
     applied: Vec<i64>,
     downs: Vec<i64>,
     downs_skipped: Vec<i64>,
+    schema_written: Option<String>,
     repeatables: Vec<String>,
 }
 
@@ -41,6 +42,12 @@ impl Checked {
     /// it is a no-transaction one, which rollback does not run.
     pub fn downs_skipped(&self) -> &[i64] {
         &self.downs_skipped
+    }
+
+    /// The schema file, if the check wrote it: it was missing (and `CI` is
+    /// not set), or `STOWAGE_UPDATE_SCHEMA` is set.
+    pub fn schema_written(&self) -> Option<&str> {
+        self.schema_written.as_deref()
     }
 
     /// The names of the repeatable migrations created, in the order they
@@ -84,6 +91,9 @@ impl fmt::Display for Checked {
                 list(&self.downs_skipped)
             )?;
         }
+        if let Some(path) = &self.schema_written {
+            write!(f, "; wrote the schema they build to {path}")?;
+        }
         Ok(())
     }
 }
@@ -108,6 +118,9 @@ pub enum ProblemKind {
     /// A second run, after every migration was applied, applied something or
     /// failed.
     SecondRun,
+    /// The schema file is missing (where `CI` is set), or is not the schema
+    /// the migrations build; the message shows how it differs.
+    SchemaFile,
 }
 
 /// One thing [`check_migrations`] found wrong.
@@ -242,8 +255,15 @@ impl fmt::Display for Problem {
 /// is run ([`Runner::rollback_to`]) and must bring the schema back to what
 /// it was before the migration; then the migration is applied again and
 /// must give the same schema as the first time. Once every migration is
-/// applied, a second run must apply nothing. Each run and rollback uses a
-/// connection of its own, as separate deployments would.
+/// applied, a second run must apply nothing, and the schema file
+/// ([`Migrations::schema_path`]) must hold the schema of the database: a
+/// missing file is written (where the environment variable `CI` is not
+/// set; where it is, a missing file is a problem), a different one is a
+/// problem whose message shows the difference as a diff, and with
+/// `STOWAGE_UPDATE_SCHEMA` set the file is written again. Its path is taken
+/// from the crate root that `CARGO_MANIFEST_DIR` names (cargo sets it for
+/// the tests of the crate that embeds the migrations). Each run and rollback
+/// uses a connection of its own, as separate deployments would.
 ///
 /// A problem does not stop the check unless the migrations after it cannot
 /// be applied: a migration that fails to apply ends it. When a migration
@@ -337,6 +357,9 @@ impl Check {
         }
         if !ended {
             ended = !self.finish()?;
+        }
+        if !ended {
+            self.schema_file()?;
         }
         if self.problems.is_empty() {
             return Ok(self.checked);
@@ -557,6 +580,22 @@ impl Check {
 
     fn connect(&self) -> Result<Client, TestError> {
         self.db.connect()
+    }
+
+    /// Compares the schema file with the schema of the database, where
+    /// every migration is applied now; writes it where it may.
+    fn schema_file(&mut self) -> Result<(), TestError> {
+        match super::file::keep(&self.migrations, &mut self.connect()?)? {
+            super::file::Outcome::Matches => {}
+            super::file::Outcome::Written(path) => {
+                self.checked.schema_written = Some(path.display().to_string());
+            }
+            super::file::Outcome::Wrong(message) => {
+                self.problems
+                    .push(Problem::new(ProblemKind::SchemaFile, None, message));
+            }
+        }
+        Ok(())
     }
 }
 

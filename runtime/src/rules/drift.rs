@@ -1,0 +1,394 @@
+//! Comparing a database's schema with the expected one, object by object
+//! and aspect by aspect.
+
+use crate::data::drift::{Change, Difference};
+use crate::data::registry::Migrations;
+use crate::data::remedy::Remedy;
+use crate::data::schema::{Aspect, Key, Model, ObjectKind};
+use std::collections::BTreeMap;
+
+/// Every way `found` differs from `expected`, both named relative to the
+/// home schema `home` (shown in the differences), in the order of the
+/// objects' keys. The parts of an object that is missing or extra as a
+/// whole (a missing table's columns, indexes, triggers) are not listed
+/// again. Runs of whitespace in what is compared count as one space.
+/// A missing object is named with the migration that makes it, where a
+/// `CREATE` statement of `migrations` shows which.
+pub(crate) fn compare(
+    expected: &Model,
+    found: &Model,
+    home: Option<&str>,
+    migrations: Migrations,
+) -> Vec<Difference> {
+    let expected = expected.compared();
+    let found = found.compared();
+    let mut differences = Vec::new();
+    let difference = |key: &Key, change: Change| Difference {
+        kind: key.kind,
+        object: key.display(home),
+        made_by: (change == Change::Missing)
+            .then(|| made_by(migrations, key))
+            .flatten(),
+        change,
+    };
+    for (key, wanted) in &expected.objects {
+        match found.objects.get(key) {
+            None if !parent_absent(key, wanted, &found) => {
+                differences.push(difference(key, Change::Missing));
+            }
+            None => {}
+            Some(has) => {
+                for change in aspects(wanted, has) {
+                    differences.push(difference(key, change));
+                }
+            }
+        }
+    }
+    for (key, has) in &found.objects {
+        if !expected.objects.contains_key(key) && !parent_absent(key, has, &expected) {
+            differences.push(difference(key, Change::Extra));
+        }
+    }
+    differences.sort_by_key(|d| d.kind);
+    differences
+}
+
+/// The first migration with a `CREATE` statement that makes the object of
+/// `key`: its version and file.
+fn made_by(migrations: Migrations, key: &Key) -> Option<(i64, &'static str)> {
+    use stowage_core::effect::{Effect, ObjectKind as Made};
+    let kind = match key.kind {
+        ObjectKind::Schema => Made::Schema,
+        ObjectKind::Extension => Made::Extension,
+        ObjectKind::Enum | ObjectKind::CompositeType | ObjectKind::RangeType => Made::Type,
+        ObjectKind::Domain => Made::Domain,
+        ObjectKind::Sequence => Made::Sequence,
+        ObjectKind::Table => Made::Table,
+        ObjectKind::Index => Made::Index,
+        ObjectKind::View => Made::View,
+        ObjectKind::MaterializedView => Made::MaterializedView,
+        _ => return None,
+    };
+    let (name, schema) = (unquoted(&key.name), key.schema.as_deref().map(unquoted));
+    migrations.iter().find_map(|migration| {
+        let makes_it =
+            migration
+                .up()
+                .statements()
+                .iter()
+                .any(
+                    |statement| match stowage_core::effect::effect(statement.sql()) {
+                        Effect::Create {
+                            kind: made,
+                            name: n,
+                            ..
+                        } if made == kind => match n.parts() {
+                            [last] => *last == name,
+                            [.., in_schema, last] => {
+                                *last == name
+                                    && (schema.is_none() || schema.as_deref() == Some(in_schema))
+                            }
+                            [] => false,
+                        },
+                        _ => false,
+                    },
+                );
+        makes_it.then(|| (migration.version(), migration.up().path()))
+    })
+}
+
+/// A name as SQL writes it, as the server reads it: without its quotes.
+fn unquoted(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => name.to_owned(),
+    }
+}
+
+/// What can be done about `differences`.
+pub(crate) fn remedies(differences: &[Difference]) -> Vec<Remedy> {
+    let mut remedies = Vec::new();
+    if differences.iter().any(|d| d.change == Change::Missing) {
+        remedies.push(Remedy::Restore);
+    }
+    if differences.iter().any(|d| d.change != Change::Missing) {
+        remedies.push(Remedy::MigrateOrUndo);
+    }
+    remedies
+}
+
+/// Whether the object a member belongs to (a column's table, an index's
+/// table) is itself absent from `other`, where it is reported already.
+fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -> bool {
+    let parents: Vec<Key> = if key.kind.is_member() {
+        [
+            ObjectKind::Table,
+            ObjectKind::View,
+            ObjectKind::MaterializedView,
+            ObjectKind::Domain,
+        ]
+        .into_iter()
+        .map(|kind| Key::new(kind, key.schema.as_deref(), &key.name, ""))
+        .collect()
+    } else if key.kind == ObjectKind::Index {
+        let Some((schema, table)) = aspects
+            .get(&Aspect::Definition)
+            .and_then(|d| crate::data::schema::render::index_table(d))
+        else {
+            return false;
+        };
+        [ObjectKind::Table, ObjectKind::MaterializedView]
+            .into_iter()
+            .map(|kind| Key::new(kind, schema.as_deref(), &table, ""))
+            .collect()
+    } else if key.kind == ObjectKind::Comment {
+        // `VIEW name`, `COLUMN table.column` and the like: a comment on a
+        // relation, or one of its columns, that is absent goes with it.
+        let relation = |kinds: &[ObjectKind], name: &str| -> Vec<Key> {
+            kinds
+                .iter()
+                .map(|kind| Key::new(*kind, key.schema.as_deref(), name, ""))
+                .collect()
+        };
+        let relations = [
+            ObjectKind::Table,
+            ObjectKind::View,
+            ObjectKind::MaterializedView,
+        ];
+        if let Some(name) = key.name.strip_prefix("MATERIALIZED VIEW ") {
+            relation(&[ObjectKind::MaterializedView], name)
+        } else if let Some(name) = key.name.strip_prefix("VIEW ") {
+            relation(&[ObjectKind::View], name)
+        } else if let Some(name) = key.name.strip_prefix("TABLE ") {
+            relation(&[ObjectKind::Table], name)
+        } else if let Some((table, _)) = key
+            .name
+            .strip_prefix("COLUMN ")
+            .and_then(|c| c.rsplit_once('.'))
+        {
+            relation(&relations, table)
+        } else {
+            return false;
+        }
+    } else {
+        return false;
+    };
+    !parents.iter().any(|p| other.objects.contains_key(p))
+}
+
+/// The aspects of one object that differ.
+fn aspects(expected: &BTreeMap<Aspect, String>, found: &BTreeMap<Aspect, String>) -> Vec<Change> {
+    let mut all: Vec<Aspect> = expected.keys().chain(found.keys()).copied().collect();
+    all.sort();
+    all.dedup();
+    all.into_iter()
+        .filter_map(|aspect| {
+            let (wanted, has) = (expected.get(&aspect), found.get(&aspect));
+            let differs = if aspect == Aspect::ColumnOrder {
+                column_order_differs(wanted, has)
+            } else {
+                wanted != has
+            };
+            differs.then(|| Change::Differs {
+                aspect,
+                expected: wanted.cloned(),
+                found: has.cloned(),
+            })
+        })
+        .collect()
+}
+
+/// Whether the columns both orders hold come in another order: a column
+/// added or dropped is reported on its own.
+fn column_order_differs(expected: Option<&String>, found: Option<&String>) -> bool {
+    let split = |order: Option<&String>| -> Vec<String> {
+        order
+            .map(|o| o.split(", ").map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let (expected, found) = (split(expected), split(found));
+    let common_in = |order: &[String], other: &[String]| -> Vec<String> {
+        order
+            .iter()
+            .filter(|c| other.contains(c))
+            .cloned()
+            .collect()
+    };
+    common_in(&expected, &found) != common_in(&found, &expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An object: its kind, name, member and aspects.
+    type Object<'a> = (ObjectKind, &'a str, &'a str, &'a [(Aspect, &'a str)]);
+
+    /// Migrations that make nothing the tests look for.
+    fn none() -> Migrations {
+        crate::data::registry::for_tests(&[(1, "a", "SELECT 1", "c", true, [None; 2])])
+    }
+
+    fn model(objects: &[Object<'_>]) -> Model {
+        let mut m = Model::default();
+        for (kind, name, member, aspects) in objects {
+            let key = Key::new(*kind, None, name, member);
+            m.set(key.clone(), None, String::new());
+            for (aspect, value) in *aspects {
+                m.set(key.clone(), Some(*aspect), (*value).to_owned());
+            }
+        }
+        m
+    }
+
+    const USERS: [Object<'static>; 4] = [
+        (
+            ObjectKind::Table,
+            "users",
+            "",
+            &[(Aspect::ColumnOrder, "id, email")],
+        ),
+        (
+            ObjectKind::Column,
+            "users",
+            "id",
+            &[(Aspect::Type, "bigint"), (Aspect::NotNull, "NOT NULL")],
+        ),
+        (
+            ObjectKind::Column,
+            "users",
+            "email",
+            &[(Aspect::Type, "text")],
+        ),
+        (
+            ObjectKind::Index,
+            "users_email",
+            "",
+            &[(
+                Aspect::Definition,
+                "CREATE INDEX users_email ON users USING btree (email)",
+            )],
+        ),
+    ];
+
+    #[test]
+    fn the_same_schema_has_no_difference_whatever_its_whitespace() {
+        let mut found = model(&USERS);
+        found.set(
+            Key::new(ObjectKind::Index, None, "users_email", ""),
+            Some(Aspect::Definition),
+            "CREATE INDEX  users_email ON users\n USING btree (email)".to_owned(),
+        );
+        assert_eq!(compare(&model(&USERS), &found, Some("public"), none()), []);
+    }
+
+    #[test]
+    fn a_missing_table_is_reported_once_without_its_columns_and_indexes() {
+        let differences = compare(&model(&USERS), &Model::default(), Some("app"), none());
+        let shown: Vec<String> = differences.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["table app.users is missing"]);
+        assert_eq!(remedies(&differences), [Remedy::Restore]);
+    }
+
+    #[test]
+    fn an_extra_column_a_changed_default_and_an_invalid_index_are_each_named() {
+        let mut found = model(&USERS);
+        found.set(
+            Key::new(ObjectKind::Column, None, "users", "note"),
+            Some(Aspect::Type),
+            "text".to_owned(),
+        );
+        found.set(
+            Key::new(ObjectKind::Table, None, "users", ""),
+            Some(Aspect::ColumnOrder),
+            "id, email, note".to_owned(),
+        );
+        found.set(
+            Key::new(ObjectKind::Column, None, "users", "email"),
+            Some(Aspect::Default),
+            "''::text".to_owned(),
+        );
+        found.set(
+            Key::new(ObjectKind::Index, None, "users_email", ""),
+            Some(Aspect::Validity),
+            "INVALID".to_owned(),
+        );
+        let shown: Vec<String> = compare(&model(&USERS), &found, Some("public"), none())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "column public.users.email: default is ''::text, expected none",
+                "column public.users.note is there, but not in the schema file",
+                "index public.users_email is INVALID: a concurrent build of it failed, and \
+                 queries do not use it; drop it and create it again",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_object_is_named_with_the_migration_that_makes_it() {
+        let migrations = crate::data::registry::for_tests(&[
+            (1, "setup", "CREATE SCHEMA app", "c1", true, [None; 2]),
+            (
+                2,
+                "users",
+                "CREATE TABLE IF NOT EXISTS \"Users\" (id int)",
+                "c2",
+                true,
+                [None; 2],
+            ),
+            (
+                3,
+                "more",
+                "CREATE TABLE app.users (id int); CREATE INDEX users_email ON users (id)",
+                "c3",
+                true,
+                [None; 2],
+            ),
+        ]);
+        let mut expected = Model::default();
+        for key in [
+            Key::new(ObjectKind::Table, None, "\"Users\"", ""),
+            Key::new(ObjectKind::Table, Some("app"), "users", ""),
+            Key::new(ObjectKind::Schema, None, "app", ""),
+            Key::new(ObjectKind::Table, None, "orders", ""),
+        ] {
+            expected.set(key, None, String::new());
+        }
+        let shown: Vec<String> = compare(&expected, &Model::default(), Some("public"), migrations)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "schema app is missing (migration 1, m/1_setup.sql, makes it)",
+                "table public.\"Users\" is missing (migration 2, m/2_users.sql, makes it)",
+                "table public.orders is missing",
+                "table app.users is missing (migration 3, m/3_more.sql, makes it)",
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_in_another_order_are_reported_on_the_table() {
+        let mut found = model(&USERS);
+        found.set(
+            Key::new(ObjectKind::Table, None, "users", ""),
+            Some(Aspect::ColumnOrder),
+            "email, id".to_owned(),
+        );
+        let differences = compare(&model(&USERS), &found, None, none());
+        assert_eq!(
+            differences
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["table users: column order is email, id, expected id, email"]
+        );
+        assert_eq!(remedies(&differences), [Remedy::MigrateOrUndo]);
+    }
+}

@@ -1,0 +1,388 @@
+//! The schema check against a real server: a database built by the example
+//! migrations matches their `schema.sql`, and each change made by hand is
+//! reported as what it is, with what was expected.
+
+mod common;
+
+use common::{database, Conn, Driver};
+use stowage::{AfterRun, Aspect, Change, Error, ObjectKind, Remedy, SchemaHealth, SchemaOutcome};
+
+static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
+static WITHOUT_FILE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gap");
+static GRANTS: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/grants", grants = true);
+
+/// A new database with every example migration applied, over `driver`.
+fn migrated(driver: Driver) -> (stowage::testing::TestDatabase<'static>, Conn) {
+    let (db, mut client) = database(driver);
+    client
+        .run(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    (db, client)
+}
+
+/// The differences `change`, made by hand, leaves, as their messages.
+fn drift(driver: Driver, change: &str) -> Vec<String> {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute(change)
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!check.is_ok(), "{change} went unnoticed");
+    check
+        .differences()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn the_example_schema_file_is_the_schema_its_migrations_build(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    assert_eq!(check.schema(), Some("public"));
+    assert_eq!(check.file(), "migrations/schema.sql");
+    assert_eq!(
+        check.to_string(),
+        "ok: the schema public is the one migrations/schema.sql says the migrations build"
+    );
+    let on_disk = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/schema.sql"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(EXAMPLE.expected_schema(), Some(on_disk.as_str()));
+}
+
+fn a_table_dropped_by_hand_is_missing(driver: Driver) {
+    assert_eq!(
+        drift(
+            driver,
+            "DROP VIEW account_summary; DROP VIEW account_revenue; DROP TABLE orders"
+        ),
+        [
+            "table public.orders is missing (migration 3, migrations/0003_create_orders.sql, makes it)",
+            "view public.account_revenue is missing (migration 5, migrations/0005_account_revenue_view.sql, makes it)",
+            "view public.account_summary is missing",
+        ],
+        "the table's columns, constraints, index and trigger are not listed again"
+    );
+}
+
+fn a_column_added_by_hand_is_extra(driver: Driver) {
+    assert_eq!(
+        drift(driver, "ALTER TABLE users ADD COLUMN nickname text"),
+        ["column public.users.nickname is there, but not in the schema file"]
+    );
+}
+
+fn a_changed_default_is_named_with_both_values(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute("ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'team'")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let differences = check.differences();
+    assert_eq!(differences.len(), 1, "{check}");
+    assert_eq!(differences[0].kind(), ObjectKind::Column);
+    assert_eq!(differences[0].object(), "public.accounts.plan");
+    assert_eq!(
+        differences[0].change(),
+        &Change::Differs {
+            aspect: Aspect::Default,
+            expected: Some("'free'::text".into()),
+            found: Some("'team'::text".into()),
+        }
+    );
+    assert_eq!(
+        differences[0].to_string(),
+        "column public.accounts.plan: default is 'team'::text, expected 'free'::text"
+    );
+}
+
+fn a_dropped_index_is_missing(driver: Driver) {
+    assert_eq!(
+        drift(driver, "DROP INDEX users_active_idx"),
+        ["index public.users_active_idx is missing (migration 6, migrations/0006_add_users_last_login.sql, makes it)"]
+    );
+}
+
+fn an_invalid_index_is_reported_as_such(driver: Driver) {
+    // A unique index built again concurrently over duplicates is left INVALID.
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute(
+            "DROP INDEX users_email_key;
+             INSERT INTO accounts (name) VALUES ('acme');
+             INSERT INTO users (account_id, email) SELECT id, 'a@example.com' FROM accounts;
+             INSERT INTO users (account_id, email) SELECT id, 'A@example.com' FROM accounts;",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let failed = client
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (lower(email))");
+    assert!(failed.is_err(), "the duplicates must fail the build");
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<String> = check
+        .differences()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shown,
+        ["index public.users_email_key is INVALID: a concurrent build of it failed, and queries \
+          do not use it; drop it and create it again"]
+    );
+}
+
+fn a_redefined_view_shows_both_queries(driver: Driver) {
+    let shown = drift(
+        driver,
+        "CREATE OR REPLACE VIEW account_revenue AS
+         SELECT a.id AS account_id, a.name AS account_name, 0::bigint AS paid_orders,
+                0::numeric AS revenue_cents FROM accounts a",
+    );
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].starts_with(
+            "view public.account_revenue: definition differs\n    is:       SELECT id AS account_id,"
+        ),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[0].contains("\n    expected: SELECT a.id AS account_id,"),
+        "{}",
+        shown[0]
+    );
+}
+
+fn a_changed_function_body_is_reported(driver: Driver) {
+    let shown = drift(
+        driver,
+        "CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RETURN NEW; END $$",
+    );
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].starts_with("function public.touch_updated_at(): definition differs\n    is:"),
+        "{}",
+        shown[0]
+    );
+    assert!(shown[0].contains("BEGIN RETURN NEW; END"), "{}", shown[0]);
+    assert!(
+        shown[0].contains("NEW.updated_at := now();"),
+        "{}",
+        shown[0]
+    );
+}
+
+fn a_disabled_trigger_is_reported(driver: Driver) {
+    assert_eq!(
+        drift(
+            driver,
+            "ALTER TABLE orders DISABLE TRIGGER orders_touch_updated_at"
+        ),
+        ["trigger orders_touch_updated_at on public.orders: state is DISABLE, expected enabled"]
+    );
+}
+
+fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .batch_execute("CREATE SCHEMA tenant_a; SET search_path = tenant_a")
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .run(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    assert_eq!(check.schema(), Some("tenant_a"));
+    client
+        .batch_execute("ALTER TABLE users DROP COLUMN full_name")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<String> = check
+        .differences()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["column tenant_a.users.full_name is missing"]);
+}
+
+/// Tracking says every migration is applied, but a table the migrations
+/// made is gone, as when a database is restored without it.
+fn applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute("DROP TABLE users CASCADE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = client
+        .status(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.is_up_to_date(), "tracking says all is applied");
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let SchemaOutcome::Differs {
+        differences,
+        remedies,
+    } = check.outcome()
+    else {
+        panic!("{check}")
+    };
+    let users = differences
+        .iter()
+        .find(|d| d.object() == "public.users")
+        .unwrap_or_else(|| panic!("{check}"));
+    assert_eq!(users.change(), &Change::Missing);
+    assert_eq!(
+        users.made_by(),
+        Some((2, "migrations/0002_create_users.sql"))
+    );
+    assert!(remedies.contains(&Remedy::Restore), "{check}");
+    let text = check.to_string();
+    assert!(
+        text.contains("what can be done: restoring what is missing from a backup"),
+        "{text}"
+    );
+}
+
+fn a_database_at_another_version_is_not_compared(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .run(EXAMPLE.runner().target(3))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        check.outcome(),
+        &SchemaOutcome::NotAtNewestVersion {
+            current: Some(3),
+            newest: Some(6)
+        }
+    );
+    assert!(!check.compared() && !check.is_ok());
+    assert!(check.to_string().starts_with(
+        "no schema compared: the database is at version 3, not at this binary's newest version 6"
+    ));
+    let check = client
+        .check_schema(WITHOUT_FILE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check.outcome(), &SchemaOutcome::NoSchemaFile);
+}
+
+fn health_reports_the_last_check_and_checks_when_asked(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    let health = client
+        .health(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(health.ok);
+    assert_eq!(health.schema, SchemaHealth::Unknown, "no check yet");
+    let checked = client
+        .health(EXAMPLE.runner().health_checks_schema(true))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(checked.schema, SchemaHealth::Ok);
+    client
+        .batch_execute("DROP INDEX users_active_idx; ALTER TABLE users ADD COLUMN x int")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Until the next check, health says what the last one found.
+    let health = client
+        .health(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(health.schema, SchemaHealth::Ok);
+    client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let health = client
+        .health(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(health.schema, SchemaHealth::Drift { differences: 2 });
+    assert!(
+        health.ok,
+        "drift does not change what `ok` says of the migrations"
+    );
+}
+
+fn a_run_checks_the_schema_after_it_when_asked(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    let runner = || EXAMPLE.runner();
+    client
+        .run(runner().check_schema_after_run(AfterRun::Fail))
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute("ALTER TABLE orders DISABLE TRIGGER orders_touch_updated_at")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(client
+        .run(runner())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+    assert!(client
+        .run(runner().check_schema_after_run(AfterRun::Warn))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+    match client.run(runner().check_schema_after_run(AfterRun::Fail)) {
+        Err(Error::SchemaDrift(check)) => {
+            assert_eq!(check.differences().len(), 1, "{check}");
+            let message = Error::SchemaDrift(check).to_string();
+            assert!(
+                message.starts_with("the migrations were applied, but the schema public differs"),
+                "{message}"
+            );
+        }
+        other => panic!("expected schema drift, got {other:?}"),
+    }
+}
+
+fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .run(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    client
+        .batch_execute("REVOKE SELECT ON shared FROM PUBLIC")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(GRANTS.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<String> = check
+        .differences()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["grant on TABLE shared to PUBLIC is missing"]);
+}
+
+both_drivers!(
+    a_revoked_grant_is_reported_when_grants_are_compared,
+    the_example_schema_file_is_the_schema_its_migrations_build,
+    a_table_dropped_by_hand_is_missing,
+    a_column_added_by_hand_is_extra,
+    a_changed_default_is_named_with_both_values,
+    a_dropped_index_is_missing,
+    an_invalid_index_is_reported_as_such,
+    a_redefined_view_shows_both_queries,
+    a_changed_function_body_is_reported,
+    a_disabled_trigger_is_reported,
+    a_tenant_schema_is_compared_under_its_own_name,
+    applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
+    a_database_at_another_version_is_not_compared,
+    health_reports_the_last_check_and_checks_when_asked,
+    a_run_checks_the_schema_after_it_when_asked,
+);

@@ -345,6 +345,8 @@ pub struct TestDatabase<'s> {
     server: &'s TestServer,
     name: String,
     config: Config,
+    // Read by the async calls, and kept by the sync ones to connect from.
+    #[cfg_attr(not(feature = "tokio-postgres"), allow(dead_code))]
     async_config: tokio_postgres::Config,
 }
 

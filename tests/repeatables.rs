@@ -32,6 +32,9 @@ static TRIGGER_V1: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/repeatable/trigger_v1");
 static TRIGGER_V2: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/repeatable/trigger_v2");
+/// The base set with its view's file edited into a syntax error.
+static SYNTAX_V2: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/repeatable/syntax_v2");
 static FAILING_V2: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/repeatable/failing_v2");
 static RETYPE_V2: stowage::Migrations =
@@ -276,6 +279,31 @@ fn a_trigger_is_applied_again_with_its_function(driver: Driver) {
     assert_eq!(triggers, 1);
 }
 
+/// A changed file that PostgreSQL cannot parse fails with the server's
+/// syntax error at its place in the file, as a failing statement does: the
+/// trial of replacing it in place, stopped by that error before it ran,
+/// leaves the run's savepoint to roll back to.
+fn a_changed_file_with_a_syntax_error_is_named_at_its_place(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    run(&mut client, &BASE);
+    let before = oid(&mut client, "item_view");
+    let err = common::migration_error(client.run(SYNTAX_V2.runner()));
+    assert_eq!(*err.stage(), Stage::Repeatable);
+    assert_eq!(
+        err.path(),
+        "tests/fixtures/repeatable/syntax_v2/R__item_view.sql"
+    );
+    assert_eq!(err.code(), Some("42601"), "{err}");
+    assert_eq!(
+        err.position(),
+        Some(LineColumn { line: 4, column: 1 }),
+        "{err}"
+    );
+    assert_eq!(oid(&mut client, "item_view"), before);
+    assert_eq!(columns(&mut client, "item_view"), ["a", "b"]);
+    assert_eq!(advisory_locks(&mut client), 0);
+}
+
 fn a_failing_file_rolls_the_set_back_and_is_recorded(driver: Driver) {
     let (db, mut client) = database(driver);
     run(&mut client, &BASE);
@@ -508,6 +536,7 @@ fn status_plan_verify_and_health_show_repeatables(driver: Driver) {
 }
 
 both_drivers!(
+    a_changed_file_with_a_syntax_error_is_named_at_its_place,
     the_seeds_view_gets_its_new_columns,
     a_view_on_a_changed_view_is_created_again_after_it,
     a_versioned_view_on_a_repeatable_view_is_never_cascaded,

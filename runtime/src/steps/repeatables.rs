@@ -302,8 +302,14 @@ async fn replace_in_place<C: Connection>(
 ) -> Result<Option<Vec<String>>, Stop> {
     let created = repeatable.created();
     let objects = sql::objects_of(&created);
+    // The savepoint is set by a query of its own: a syntax error anywhere in
+    // a query stops all of it before it runs (so does `OR REPLACE TRIGGER`
+    // before PostgreSQL 14), and the rollback to it must still find it.
+    execute(locked.conn(), "SAVEPOINT stowage_repeatable")
+        .await
+        .map_err(|e| Stop::Other(Error::database("setting a savepoint")(e)))?;
     let trial = format!(
-        "SAVEPOINT stowage_repeatable;\n{}{}\n;\n{}",
+        "{}{}\n;\n{}",
         sql::set_local_timeouts(timeouts.for_script(repeatable.script())),
         or_replace(repeatable),
         sql::list_objects(&objects)

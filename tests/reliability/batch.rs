@@ -235,7 +235,8 @@ fn killed(driver: Driver, version: i64, end_it: bool) {
 
 /// The server ends the session of a live run held at migration 25 (an
 /// operator's `pg_terminate_backend`, a server shutting down): the run ends
-/// in the fatal error, with every migration of the batch in flight, since
+/// in the fatal error (or, when the socket closes before the message is
+/// read, in the closed connection), with every migration of the batch in flight, since
 /// what the batch committed cannot be read back on a closed session; the
 /// tracking table is true, the lock free, and a run completes.
 fn the_server_ending_the_session_in_a_batch_is_an_error(driver: Driver) {
@@ -258,7 +259,13 @@ fn the_server_ending_the_session_in_a_batch_is_an_error(driver: Driver) {
         .error_json()
         .unwrap_or_else(|| panic!("no error reported: {}", outcome.describe()));
     assert_eq!(json["kind"], "migration", "{json}");
-    assert_eq!(json["code"], "57P01", "{json}");
+    // The server sends its FATAL message (57P01) and closes; when the
+    // close overtakes the message on the socket, the driver can only say
+    // that the connection closed. Either way the run names the end of the
+    // session.
+    let said_why = json["code"] == "57P01"
+        || (json["code"].is_null() && json["server_error"] == "connection closed");
+    assert!(said_why, "the error does not say the session ended: {json}");
     let in_flight: Vec<i64> = (1..=LAST).collect();
     assert_eq!(json["in_flight"], serde_json::json!(in_flight), "{json}");
     assert_no_lock(&mut client);

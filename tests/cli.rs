@@ -716,8 +716,8 @@ fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
                 - index public.users_active_idx is missing (migration 6, \
                 migrations/0006_add_users_last_login.sql, makes it)\n\
                 what can be done: restoring what is missing from a backup (or as the schema file has it, \
-                when it held no data) or writing a migration that makes each change made by hand, or \
-                undoing it by hand\n";
+                when it held no data), running migration 6 again (`repair --reapply 6`) or writing a \
+                migration that makes each change made by hand, or undoing it by hand\n";
     let run = db(driver, &MIGRATIONS, &db_, &["drift"]);
     assert_eq!((run.code, run.out.as_str()), (2, full));
     let run = db(driver, &MIGRATIONS, &db_, &["verify", "--drift"]);
@@ -740,7 +740,11 @@ fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
                     "made_by": { "version": 6, "path": "migrations/0006_add_users_last_login.sql" }
                 }
             ],
-            "remedies": [{ "remedy": "restore" }, { "remedy": "migrate_or_undo" }]
+            "remedies": [
+                { "remedy": "restore" },
+                { "remedy": "reapply", "version": 6 },
+                { "remedy": "migrate_or_undo" }
+            ]
         })
     );
     let json = db(driver, &MIGRATIONS, &db_, &["verify", "--json"]).json();
@@ -750,6 +754,43 @@ fn verify_and_drift_report_a_schema_changed_by_hand(driver: Driver) {
         json["schema_check"]["differences"].as_array().map(Vec::len),
         Some(2)
     );
+}
+
+/// `repair --reapply` runs a migration again whose view is gone, and
+/// refuses one whose objects are all there.
+fn repair_reapply_runs_a_migration_again_whose_objects_are_gone(driver: Driver) {
+    let (db_, mut client) = database(Driver::Sync);
+    db(driver, &MIGRATIONS, &db_, &["migrate"]).ok();
+    let run = db(driver, &MIGRATIONS, &db_, &["repair", "--reapply", "5"]);
+    assert_eq!(
+        (run.code, run.err.as_str()),
+        (
+            1,
+            "error: refused: migration 5 was not run again: the schema check finds nothing it \
+             makes missing, and running it again would apply it twice\n"
+        ),
+        "{run:?}"
+    );
+    client
+        .batch_execute("DROP VIEW account_revenue CASCADE")
+        .unwrap();
+    let run = db(driver, &MIGRATIONS, &db_, &["drift"]);
+    assert!(
+        run.out
+            .contains("running migration 5 again (`repair --reapply 5`)"),
+        "{}",
+        run.out
+    );
+    let json = db(
+        driver,
+        &MIGRATIONS,
+        &db_,
+        &["repair", "--reapply", "5", "--json"],
+    )
+    .json();
+    assert_eq!(json["applied"][0]["version"], 5, "{json:#}");
+    let run = db(driver, &MIGRATIONS, &db_, &["drift"]);
+    assert!(!run.out.contains("account_revenue "), "{}", run.out);
 }
 
 fn verify_finds_an_edited_migration_and_repair_accepts_it(driver: Driver) {
@@ -2059,6 +2100,7 @@ both_drivers!(
     a_target_below_the_current_version_says_so,
     verify_passes_a_good_database_and_one_behind_the_binary,
     verify_finds_an_edited_migration_and_repair_accepts_it,
+    repair_reapply_runs_a_migration_again_whose_objects_are_gone,
     verify_finds_a_migration_missing_from_the_binary,
     baseline_records_without_running,
     repair_refuses_what_would_make_the_history_lie,

@@ -5,10 +5,15 @@
 mod common;
 
 use common::{database, Conn, Driver};
-use stowage::{AfterRun, Aspect, Change, Error, ObjectKind, Remedy, SchemaHealth, SchemaOutcome};
+use stowage::{
+    AfterRun, Aspect, Change, Error, ObjectKind, ReapplyReason, Refusal, Remedy, SchemaHealth,
+    SchemaOutcome, Stage,
+};
 
 static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static WITHOUT_FILE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gap");
+static NO_TRANSACTION: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/no_transaction");
 static GRANTS: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
@@ -31,6 +36,11 @@ fn drift(driver: Driver, change: &str) -> Vec<String> {
         .check_schema(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!check.is_ok(), "{change} went unnoticed");
+    shown(&check)
+}
+
+/// The differences `check` found, as their messages.
+fn shown(check: &stowage::SchemaCheck) -> Vec<String> {
     check
         .differences()
         .iter()
@@ -130,11 +140,7 @@ fn an_invalid_index_is_reported_as_such(driver: Driver) {
     let check = client
         .check_schema(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
-    let shown: Vec<String> = check
-        .differences()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let shown = shown(&check);
     assert_eq!(
         shown,
         ["index public.users_email_key is INVALID: a concurrent build of it failed, and queries \
@@ -213,11 +219,7 @@ fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
     let check = client
         .check_schema(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
-    let shown: Vec<String> = check
-        .differences()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let shown = shown(&check);
     assert_eq!(shown, ["column tenant_a.users.full_name is missing"]);
 }
 
@@ -257,6 +259,179 @@ fn applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done(driver
         text.contains("what can be done: restoring what is missing from a backup"),
         "{text}"
     );
+}
+
+/// Migration `version`'s row: success, note, and when it was applied.
+fn row(client: &mut Conn, version: i64) -> (bool, Option<String>, String) {
+    let row = client
+        .query_one(
+            "SELECT success, note, applied_at::text FROM stowage_migrations WHERE version = $1",
+            &[&version],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// Advisory locks held by any session in this database.
+fn locks_held(client: &mut Conn) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
+             (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get(0)
+}
+
+/// The seeds' case mended: tracking says applied, the view a migration
+/// made is gone; the check names the migration and offers to run it again,
+/// which brings the view back with the row still a success.
+fn a_migration_whose_view_is_gone_runs_again_with_its_row(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute("DROP VIEW account_revenue CASCADE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shown = shown(&check);
+    assert!(
+        shown.contains(
+            &"view public.account_revenue is missing (migration 5, \
+              migrations/0005_account_revenue_view.sql, makes it)"
+                .to_owned()
+        ),
+        "{check}"
+    );
+    let SchemaOutcome::Differs { remedies, .. } = check.outcome() else {
+        panic!("{check}")
+    };
+    assert!(
+        remedies.contains(&Remedy::Reapply { version: 5 }),
+        "{check}"
+    );
+    assert!(
+        check
+            .to_string()
+            .contains("running migration 5 again (Runner::reapply(5))"),
+        "{check}"
+    );
+
+    let report = client
+        .reapply(EXAMPLE.runner(), 5)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let versions: Vec<i64> = report.applied().iter().map(|a| a.version()).collect();
+    assert_eq!(versions, [5]);
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        check
+            .differences()
+            .iter()
+            .all(|d| d.object() != "public.account_revenue"),
+        "{check}"
+    );
+    let (success, note, _) = row(&mut client, 5);
+    assert!(success);
+    assert_eq!(
+        note.as_deref(),
+        Some("applied again: objects it makes were missing")
+    );
+    let status = client
+        .status(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.is_up_to_date(), "{status}");
+    assert_eq!(locks_held(&mut client), 0);
+}
+
+/// Running a migration again whose objects are partly there fails, and
+/// changes nothing: its row, the schema and the session are as they were.
+fn a_migration_that_cannot_run_again_changes_nothing(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute("DROP INDEX users_active_idx")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = row(&mut client, 6);
+    let Err(Error::Migration(failure)) = client.reapply(EXAMPLE.runner(), 6) else {
+        panic!("running migration 6 again over its column succeeded")
+    };
+    assert_eq!(failure.stage(), &Stage::Reapply);
+    assert_eq!(failure.version(), 6);
+    assert_eq!(failure.path(), "migrations/0006_add_users_last_login.sql");
+    assert_eq!(failure.code(), Some("42701"), "{failure}");
+    assert_eq!(failure.position().map(|at| at.line), Some(1), "{failure}");
+    let text = failure.to_string();
+    assert!(
+        text.starts_with("migration 6 (migrations/0006_add_users_last_login.sql:1:")
+            && text.contains(", run again, failed and was rolled back: ")
+            && text.contains("nothing changed: it stays recorded as applied"),
+        "{text}"
+    );
+    assert_eq!(row(&mut client, 6), before);
+    assert_eq!(locks_held(&mut client), 0);
+    let still = shown(
+        &client
+            .check_schema(EXAMPLE.runner())
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(
+        still,
+        ["index public.users_active_idx is missing (migration 6, \
+          migrations/0006_add_users_last_login.sql, makes it)"]
+    );
+}
+
+/// A migration runs again only where the check shows it is needed.
+fn running_a_migration_again_is_refused_unless_what_it_makes_is_missing(driver: Driver) {
+    let reason = |outcome: Result<stowage::Report, Error>| match outcome {
+        Err(Error::Refused(Refusal::Reapply { reason, .. })) => reason,
+        other => panic!("not refused: {other:?}"),
+    };
+    let (_db, mut client) = migrated(driver);
+    let refused = client.reapply(EXAMPLE.runner(), 2);
+    assert_eq!(
+        refused
+            .as_ref()
+            .map_err(ToString::to_string)
+            .err()
+            .as_deref(),
+        Some(
+            "refused: migration 2 was not run again: the schema check finds nothing it makes \
+             missing, and running it again would apply it twice"
+        )
+    );
+    assert_eq!(reason(refused), ReapplyReason::NothingMissing);
+    assert!(matches!(
+        client.reapply(EXAMPLE.runner(), 9),
+        Err(Error::Refused(Refusal::UnknownVersion { version: 9 }))
+    ));
+    assert_eq!(
+        reason(client.reapply(WITHOUT_FILE.runner(), 1)),
+        ReapplyReason::NoSchemaFile
+    );
+    assert_eq!(
+        reason(client.reapply(NO_TRANSACTION.runner(), 2)),
+        ReapplyReason::NoTransaction
+    );
+
+    let (_db, mut client) = database(driver);
+    client
+        .run(EXAMPLE.runner().target(3))
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute("DROP TABLE orders CASCADE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        reason(client.reapply(EXAMPLE.runner(), 3)),
+        ReapplyReason::NotAtNewestVersion
+    );
+    assert_eq!(
+        reason(client.reapply(EXAMPLE.runner(), 5)),
+        ReapplyReason::NotApplied
+    );
+    assert_eq!(locks_held(&mut client), 0);
 }
 
 fn a_database_at_another_version_is_not_compared(driver: Driver) {
@@ -361,11 +536,7 @@ fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
     let check = client
         .check_schema(GRANTS.runner())
         .unwrap_or_else(|e| panic!("{e}"));
-    let shown: Vec<String> = check
-        .differences()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let shown = shown(&check);
     assert_eq!(shown, ["grant on TABLE shared to PUBLIC is missing"]);
 }
 
@@ -382,6 +553,9 @@ both_drivers!(
     a_disabled_trigger_is_reported,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
+    a_migration_whose_view_is_gone_runs_again_with_its_row,
+    a_migration_that_cannot_run_again_changes_nothing,
+    running_a_migration_again_is_refused_unless_what_it_makes_is_missing,
     a_database_at_another_version_is_not_compared,
     health_reports_the_last_check_and_checks_when_asked,
     a_run_checks_the_schema_after_it_when_asked,

@@ -53,6 +53,7 @@
 //! | `repair --accept-checksum V` | accepts that applied migration `V` was edited ([`Runner::accept_checksum`](crate::Runner::accept_checksum)) |
 //! | `repair --mark-applied V` | records a failed or dirty `V` as applied, once completed by hand ([`Runner::mark_applied`](crate::Runner::mark_applied)) |
 //! | `repair --forget V` | removes the record of a failed or dirty `V`, once undone by hand ([`Runner::forget`](crate::Runner::forget)) |
+//! | `repair --reapply V` | runs applied migration `V` again, in one transaction with its row, when the schema check finds what it makes missing ([`Runner::reapply`](crate::Runner::reapply)) |
 //! | `rollback --to V` | runs the down scripts of everything applied after `V`, newest first ([`Runner::rollback_to`](crate::Runner::rollback_to)) |
 //! | `rollback --all` | runs the down scripts of everything applied ([`Runner::rollback_all`](crate::Runner::rollback_all)) |
 //! | `adopt --from TOOL [--table NAME] [--into NAME] [--dry-run] [--allow-unknown] [--allow-other-checksums]` | records the history of `sqlx`, `diesel`, `refinery`, `goose`, `golang-migrate`, `dbmate` or `flyway` as applied, reading the tool's table (`--table`, the tool's default name otherwise) and leaving it as it is; stowage's own table is `--into` ([`Runner::adopt`](crate::Runner::adopt)); `--dry-run` prints the mapping and records nothing |
@@ -123,8 +124,9 @@
 //! `expected` and `found`, and `remedies`, `not_at_newest_version`, or
 //! `no_schema_file`).
 //! `baseline` prints `{"recorded": [...]}`, `repair` `{"removed": [...],
-//! "dirty": [...]}`, and its `--accept-checksum`, `--mark-applied` and
-//! `--forget` forms `{"version": V, "changed": true|false}`. Times are RFC
+//! "dirty": [...]}`, its `--accept-checksum`, `--mark-applied` and
+//! `--forget` forms `{"version": V, "changed": true|false}`, and its
+//! `--reapply` form the report of a run. Times are RFC
 //! 3339 in UTC (`"2026-11-21T09:37:14Z"`).
 //!
 //! A fleet's command prints a [`FleetReport`](crate::FleetReport):
@@ -167,7 +169,7 @@ use crate::fleet::engine::{
     self, CheckSchema, Operation, Planning, Run, Status as StatusCall, Verify,
 };
 use crate::fleet::options::Fleet;
-use crate::operations::{mend, rollback, schema, status};
+use crate::operations::{mend, reapply, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -302,6 +304,9 @@ enum Command {
         /// Remove the record of failed or dirty migration VERSION, once undone by hand
         #[arg(long, value_name = "VERSION", group = "action")]
         forget: Option<i64>,
+        /// Run applied migration VERSION again, when the schema check finds what it makes missing
+        #[arg(long, value_name = "VERSION", group = "action")]
+        reapply: Option<i64>,
     },
     /// Undo applied migrations with their down scripts, newest first
     #[command(group = clap::ArgGroup::new("how_far").required(true).multiple(false))]
@@ -1181,6 +1186,7 @@ impl Command {
                 accept_checksum,
                 mark_applied,
                 forget,
+                reapply,
             } => {
                 if let Some(version) = *accept_checksum {
                     let changed = mend::accept_checksum(&runner, client, version).await?;
@@ -1218,6 +1224,10 @@ impl Command {
                         ),
                         json!({ "version": version, "changed": true }),
                     ));
+                }
+                if let Some(version) = *reapply {
+                    let report = reapply::reapply(&runner, client, version).await?;
+                    return Ok(Output::ok(report_text(&report), to_json(&report)));
                 }
                 repair(&runner, client).await
             }

@@ -132,8 +132,8 @@ pub mod testing;
 pub use data::adoption::{Adopt, Adopted, Adoption, Outcome};
 pub use data::drift::{AfterRun, Change, Difference, SchemaCheck, SchemaHealth, SchemaOutcome};
 pub use data::error::{
-    Error, FailedStatement, HistoryError, MigrationError, Refusal, RollbackProblem, RollbackReason,
-    Stage,
+    Error, FailedStatement, HistoryError, MigrationError, ReapplyReason, Refusal, RollbackProblem,
+    RollbackReason, Stage,
 };
 pub use data::fleet::{
     FleetHealth, FleetReport, FleetStatus, Migrated, Schemas, StatusGroup, Target, TargetOutcome,

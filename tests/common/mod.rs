@@ -157,6 +157,9 @@ impl Conn {
     pub fn forget(&mut self, runner: Runner, version: i64) -> Result<(), Error> {
         call!(self, runner, forget, forget_async, version)
     }
+    pub fn reapply(&mut self, runner: Runner, version: i64) -> Result<Report, Error> {
+        call!(self, runner, reapply, reapply_async, version)
+    }
     pub fn repair(&mut self, runner: Runner) -> Result<Vec<i64>, Error> {
         call!(self, runner, repair, repair_async)
     }

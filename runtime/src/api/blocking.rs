@@ -13,7 +13,7 @@ use crate::data::verification::Verification;
 use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::threads;
-use crate::operations::{mend, rollback, schema, status};
+use crate::operations::{mend, reapply, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -220,6 +220,42 @@ impl Runner {
     /// ```
     pub fn forget(&self, client: &mut Client, version: i64) -> Result<(), Error> {
         block_on(mend::forget(self, client, version))
+    }
+
+    /// Runs applied migration `version` again, for a database that lost
+    /// what it made (restored without it, or dropped by hand), in one
+    /// transaction with its row, which stays a success whatever happens.
+    ///
+    /// It runs only where it is known to be needed: the binary carries a
+    /// schema file, the database is at the binary's newest version, and
+    /// [`check_schema`](Runner::check_schema) finds an object this migration
+    /// makes missing (a [`Difference`](crate::Difference) whose
+    /// [`made_by`](crate::Difference::made_by) names it, as
+    /// [`Remedy::Reapply`](crate::Remedy::Reapply) does); otherwise it is
+    /// refused with a [`ReapplyReason`](crate::ReapplyReason). A migration
+    /// that cannot run again (part of what it makes is still there) fails,
+    /// is rolled back, and changes nothing. Run again what the check names
+    /// oldest first: a later migration that changed what an earlier one
+    /// makes (a column it added) is named once the earlier one ran.
+    ///
+    /// ```
+    /// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = stowage::testing::TestServer::shared()?;
+    /// # let db = server.create_database()?;
+    /// # let mut client = db.connect()?;
+    /// MIGRATIONS.run(&mut client)?;
+    /// // Restored without the view migration 5 makes.
+    /// client.batch_execute("DROP VIEW account_revenue CASCADE")?;
+    /// let report = MIGRATIONS.runner().reapply(&mut client, 5)?;
+    /// assert_eq!(report.applied()[0].version(), 5);
+    /// let check = MIGRATIONS.runner().check_schema(&mut client)?;
+    /// assert!(check.differences().iter().all(|d| d.object() != "public.account_revenue"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn reapply(&self, client: &mut Client, version: i64) -> Result<Report, Error> {
+        block_on(reapply::reapply(self, client, version))
     }
 
     /// Removes the records of failed transactional migrations (they changed

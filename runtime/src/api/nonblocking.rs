@@ -14,7 +14,7 @@ use crate::data::verification::Verification;
 use crate::fleet::engine::{CheckSchema, Planning, Run, Status as StatusCall, Verify};
 use crate::fleet::options::Fleet;
 use crate::fleet::tasks;
-use crate::operations::{mend, rollback, schema, status};
+use crate::operations::{mend, reapply, rollback, schema, status};
 use crate::rules::classify::Allow;
 use crate::runner::options::Runner;
 use crate::runner::run;
@@ -202,6 +202,19 @@ impl Runner {
     /// ```
     pub async fn forget_async(&self, client: &mut Client, version: i64) -> Result<(), Error> {
         mend::forget(self, client, version).await
+    }
+
+    /// Runs an applied migration again whose objects are missing; the async form of [`reapply`](Runner::reapply).
+    ///
+    /// ```no_run
+    /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+    /// # async fn f(client: &mut tokio_postgres::Client) -> Result<(), stowage::Error> {
+    /// let report = MIGRATIONS.runner().reapply_async(client, 5).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn reapply_async(&self, client: &mut Client, version: i64) -> Result<Report, Error> {
+        reapply::reapply(self, client, version).await
     }
 
     /// Removes the records of failed transactional migrations; the async form of [`repair`](Runner::repair).

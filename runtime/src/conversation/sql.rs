@@ -579,6 +579,19 @@ pub(crate) fn accept_checksum(
     )
 }
 
+/// Records that applied migration `version` ran again, in its
+/// transaction, if this session still holds the lock: its time, who ran it,
+/// how long it took (as the server measures it) and `note`.
+pub(crate) fn record_reapplied(table: &TrackingTable, version: i64, note: &str) -> String {
+    format!(
+        "UPDATE {} SET applied_at = now(), applied_by = current_user, execution_ms = {SERVER_MS}, \
+         note = {} WHERE version = {version} AND success AND {}",
+        table.qualified(),
+        literal(note),
+        lock_still_held(table, Some(version))
+    )
+}
+
 // ----------------------------------------------------------------- migrations
 
 /// Opens a transaction for a migration's script, with its timeouts: sent in

@@ -337,6 +337,10 @@ pub enum Stage {
     /// tracking row's, and its [`name`](MigrationError::name) the
     /// repeatable's.
     Repeatable,
+    /// Its up script, run again by [`Runner::reapply`](crate::Runner::reapply)
+    /// because what it makes was missing, failed and was rolled back: the
+    /// migration stays recorded as applied, as it was.
+    Reapply,
 }
 
 /// Where a no-transaction migration stopped.
@@ -565,6 +569,16 @@ impl MigrationError {
                 f.write_str("migration ")?;
                 self.write_place(f)?;
                 write!(f, " failed and was rolled back: {}", self.summary())?;
+            }
+            Stage::Reapply => {
+                f.write_str("migration ")?;
+                self.write_place(f)?;
+                write!(
+                    f,
+                    ", run again, failed and was rolled back: {}\nnothing changed: it stays recorded \
+                     as applied; what it makes may be partly there, which running it again cannot mend",
+                    self.summary()
+                )?;
             }
             Stage::Repeatable => {
                 write!(f, "repeatable migration {} ({}", self.name, self.path)?;
@@ -818,6 +832,13 @@ pub enum Refusal {
         /// Its object that depends on it, as PostgreSQL describes it.
         object: String,
     },
+    /// An applied migration cannot be run again; nothing was changed.
+    Reapply {
+        /// The migration asked for.
+        version: i64,
+        /// Why not.
+        reason: ReapplyReason,
+    },
     /// Some migration to undo cannot be rolled back; nothing was.
     Rollback {
         /// The version to go back to; `None` to undo everything.
@@ -877,6 +898,48 @@ pub enum RollbackReason {
     NoTransactionDown,
     /// It was edited since it was applied, so its down script may not fit.
     Divergent,
+}
+
+/// Why an applied migration cannot be run again with
+/// [`Runner::reapply`](crate::Runner::reapply).
+///
+/// ```
+/// use stowage::{Error, ReapplyReason, Refusal};
+/// static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = stowage::testing::TestServer::shared()?;
+/// # let db = server.create_database()?;
+/// # let mut client = db.connect()?;
+/// MIGRATIONS.run(&mut client)?;
+/// // Everything migration 2 makes is there.
+/// let Err(Error::Refused(Refusal::Reapply { reason, .. })) =
+///     MIGRATIONS.runner().reapply(&mut client, 2)
+/// else {
+///     panic!()
+/// };
+/// assert_eq!(reason, ReapplyReason::NothingMissing);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum ReapplyReason {
+    /// It is not recorded as applied (a run applies it).
+    NotApplied,
+    /// It runs outside a transaction, so a failure part way could not be
+    /// undone.
+    NoTransaction,
+    /// The binary carries no schema file, so nothing can tell that what the
+    /// migration makes is missing.
+    NoSchemaFile,
+    /// The database is not at the binary's newest version, where the schema
+    /// file says what should be there.
+    NotAtNewestVersion,
+    /// The schema check finds nothing that this migration makes missing:
+    /// running it again would apply it twice.
+    NothingMissing,
 }
 
 impl Refusal {
@@ -985,6 +1048,26 @@ impl Refusal {
                  what {object} of repeatable migration {repeatable} depends on; remove the repeatable file \
                  (or change it) and run, then roll back"
             ),
+            Refusal::Reapply { version, reason } => {
+                write!(f, "refused: migration {version} was not run again: ")?;
+                f.write_str(match reason {
+                    ReapplyReason::NotApplied => "it is not recorded as applied; a run applies it",
+                    ReapplyReason::NoTransaction => {
+                        "it runs outside a transaction, so a failure part way could not be undone"
+                    }
+                    ReapplyReason::NoSchemaFile => {
+                        "this binary carries no schema file, so nothing tells that what it makes is missing"
+                    }
+                    ReapplyReason::NotAtNewestVersion => {
+                        "the database is not at this binary's newest version, where the schema file \
+                         says what should be there"
+                    }
+                    ReapplyReason::NothingMissing => {
+                        "the schema check finds nothing it makes missing, and running it again would \
+                         apply it twice"
+                    }
+                })
+            }
             Refusal::Rollback { problems, .. } => {
                 f.write_str("refused: nothing was rolled back:")?;
                 for p in problems {

@@ -77,6 +77,12 @@ pub enum Remedy {
     /// Restore objects the migrations made that are missing: from a backup,
     /// or as the schema file has them.
     Restore,
+    /// Run an applied migration again whose objects are missing, in one
+    /// transaction with its row.
+    Reapply {
+        /// The migration.
+        version: i64,
+    },
     /// Make a change to the schema that no migration made into a migration,
     /// or undo it by hand.
     MigrateOrUndo,
@@ -141,6 +147,10 @@ impl fmt::Display for Named<'_> {
             }
             (Words::Api, Remedy::RollbackAll) => f.write_str("Runner::rollback_all"),
             (Words::Api, Remedy::RaiseLockWaitTimeout) => f.write_str("Runner::lock_wait_timeout"),
+            (Words::Api, Remedy::Reapply { version }) => write!(
+                f,
+                "running migration {version} again (Runner::reapply({version}))"
+            ),
             (_, Remedy::Restore) => f.write_str(
                 "restoring what is missing from a backup (or as the schema file has it, \
                  when it held no data)",
@@ -174,6 +184,10 @@ impl fmt::Display for Named<'_> {
             (Words::Cli, Remedy::RollbackTo { version }) => write!(f, "`rollback --to {version}`"),
             (Words::Cli, Remedy::RollbackAll) => f.write_str("`rollback --all`"),
             (Words::Cli, Remedy::RaiseLockWaitTimeout) => f.write_str("`--lock-wait-timeout`"),
+            (Words::Cli, Remedy::Reapply { version }) => write!(
+                f,
+                "running migration {version} again (`repair --reapply {version}`)"
+            ),
         }
     }
 }

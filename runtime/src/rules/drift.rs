@@ -106,11 +106,25 @@ fn unquoted(name: &str) -> String {
 }
 
 /// What can be done about `differences`.
-pub(crate) fn remedies(differences: &[Difference]) -> Vec<Remedy> {
+pub(crate) fn remedies(differences: &[Difference], migrations: Migrations) -> Vec<Remedy> {
     let mut remedies = Vec::new();
     if differences.iter().any(|d| d.change == Change::Missing) {
         remedies.push(Remedy::Restore);
     }
+    // The transactional migrations that make what is missing, oldest first.
+    let mut again: Vec<i64> = differences
+        .iter()
+        .filter(|d| d.change == Change::Missing)
+        .filter_map(|d| d.made_by.map(|(version, _)| version))
+        .filter(|v| {
+            migrations
+                .get(*v)
+                .is_some_and(|m| m.up().is_transactional())
+        })
+        .collect();
+    again.sort_unstable();
+    again.dedup();
+    remedies.extend(again.into_iter().map(|version| Remedy::Reapply { version }));
     if differences.iter().any(|d| d.change != Change::Missing) {
         remedies.push(Remedy::MigrateOrUndo);
     }
@@ -287,7 +301,7 @@ mod tests {
         let differences = compare(&model(&USERS), &Model::default(), Some("app"), none());
         let shown: Vec<String> = differences.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["table app.users is missing"]);
-        assert_eq!(remedies(&differences), [Remedy::Restore]);
+        assert_eq!(remedies(&differences, none()), [Remedy::Restore]);
     }
 
     #[test]
@@ -389,6 +403,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["table users: column order is email, id, expected id, email"]
         );
-        assert_eq!(remedies(&differences), [Remedy::MigrateOrUndo]);
+        assert_eq!(remedies(&differences, none()), [Remedy::MigrateOrUndo]);
     }
 }

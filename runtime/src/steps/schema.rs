@@ -79,7 +79,7 @@ pub(crate) async fn compare<C: Connection>(
         SchemaOutcome::Matches
     } else {
         SchemaOutcome::Differs {
-            remedies: drift::remedies(&differences),
+            remedies: drift::remedies(&differences, migrations),
             differences,
         }
     };

@@ -1,0 +1,116 @@
+//! Running an applied migration again, for a database that lost what it
+//! made (restored without it, dropped by hand): only when the schema check
+//! finds something that migration makes missing, in one transaction with
+//! its row, which stays a success whatever happens.
+
+use crate::conversation::connection::Connection;
+use crate::conversation::sql;
+use crate::data::drift::Change;
+use crate::data::error::{Error, ReapplyReason, Refusal, Stage};
+use crate::data::report::{Applied, Report};
+use crate::data::status::State;
+use crate::rules::classify::classify;
+use crate::runner::held::Held;
+use crate::runner::options::Runner;
+use crate::steps::transaction::{Failed, run_in_transaction};
+use crate::steps::{schema, tracking};
+
+/// What the row of a migration run again says.
+const NOTE: &str = "applied again: objects it makes were missing";
+
+/// Runs applied migration `version` again and records it, refusing,
+/// changing nothing, unless the schema check finds an object it makes
+/// missing.
+pub(crate) async fn reapply<C: Connection>(
+    runner: &Runner,
+    conn: &mut C,
+    version: i64,
+) -> Result<Report, Error> {
+    let refuse = |reason| Error::Refused(Refusal::Reapply { version, reason });
+    let migration = runner
+        .migrations
+        .get(version)
+        .ok_or(Error::Refused(Refusal::UnknownVersion { version }))?;
+    let up = migration.up();
+    if !up.is_transactional() {
+        return Err(refuse(ReapplyReason::NoTransaction));
+    }
+    let expected =
+        schema::expected(runner.migrations)?.ok_or_else(|| refuse(ReapplyReason::NoSchemaFile))?;
+    let timeouts = runner.timeouts()?.for_script(up);
+    let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
+    let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
+    let outcome = async {
+        let history = classify(runner.migrations, &held.rows);
+        match history.get(version).map(|e| &e.state) {
+            Some(State::Applied) => {}
+            Some(State::Divergent { recorded_checksum }) => {
+                return Err(Error::Refused(Refusal::OtherChecksum {
+                    version,
+                    recorded: recorded_checksum.clone(),
+                    binary: up.checksum(),
+                }));
+            }
+            _ => return Err(refuse(ReapplyReason::NotApplied)),
+        }
+        let at_newest = history
+            .entries
+            .iter()
+            .all(|e| e.state.is_applied() && e.migration.is_some());
+        if !at_newest {
+            return Err(refuse(ReapplyReason::NotAtNewestVersion));
+        }
+        let tracking = held.locked.table().qualified().to_owned();
+        let check =
+            schema::compare(held.locked.conn(), runner.migrations, &expected, &tracking).await?;
+        let makes_missing = check.differences().iter().any(|d| {
+            d.change() == &Change::Missing && d.made_by().is_some_and(|(v, _)| v == version)
+        });
+        if !makes_missing {
+            return Err(refuse(ReapplyReason::NothingMissing));
+        }
+        let table = held.locked.table().clone();
+        let finish = |_| {
+            format!(
+                "{}; {}",
+                sql::record_reapplied(&table, version, NOTE),
+                sql::COMMIT
+            )
+        };
+        let duration =
+            match run_in_transaction(&mut held.locked, migration, up, timeouts, false, "", finish)
+                .await
+            {
+                Ok(duration) => duration,
+                Err(Failed::Script(mut failure)) => {
+                    if failure.stage == Stage::Up {
+                        failure.stage = Stage::Reapply;
+                    }
+                    return Err(Error::Migration(failure));
+                }
+                Err(Failed::LockLost) => {
+                    return Err(Error::LockLost {
+                        table: table.qualified().to_owned(),
+                        migration: Some((version, up.path())),
+                    });
+                }
+            };
+        tracing::info!(
+            version,
+            path = up.path(),
+            duration_ms = duration.as_millis(),
+            "applied migration again: objects it makes were missing"
+        );
+        Ok(Report {
+            applied: vec![Applied {
+                version,
+                name: migration.name(),
+                path: up.path(),
+                duration,
+            }],
+            ..Report::default()
+        })
+    }
+    .await;
+    held.finish(outcome).await
+}

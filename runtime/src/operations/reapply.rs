@@ -101,6 +101,12 @@ pub(crate) async fn reapply<C: Connection>(
             duration_ms = duration.as_millis(),
             "applied migration again: objects it makes were missing"
         );
+        // What health reports from the last check is now out of date.
+        if let Err(e) =
+            schema::compare(held.locked.conn(), runner.migrations, &expected, &tracking).await
+        {
+            tracing::debug!(error = %e, "could not check the schema again");
+        }
         Ok(Report {
             applied: vec![Applied {
                 version,

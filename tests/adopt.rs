@@ -243,6 +243,8 @@ fn goose(driver: Driver) {
     let status = client.status(GOOSE.runner()).unwrap();
     let four = status.entries().iter().find(|e| e.version() == 4).unwrap();
     assert_eq!(*four.state(), State::Elsewhere);
+    assert!(status.is_up_to_date(), "{status}");
+    assert!(client.health(GOOSE.runner()).unwrap().ok);
     let emails: i64 = client
         .query_one(
             "SELECT count(*) FROM pg_proc WHERE proname = 'email_of'",

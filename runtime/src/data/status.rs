@@ -235,7 +235,10 @@ impl Status {
             .filter(|e| e.state.is_applied())
             .map(|e| e.version)
             .max();
-        let up_to_date = entries.iter().all(|e| e.state == State::Applied)
+        // A version handled elsewhere (a migration in code) is nothing to run.
+        let up_to_date = entries
+            .iter()
+            .all(|e| matches!(e.state, State::Applied | State::Elsewhere))
             && repeatables
                 .iter()
                 .all(|r| *r.state() == RepeatableState::Applied);

@@ -565,7 +565,11 @@ fn statements_by(sql: &str, display: &str, rules: &Rules) -> Result<Read, Vec<Pr
         Some(_) => {}
         // Comments alone are a deliberate no-op; nothing at all is one only
         // where the layout's tool says so.
-        None if split.is_empty() && tokens.is_empty() && rules.refuse_blank => {
+        None if split.is_empty()
+            && tokens.is_empty()
+            && rules.refuse_blank
+            && !rules.repeatable =>
+        {
             return Err(vec![Problem::new(
                 display,
                 "is empty: it holds nothing, or only whitespace",
@@ -574,6 +578,16 @@ fn statements_by(sql: &str, display: &str, rules: &Rules) -> Result<Read, Vec<Pr
             )]);
         }
         None => {}
+    }
+    // A repeatable file is applied again whenever it changes: one that
+    // creates nothing is a mistake, not a deliberate no-op.
+    if rules.repeatable && split.is_empty() && unterminated.is_none() {
+        problems.push(Problem::new(
+            display,
+            "holds no statement: a repeatable file creates views, functions, procedures or triggers",
+            "write the CREATE statement it is for; if it is no longer needed, delete the file, and the next \
+             run drops what it created",
+        ));
     }
     let directives = directive::directives(sql, &tokens, display)
         .map_err(|mut p| problems.append(&mut p))

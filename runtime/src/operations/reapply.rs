@@ -53,11 +53,7 @@ pub(crate) async fn reapply<C: Connection>(
             }
             _ => return Err(refuse(ReapplyReason::NotApplied)),
         }
-        let at_newest = history
-            .entries
-            .iter()
-            .all(|e| e.state.is_applied() && e.migration.is_some());
-        if !at_newest {
+        if !history.at_newest() {
             return Err(refuse(ReapplyReason::NotAtNewestVersion));
         }
         let tracking = held.locked.table().qualified().to_owned();

@@ -29,11 +29,7 @@ pub(crate) async fn check_schema<C: Connection>(
     // The versioned migrations' rows; the repeatable ones' are not versions.
     let (rows, _) = history::split(tracking::read_if_exists(conn, &table).await?);
     let history = classify(migrations, &rows);
-    let at_newest = history
-        .entries
-        .iter()
-        .all(|e| e.state.is_applied() && e.migration.is_some());
-    if !at_newest || history.entries.is_empty() {
+    if !history.at_newest() {
         return Ok(SchemaCheck {
             schema: Some(table.schema().to_owned()),
             ..not_compared(SchemaOutcome::NotAtNewestVersion {

@@ -142,6 +142,17 @@ impl<'r> History<'r> {
             .map(|i| &self.entries[i])
     }
 
+    /// Whether the database is at the binary's newest version and nowhere
+    /// else: every migration applied, none recorded that the binary lacks,
+    /// and at least one. There the schema file says what it holds.
+    pub(crate) fn at_newest(&self) -> bool {
+        !self.entries.is_empty()
+            && self
+                .entries
+                .iter()
+                .all(|e| e.state.is_applied() && e.migration.is_some())
+    }
+
     /// Every disagreement with the binary, whatever a run would allow: what
     /// `verify` reports.
     pub(crate) fn violations(&self) -> Vec<Violation> {

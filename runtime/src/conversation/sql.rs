@@ -226,30 +226,32 @@ pub(crate) fn prepare_session(schema: Option<&str>, create: bool) -> String {
 /// server process holding it if another does, in this database (advisory
 /// keys are per database). pg_locks shows a bigint advisory key as its high
 /// and low 32 bits.
+///
+/// The lock is taken twice (a session's advisory locks count): the check
+/// every write to the tracking table makes, [`lock_still_held`], releases
+/// it once and takes it again, which never lets it go while it is held.
 pub(crate) fn try_lock(table: &TrackingTable) -> String {
     let key = table.lock_key();
     format!(
-        "SELECT pg_try_advisory_lock({key}), (SELECT min(pid) FROM pg_catalog.pg_locks \
+        "SELECT CASE WHEN pg_try_advisory_lock({key}) THEN pg_try_advisory_lock({key}) ELSE false END, \
+         (SELECT min(pid) FROM pg_catalog.pg_locks \
          WHERE locktype = 'advisory' AND granted AND {} AND pid <> pg_backend_pid() \
          AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))",
         lock_key_matches(key)
     )
 }
 
-/// Releases the migration lock of `table`.
+/// Releases the migration lock of `table`, as often as [`try_lock`] took
+/// it, and as long as this session holds it: without a warning if it does
+/// not (after a run that was dropped, or lost the lock).
 pub(crate) fn unlock(table: &TrackingTable) -> String {
-    format!("SELECT pg_advisory_unlock({})", table.lock_key())
-}
-
-/// Releases the migration lock of `table` if this session holds it, without
-/// a warning if it does not: for cleaning up after a run that was dropped.
-pub(crate) fn unlock_if_held(table: &TrackingTable) -> String {
     let key = table.lock_key();
-    format!(
+    let once = format!(
         "SELECT pg_advisory_unlock({key}) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' \
          AND granted AND pid = pg_backend_pid() AND {}",
         lock_key_matches(key)
-    )
+    );
+    format!("{once};\n{once}")
 }
 
 fn lock_key_matches(key: i64) -> String {
@@ -276,17 +278,23 @@ pub(crate) fn running_statement(table: &TrackingTable, pid: i32) -> String {
 /// `table`, and otherwise raises an error naming `version`: every write to
 /// the tracking table carries it, so that a write after the lock was lost
 /// fails, and the migration's transaction fails with it.
+///
+/// Releasing an advisory lock says whether the session held it. The run
+/// holds it twice ([`try_lock`]), so releasing it once and taking it back
+/// never lets it go; had something released it (`pg_advisory_unlock_all()`),
+/// the release says so. Reading `pg_locks` instead, which copies the
+/// server's whole lock table, cost each write about 0.15 ms.
 fn lock_still_held(table: &TrackingTable, version: Option<i64>) -> String {
     let key = table.lock_key();
     let what = match version {
         Some(v) => format!("{LOCK_LOST} during migration {v}"),
         None => LOCK_LOST.to_owned(),
     };
+    let lost = literal(&what);
     format!(
-        "(CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted \
-         AND pid = pg_catalog.pg_backend_pid() AND {}) THEN 'true' ELSE {} END)::boolean",
-        lock_key_matches(key),
-        literal(&what)
+        "(CASE WHEN pg_catalog.pg_advisory_unlock({key}) THEN \
+         CASE WHEN pg_catalog.pg_try_advisory_lock({key}) THEN 'true' ELSE {lost} END \
+         ELSE {lost} END)::boolean"
     )
 }
 

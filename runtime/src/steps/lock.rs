@@ -182,7 +182,7 @@ impl<'c, C: Connection> Locked<'c, C> {
             query.push_str(sql::ROLLBACK);
             query.push_str(";\n");
         }
-        query.push_str(&sql::unlock_if_held(&self.table));
+        query.push_str(&sql::unlock(&self.table));
         match execute(self.conn, &query).await {
             Ok(()) => self.held = false,
             Err(e) => tracing::warn!(
@@ -203,7 +203,7 @@ impl<C: Connection> Drop for Locked<'_, C> {
             query.push_str(sql::ROLLBACK);
             query.push_str(";\n");
         }
-        query.push_str(&sql::unlock_if_held(&self.table));
+        query.push_str(&sql::unlock(&self.table));
         self.conn.send_and_forget(&query);
     }
 }

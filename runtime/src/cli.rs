@@ -62,7 +62,7 @@
 //! # Fleets
 //!
 //! `migrate`, `status`, `plan` and `verify` run on a whole fleet
-//! ([`Fleet`](crate::Fleet)) when given `--schemas GLOB` (every schema
+//! ([`Fleet`]) when given `--schemas GLOB` (every schema
 //! matching it, `*` and `?` being the only wildcards, is a target),
 //! `--schemas-query SQL` (every schema the query's rows name), or
 //! `--databases FILE` (every database of the file, or with `--schemas`,
@@ -89,7 +89,7 @@
 //! `db adopt --from goose --schema tenant_7`.
 //!
 //! The `--allow-out-of-order`, `--allow-missing` and `--allow-divergent`
-//! flags are the [`Runner`](crate::Runner) options of the same names, and
+//! flags are the [`Runner`] options of the same names, and
 //! `--lock-timeout`, `--statement-timeout` and `--lock-wait-timeout` take a
 //! duration such as `250ms`, `1.5s`, `5sec`, `2min` or `1h`. Every command
 //! takes `--table NAME` (`table` or `schema.table`) for a tracking table
@@ -129,7 +129,7 @@
 //! `--reapply` form the report of a run. Times are RFC
 //! 3339 in UTC (`"2026-11-21T09:37:14Z"`).
 //!
-//! A fleet's command prints a [`FleetReport`](crate::FleetReport):
+//! A fleet's command prints a [`FleetReport`]:
 //! `{"targets": [...]}`, each target with its `database`, `schema` and
 //! `table`, its `outcome` (`done`, `failed`, `unreachable`, `not-started`)
 //! and either what the command gave for it (for `migrate`, `applied`,

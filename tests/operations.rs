@@ -6,8 +6,8 @@ mod common;
 
 use common::{advisory_locks, applied_versions, database, table_exists, tracked, versions, Driver};
 use stowage::{
-    Counts, Error, Refusal, Remedy, RollbackProblem, RollbackReason, Stage, State, TargetBelow,
-    Violation,
+    Adopt, Counts, Error, ReapplyReason, Refusal, Remedy, RollbackProblem, RollbackReason, Stage,
+    State, TargetBelow, Violation,
 };
 
 static BASE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/base");
@@ -21,6 +21,8 @@ static FAILING_DOWN: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/failing_down");
 static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static GATE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gate");
+static SQLX: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/adopt/sqlx", layout = "sqlx");
 static ROLLBACK_FROM_ZERO: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/rollback_from_zero");
 
@@ -56,6 +58,41 @@ fn status_reads_an_empty_database_without_creating_anything(driver: Driver) {
         !table_exists(&mut client, "public.stowage_migrations"),
         "status creates nothing"
     );
+}
+
+/// On a database stowage never ran on, a call that is refused, or has
+/// nothing to do, leaves it as it was: no tracking table, no lock.
+fn refusals_on_a_new_database_create_nothing(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    assert_eq!(
+        refused(client.forget(BASE.runner(), 2)),
+        Refusal::NotRecorded { version: 2 }
+    );
+    assert_eq!(
+        refused(client.accept_checksum(BASE.runner(), 2)),
+        Refusal::NotApplied { version: 2 }
+    );
+    assert_eq!(
+        refused(client.reapply(EXAMPLE.runner(), 2)),
+        Refusal::Reapply {
+            version: 2,
+            reason: ReapplyReason::NotApplied
+        }
+    );
+    assert!(matches!(
+        refused(client.adopt(SQLX.runner(), Adopt::from("sqlx"))),
+        Refusal::Adopt { .. }
+    ));
+    assert_eq!(client.repair(BASE.runner()).unwrap(), Vec::<i64>::new());
+    assert!(client
+        .rollback_all(BASE.runner())
+        .unwrap()
+        .undone()
+        .is_empty());
+    for table in ["public.stowage_migrations", "public.stowage_digest"] {
+        assert!(!table_exists(&mut client, table), "{table} was created");
+    }
+    assert_eq!(advisory_locks(&mut client), 0);
 }
 
 fn status_says_a_failure_below_what_is_applied_is_out_of_order_as_a_run_does(driver: Driver) {
@@ -756,6 +793,7 @@ fn a_failing_down_script_is_rolled_back_and_the_migration_stays_applied(driver: 
 
 both_drivers!(
     status_reads_an_empty_database_without_creating_anything,
+    refusals_on_a_new_database_create_nothing,
     status_says_a_failure_below_what_is_applied_is_out_of_order_as_a_run_does,
     status_shows_every_state_with_when_and_by_whom,
     status_plan_and_health_need_no_lock,

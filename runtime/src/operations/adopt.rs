@@ -59,8 +59,15 @@ pub(crate) async fn adopt<C: Connection>(
         return Ok(mapped.adoption(tool, shown, zone, true));
     }
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
-    let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
+    let mut held = Held::take_existing(conn, table, runner.lock_wait_timeout).await?;
     let outcome = async {
+        if !held.exists() {
+            // Refused before anything is created: the mapping of a history
+            // onto an empty table decides it.
+            let (rows, _) = read_tool(held.locked.conn(), tool, &tool_table, &shown).await?;
+            map(runner.migrations, tool, &rows, &[], from, &shown)?;
+            held.make_table().await?;
+        }
         execute(held.locked.conn(), "BEGIN")
             .await
             .map_err(Error::database("starting the adoption's transaction"))?;

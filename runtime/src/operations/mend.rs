@@ -12,10 +12,21 @@ use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::tracking;
 
-/// Takes the lock for an operator's call.
+/// Takes the lock for an operator's call that may write the first rows of
+/// a history.
 async fn hold<'c, C: Connection>(runner: &Runner, conn: &'c mut C) -> Result<Held<'c, C>, Error> {
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
     Held::take(conn, table, runner.lock_wait_timeout).await
+}
+
+/// Takes the lock for an operator's call that changes only rows there
+/// are: it creates no tracking table.
+async fn hold_existing<'c, C: Connection>(
+    runner: &Runner,
+    conn: &'c mut C,
+) -> Result<Held<'c, C>, Error> {
+    let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
+    Held::take_existing(conn, table, runner.lock_wait_timeout).await
 }
 
 /// The binary's migration `version`, or a refusal.
@@ -85,7 +96,7 @@ pub(crate) async fn forget<C: Connection>(
     conn: &mut C,
     version: i64,
 ) -> Result<(), Error> {
-    let mut held = hold(runner, conn).await?;
+    let mut held = hold_existing(runner, conn).await?;
     let outcome = async {
         let history = classify(runner.migrations, &held.rows);
         match history.get(version) {
@@ -109,7 +120,7 @@ pub(crate) async fn repair<C: Connection>(
     runner: &Runner,
     conn: &mut C,
 ) -> Result<Vec<i64>, Error> {
-    let mut held = hold(runner, conn).await?;
+    let mut held = hold_existing(runner, conn).await?;
     let outcome = async {
         let failed: Vec<i64> = held
             .rows
@@ -135,7 +146,7 @@ pub(crate) async fn accept_checksum<C: Connection>(
     version: i64,
 ) -> Result<bool, Error> {
     let migration = known(runner, version)?;
-    let mut held = hold(runner, conn).await?;
+    let mut held = hold_existing(runner, conn).await?;
     let outcome = async {
         let history = classify(runner.migrations, &held.rows);
         let recorded = match history.get(version).map(|e| &e.state) {

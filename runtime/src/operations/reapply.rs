@@ -39,7 +39,7 @@ pub(crate) async fn reapply<C: Connection>(
         schema::expected(runner.migrations)?.ok_or_else(|| refuse(ReapplyReason::NoSchemaFile))?;
     let timeouts = runner.timeouts()?.for_script(up);
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
-    let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
+    let mut held = Held::take_existing(conn, table, runner.lock_wait_timeout).await?;
     let outcome = async {
         let history = classify(runner.migrations, &held.rows);
         match history.get(version).map(|e| &e.state) {

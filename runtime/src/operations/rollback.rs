@@ -25,7 +25,7 @@ pub(crate) async fn rollback<C: Connection>(
 ) -> Result<Report, Error> {
     let timeouts = runner.timeouts()?;
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
-    let mut held = Held::take(conn, table, runner.lock_wait_timeout).await?;
+    let mut held = Held::take_existing(conn, table, runner.lock_wait_timeout).await?;
     let outcome = async {
         let history = classify(runner.migrations, &held.rows);
         let mut problems = Vec::new();

@@ -19,6 +19,8 @@ pub(crate) struct Held<'c, C: Connection> {
     pub rows: Vec<Row>,
     /// The rows of the repeatable migrations as they were then.
     pub repeatables: Vec<Row>,
+    /// Whether the tracking table exists.
+    exists: bool,
     /// Whether the digest of the history is kept beside the table.
     digest_kept: bool,
 }
@@ -32,21 +34,45 @@ impl<'c, C: Connection> Held<'c, C> {
         table: TrackingTable,
         wait: Duration,
     ) -> Result<Held<'c, C>, Error> {
+        Self::take_making(conn, table, wait, true).await
+    }
+
+    /// Takes the lock as [`take`](Held::take) does, for a call that writes
+    /// only over a history that exists (forgetting, accepting, rolling
+    /// back): a tracking table that does not exist is not created, and
+    /// reads as an empty history, so that a refusal leaves nothing behind.
+    pub(crate) async fn take_existing(
+        conn: &'c mut C,
+        table: TrackingTable,
+        wait: Duration,
+    ) -> Result<Held<'c, C>, Error> {
+        Self::take_making(conn, table, wait, false).await
+    }
+
+    async fn take_making(
+        conn: &'c mut C,
+        table: TrackingTable,
+        wait: Duration,
+        create: bool,
+    ) -> Result<Held<'c, C>, Error> {
         let mut locked = Locked::take(conn, table, wait).await?;
         let prepared = async {
-            let digest_kept = tracking::ensure(&mut locked).await?;
+            let Some(digest_kept) = tracking::ensure(&mut locked, create).await? else {
+                return Ok((false, false, Vec::new()));
+            };
             let table = locked.table().clone();
             let rows = tracking::read(locked.conn(), &table).await?;
-            Ok((digest_kept, rows))
+            Ok((true, digest_kept, rows))
         }
         .await;
         match prepared {
-            Ok((digest_kept, rows)) => {
+            Ok((exists, digest_kept, rows)) => {
                 let (rows, repeatables) = history::split(rows);
                 Ok(Held {
                     locked,
                     rows,
                     repeatables,
+                    exists,
                     digest_kept,
                 })
             }
@@ -55,6 +81,21 @@ impl<'c, C: Connection> Held<'c, C> {
                 Err(e)
             }
         }
+    }
+
+    /// Whether the tracking table exists.
+    pub(crate) fn exists(&self) -> bool {
+        self.exists
+    }
+
+    /// Creates the tracking table and its digest objects that
+    /// [`take_existing`](Held::take_existing) did not.
+    pub(crate) async fn make_table(&mut self) -> Result<(), Error> {
+        self.digest_kept = tracking::ensure(&mut self.locked, true)
+            .await?
+            .unwrap_or(false);
+        self.exists = true;
+        Ok(())
     }
 
     /// Releases the lock, after `outcome`: when it is a success, the

@@ -42,8 +42,12 @@ pub(crate) async fn resolve<C: Connection>(
 /// so concurrent runs never race to create them. Existence is checked
 /// first, so a role that may not create anything can still run against a
 /// table that exists; a role that may create the table but not the digest's
-/// objects runs without them.
-pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<bool, Error> {
+/// objects runs without them. Without `create`, a table that does not exist
+/// is left so, and `None` says it.
+pub(crate) async fn ensure<C: Connection>(
+    locked: &mut Locked<'_, C>,
+    create: bool,
+) -> Result<Option<bool>, Error> {
     let table = locked.table().clone();
     let found = locked
         .conn()
@@ -51,6 +55,9 @@ pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<
         .await
         .map(|messages| reply::tracking_objects(&messages))
         .map_err(Error::database("looking for the tracking table"))?;
+    if !found.table && !create {
+        return Ok(None);
+    }
     if found.table && !found.statement_columns {
         let added = execute(locked.conn(), &sql::add_statement_columns(&table)).await;
         if let Err(e) = added {
@@ -64,7 +71,7 @@ pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<
         }
     }
     if found.table && found.digest_table && found.trigger_always {
-        return Ok(true);
+        return Ok(Some(true));
     }
     if !found.table {
         tracing::debug!(table = table.qualified(), "creating the tracking table");
@@ -89,7 +96,7 @@ pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<
     match created {
         Ok(()) => {
             locked.set_in_transaction(false);
-            Ok(true)
+            Ok(Some(true))
         }
         Err(e) if e.as_db_error().is_some() => {
             locked.roll_back().await;
@@ -98,7 +105,7 @@ pub(crate) async fn ensure<C: Connection>(locked: &mut Locked<'_, C>) -> Result<
                 error = %e,
                 "cannot create the digest table beside the tracking table: each start reads the whole table instead"
             );
-            Ok(false)
+            Ok(Some(false))
         }
         Err(e) => Err(Error::database("creating the digest table")(e)),
     }

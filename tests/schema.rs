@@ -352,6 +352,38 @@ fn a_migration_whose_view_is_gone_runs_again_with_its_row(driver: Driver) {
     assert_eq!(health.schema, SchemaHealth::Drift { differences: left });
 }
 
+/// A function and its trigger, dropped together, are named with the
+/// migration that makes them, which runs again and brings both back.
+fn a_migration_whose_function_and_trigger_are_gone_runs_again(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    client
+        .batch_execute("DROP FUNCTION touch_updated_at() CASCADE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let made: Vec<(ObjectKind, Option<i64>)> = check
+        .differences()
+        .iter()
+        .map(|d| (d.kind(), d.made_by().map(|(version, _)| version)))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            (ObjectKind::Function, Some(4)),
+            (ObjectKind::Trigger, Some(4))
+        ],
+        "{check}"
+    );
+    client
+        .reapply(EXAMPLE.runner(), 4)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+}
+
 /// Running a migration again whose objects are partly there fails, and
 /// changes nothing: its row, the schema and the session are as they were.
 fn a_migration_that_cannot_run_again_changes_nothing(driver: Driver) {
@@ -561,6 +593,7 @@ both_drivers!(
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,
     a_migration_that_cannot_run_again_changes_nothing,
+    a_migration_whose_function_and_trigger_are_gone_runs_again,
     running_a_migration_again_is_refused_unless_what_it_makes_is_missing,
     a_database_at_another_version_is_not_compared,
     health_reports_the_last_check_and_checks_when_asked,

@@ -56,7 +56,29 @@ pub(crate) fn compare(
 /// The first migration with a `CREATE` statement that makes the object of
 /// `key`: its version and file.
 fn made_by(migrations: Migrations, key: &Key) -> Option<(i64, &'static str)> {
-    use stowage_core::effect::{Effect, ObjectKind as Made};
+    migrations.iter().find_map(|migration| {
+        let makes_it = migration
+            .up()
+            .statements()
+            .iter()
+            .any(|statement| makes(key, statement.sql()));
+        makes_it.then(|| (migration.version(), migration.up().path()))
+    })
+}
+
+/// Whether `statement` creates the object of `key`.
+fn makes(key: &Key, statement: &str) -> bool {
+    use stowage_core::effect::{Effect, Name, ObjectKind as Made};
+    use stowage_core::repeatable::{ObjectKind as Code, Part};
+    let schema = key.schema.as_deref().map(unquoted);
+    // A name, one part or qualified, that is `name` in the key's schema.
+    let named = |n: &Name, name: &str| match n.parts() {
+        [last] => last == name,
+        [.., in_schema, last] => {
+            last == name && (schema.is_none() || schema.as_deref() == Some(in_schema.as_str()))
+        }
+        [] => false,
+    };
     let kind = match key.kind {
         ObjectKind::Schema => Made::Schema,
         ObjectKind::Extension => Made::Extension,
@@ -67,34 +89,40 @@ fn made_by(migrations: Migrations, key: &Key) -> Option<(i64, &'static str)> {
         ObjectKind::Index => Made::Index,
         ObjectKind::View => Made::View,
         ObjectKind::MaterializedView => Made::MaterializedView,
-        _ => return None,
+        // Functions, procedures and triggers, read as a repeatable file's
+        // statements are.
+        ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger => {
+            let Ok(tokens) = stowage_core::lexer::tokens(statement).collect::<Result<Vec<_>, _>>()
+            else {
+                return false;
+            };
+            let Ok(Part::Creates(object)) = stowage_core::repeatable::read(&tokens) else {
+                return false;
+            };
+            return match (key.kind, object.kind) {
+                (ObjectKind::Function, Code::Function)
+                | (ObjectKind::Procedure, Code::Procedure) => {
+                    named(&object.name, &unquoted(&key.name))
+                }
+                // A trigger's key is its table's, with the trigger's name.
+                (ObjectKind::Trigger, Code::Trigger) => {
+                    object.name.parts() == [unquoted(&key.member)]
+                        && object
+                            .on
+                            .as_ref()
+                            .is_some_and(|table| named(table, &unquoted(&key.name)))
+                }
+                _ => false,
+            };
+        }
+        _ => return false,
     };
-    let (name, schema) = (unquoted(&key.name), key.schema.as_deref().map(unquoted));
-    migrations.iter().find_map(|migration| {
-        let makes_it =
-            migration
-                .up()
-                .statements()
-                .iter()
-                .any(
-                    |statement| match stowage_core::effect::effect(statement.sql()) {
-                        Effect::Create {
-                            kind: made,
-                            name: n,
-                            ..
-                        } if made == kind => match n.parts() {
-                            [last] => *last == name,
-                            [.., in_schema, last] => {
-                                *last == name
-                                    && (schema.is_none() || schema.as_deref() == Some(in_schema))
-                            }
-                            [] => false,
-                        },
-                        _ => false,
-                    },
-                );
-        makes_it.then(|| (migration.version(), migration.up().path()))
-    })
+    match stowage_core::effect::effect(statement) {
+        Effect::Create {
+            kind: made, name, ..
+        } if made == kind => named(&name, &unquoted(&key.name)),
+        _ => false,
+    }
 }
 
 /// A name as SQL writes it, as the server reads it: without its quotes.
@@ -284,6 +312,30 @@ mod tests {
             )],
         ),
     ];
+
+    #[test]
+    fn functions_procedures_and_triggers_are_found_by_the_statement_that_makes_them() {
+        let function = Key::new(ObjectKind::Function, Some("app"), "touch", "");
+        let trigger = Key::new(ObjectKind::Trigger, None, "orders", "\"Touch\"");
+        let procedure = Key::new(ObjectKind::Procedure, None, "tidy", "");
+        let touch = "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$";
+        assert!(makes(&function, touch));
+        assert!(!makes(&function, &touch.replace("app.", "other.")));
+        assert!(!makes(&procedure, touch));
+        assert!(makes(
+            &trigger,
+            "CREATE TRIGGER \"Touch\" BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()"
+        ));
+        assert!(!makes(
+            &trigger,
+            "CREATE TRIGGER touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch()"
+        ));
+        assert!(makes(
+            &procedure,
+            "CREATE PROCEDURE tidy() LANGUAGE sql AS 'SELECT 1'"
+        ));
+        assert!(!makes(&procedure, "SELECT 1"));
+    }
 
     #[test]
     fn the_same_schema_has_no_difference_whatever_its_whitespace() {

@@ -919,6 +919,21 @@ pub(crate) fn mark_absent(table: &TrackingTable, versions: &[i64], version: i64)
     )
 }
 
+/// Marks absent, in the transaction of migration `version` run again, the
+/// applied repeatables every recorded object of which is gone (dropped with
+/// a `CASCADE` from under them, say), so that they are created again.
+pub(crate) fn mark_gone_absent(table: &TrackingTable, version: i64) -> String {
+    format!(
+        "WITH {} UPDATE {} SET success = false, note = {} WHERE success AND version IN \
+         (SELECT s.version FROM set_objects s GROUP BY s.version HAVING bool_and(s.objid IS NULL)) \
+         AND {}",
+        set_objects(table),
+        table.qualified(),
+        literal(&format!("{}{version}", crate::rules::repeatables::ABSENT)),
+        lock_still_held(table, Some(version))
+    )
+}
+
 /// Records that applying a repeatable failed: on its row, if it has one
 /// (which keeps what was applied before), or on a new row that says it was
 /// never applied.

@@ -1,19 +1,22 @@
 //! Running an applied migration again, for a database that lost what it
 //! made (restored without it, dropped by hand): only when the schema check
 //! finds something that migration makes missing, in one transaction with
-//! its row, which stays a success whatever happens.
+//! its row, which stays a success whatever happens. The repeatable files
+//! whose objects are all gone with it are created again after it, as at the
+//! end of a run.
 
 use crate::conversation::connection::Connection;
 use crate::conversation::sql;
 use crate::data::drift::Change;
 use crate::data::error::{Error, ReapplyReason, Refusal, Stage};
+use crate::data::history;
 use crate::data::report::{Applied, Report};
 use crate::data::status::State;
 use crate::rules::classify::classify;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::transaction::{Failed, run_in_transaction};
-use crate::steps::{schema, tracking};
+use crate::steps::{repeatables, schema, tracking};
 
 /// What the row of a migration run again says.
 const NOTE: &str = "applied again: objects it makes were missing";
@@ -68,8 +71,9 @@ pub(crate) async fn reapply<C: Connection>(
         let table = held.locked.table().clone();
         let finish = |_| {
             format!(
-                "{}; {}",
+                "{};\n{};\n{}",
                 sql::record_reapplied(&table, version, NOTE),
+                sql::mark_gone_absent(&table, version),
                 sql::COMMIT
             )
         };
@@ -97,6 +101,18 @@ pub(crate) async fn reapply<C: Connection>(
             duration_ms = duration.as_millis(),
             "applied migration again: objects it makes were missing"
         );
+        // Repeatable files whose objects are all gone are created again,
+        // as at the end of a run.
+        let rows = tracking::read(held.locked.conn(), &table).await?;
+        let (_, repeatable_rows) = history::split(rows);
+        let repeatables = repeatables::update(
+            &mut held.locked,
+            runner.migrations,
+            &repeatable_rows,
+            runner.timeouts()?,
+            true,
+        )
+        .await?;
         // What health reports from the last check is now out of date.
         if let Err(e) =
             schema::compare(held.locked.conn(), runner.migrations, &expected, &tracking).await
@@ -110,6 +126,7 @@ pub(crate) async fn reapply<C: Connection>(
                 path: up.path(),
                 duration,
             }],
+            repeatables,
             ..Report::default()
         })
     }

@@ -955,7 +955,8 @@ fn repair_refuses_what_would_make_the_history_lie(driver: Driver) {
     assert_eq!(
         message,
         "error: refused: migration 2 is applied; forgetting it would make the next run \
-         apply it again; to undo it, `rollback --to 1`\n"
+         apply it again; to undo it, `rollback --to 1`; if what it makes is missing, running \
+         migration 2 again (`repair --reapply 2`)\n"
     );
     let message = db(driver, &BASE, &db_, &["repair", "--forget", "7"]).error();
     assert_eq!(
@@ -1565,10 +1566,14 @@ fn a_refusal_as_a_json_error(driver: Driver) {
         json!({
             "kind": "refused",
             "code": null,
-            "refusal": { "refusal": "applied", "version": 2 },
-            "remedies": [{ "remedy": "rollback_to", "version": 1 }],
+            "refusal": { "refusal": "applied", "version": 2, "transactional": true },
+            "remedies": [
+                { "remedy": "rollback_to", "version": 1 },
+                { "remedy": "reapply", "version": 2 }
+            ],
             "message": "refused: migration 2 is applied; forgetting it would make the next run \
-                        apply it again; to undo it, `rollback --to 1`",
+                        apply it again; to undo it, `rollback --to 1`; if what it makes is \
+                        missing, running migration 2 again (`repair --reapply 2`)",
         })
     );
     assert_eq!(applied_versions(&mut client), [1, 2, 3], "nothing changed");

@@ -102,7 +102,8 @@ fn a_lock_wait_that_gives_up_and_a_refusal() {
         Err(e @ Error::Refused(_)) => assert_eq!(
             e.to_string(),
             "refused: migration 2 is applied; forgetting it would make the next run apply it again; \
-             to undo it, Runner::rollback_to(1)"
+             to undo it, Runner::rollback_to(1); if what it makes is missing, running migration 2 \
+             again (Runner::reapply(2))"
         ),
         other => panic!("{other:?}"),
     }

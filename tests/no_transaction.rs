@@ -102,6 +102,15 @@ fn a_no_transaction_migration_with_concurrent_indexes_and_function_bodies_applie
         assert_eq!(progress(&mut client, 3), (Some(2), Some(2), true));
     }
     assert!(client.run(runner()).unwrap().is_empty());
+    // Forgetting it is refused; running it again is not offered, since it
+    // runs outside a transaction.
+    match client.forget(runner(), 2) {
+        Err(Error::Refused(refusal)) => {
+            assert_eq!(refusal.remedies(), [Remedy::RollbackTo { version: 1 }]);
+            assert!(!refusal.to_string().contains("reapply"), "{refusal}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Runs DIRTY into a database where statement 3 of migration 2 fails.
@@ -287,15 +296,28 @@ fn marking_and_forgetting_refuse_what_would_make_the_history_lie(driver: Driver)
     }
     // Forgetting an applied migration would make the next run apply it again.
     let refusal = refused(client.forget(DIRTY.runner(), 1));
-    assert_eq!(refusal, Refusal::Applied { version: 1 });
+    assert_eq!(
+        refusal,
+        Refusal::Applied {
+            version: 1,
+            transactional: true
+        }
+    );
     let reason = refusal.to_string();
     assert!(reason.contains("apply it again"), "{reason}");
     assert_eq!(
         reason,
         "refused: migration 1 is applied; forgetting it would make the next run apply it \
-         again; to undo it, Runner::rollback_to(0)"
+         again; to undo it, Runner::rollback_to(0); if what it makes is missing, running \
+         migration 1 again (Runner::reapply(1))"
     );
-    assert_eq!(refusal.remedies(), [Remedy::RollbackTo { version: 0 }]);
+    assert_eq!(
+        refusal.remedies(),
+        [
+            Remedy::RollbackTo { version: 0 },
+            Remedy::Reapply { version: 1 }
+        ]
+    );
     // 3 has no record to forget; 99 is no migration of this binary.
     assert_eq!(
         refused(client.forget(DIRTY.runner(), 3)),

@@ -607,9 +607,17 @@ fn rollback_all_undoes_every_migration_version_zero_included(driver: Driver) {
     // Forgetting an applied migration 0 is refused, pointing at undoing all.
     match client.forget(ROLLBACK_FROM_ZERO.runner(), 0) {
         Err(Error::Refused(refusal)) => {
-            assert_eq!(refusal.remedies(), [stowage::Remedy::RollbackAll]);
+            assert_eq!(
+                refusal.remedies(),
+                [
+                    stowage::Remedy::RollbackAll,
+                    stowage::Remedy::Reapply { version: 0 }
+                ]
+            );
             assert!(
-                refusal.to_string().ends_with("Runner::rollback_all"),
+                refusal
+                    .to_string()
+                    .contains("to undo it, Runner::rollback_all;"),
                 "{refusal}"
             );
         }

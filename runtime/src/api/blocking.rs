@@ -208,7 +208,8 @@ impl Runner {
     /// Removes the record of a failed or dirty migration, for one that was
     /// undone by hand: the next run applies it from the start. Refused for a
     /// migration recorded as applied (forgetting it would make the next run
-    /// apply it twice) or one with no record.
+    /// apply it twice: [`reapply`](Runner::reapply) runs it again where what
+    /// it makes is missing) or one with no record.
     ///
     /// ```no_run
     /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");

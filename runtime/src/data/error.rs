@@ -771,10 +771,14 @@ pub enum Refusal {
         version: i64,
     },
     /// The migration is recorded as applied: forgetting it would make the
-    /// next run apply it again.
+    /// next run apply it again. Rolling it back undoes it;
+    /// [`Runner::reapply`](crate::Runner::reapply) runs a transactional one
+    /// again where what it makes is missing.
     Applied {
         /// The version asked for.
         version: i64,
+        /// Whether it runs in a transaction, and so can be run again.
+        transactional: bool,
     },
     /// The migration is applied with another checksum than the binary's:
     /// marking it applied would hide that.
@@ -949,10 +953,22 @@ impl Refusal {
             Refusal::OtherChecksum { version, .. } => {
                 vec![Remedy::AcceptChecksum { version: *version }]
             }
-            Refusal::Applied { version } if *version <= 0 => vec![Remedy::RollbackAll],
-            Refusal::Applied { version } => vec![Remedy::RollbackTo {
-                version: version - 1,
-            }],
+            Refusal::Applied {
+                version,
+                transactional,
+            } => {
+                let mut remedies = vec![if *version <= 0 {
+                    Remedy::RollbackAll
+                } else {
+                    Remedy::RollbackTo {
+                        version: version - 1,
+                    }
+                }];
+                if *transactional {
+                    remedies.push(Remedy::Reapply { version: *version });
+                }
+                remedies
+            }
             Refusal::Rollback { problems, .. } => {
                 let mut remedies = Vec::new();
                 for p in problems {
@@ -983,13 +999,20 @@ impl Refusal {
                 f,
                 "refused: migration {version} is not recorded as applied, so there is no checksum to accept"
             ),
-            Refusal::Applied { version } => {
+            Refusal::Applied { version, .. } => {
                 write!(
                     f,
                     "refused: migration {version} is applied; forgetting it would make the next run apply it \
                      again; to undo it, "
                 )?;
-                write_list(f, &self.remedies(), words)
+                let remedies = self.remedies();
+                let (undo, again) = remedies.split_at(1);
+                write_list(f, undo, words)?;
+                if !again.is_empty() {
+                    f.write_str("; if what it makes is missing, ")?;
+                    write_list(f, again, words)?;
+                }
+                Ok(())
             }
             Refusal::OtherChecksum {
                 version,

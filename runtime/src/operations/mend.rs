@@ -102,7 +102,10 @@ pub(crate) async fn forget<C: Connection>(
         match history.get(version) {
             Some(e) if e.row.is_none() => Err(Error::Refused(Refusal::NotRecorded { version })),
             None => Err(Error::Refused(Refusal::NotRecorded { version })),
-            Some(e) if e.state.is_applied() => Err(Error::Refused(Refusal::Applied { version })),
+            Some(e) if e.state.is_applied() => Err(Error::Refused(Refusal::Applied {
+                version,
+                transactional: e.migration.is_some_and(|m| m.up().is_transactional()),
+            })),
             Some(_) => {
                 tracking::delete(&mut held.locked, &[version]).await?;
                 tracing::info!(version, "forgot the record of a failed migration");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{database, Conn, Driver};
+use common::{advisory_locks, database, Conn, Driver};
 use stowage::{
     AfterRun, Aspect, Change, Error, ObjectKind, ReapplyReason, Refusal, Remedy, RepeatableAction,
     SchemaHealth, SchemaOutcome, Stage,
@@ -272,18 +272,6 @@ fn row(client: &mut Conn, version: i64) -> (bool, Option<String>, String) {
     (row.get(0), row.get(1), row.get(2))
 }
 
-/// Advisory locks held by any session in this database.
-fn locks_held(client: &mut Conn) -> i64 {
-    client
-        .query_one(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = \
-             (SELECT oid FROM pg_database WHERE datname = current_database())",
-            &[],
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .get(0)
-}
-
 /// The seeds' case mended: tracking says applied, the view a migration
 /// made is gone; the check names the migration and offers to run it again,
 /// which brings the view back with the row still a success.
@@ -350,7 +338,7 @@ fn a_migration_whose_view_is_gone_runs_again_with_its_row(driver: Driver) {
         .status(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(status.is_up_to_date(), "{status}");
-    assert_eq!(locks_held(&mut client), 0);
+    assert_eq!(advisory_locks(&mut client), 0);
     // Health reports the check made after it, not the drift found before.
     assert_eq!(health.schema, SchemaHealth::Ok);
 }
@@ -411,7 +399,7 @@ fn a_migration_that_cannot_run_again_changes_nothing(driver: Driver) {
         "{text}"
     );
     assert_eq!(row(&mut client, 6), before);
-    assert_eq!(locks_held(&mut client), 0);
+    assert_eq!(advisory_locks(&mut client), 0);
     let still = shown(
         &client
             .check_schema(EXAMPLE.runner())
@@ -472,7 +460,7 @@ fn running_a_migration_again_is_refused_unless_what_it_makes_is_missing(driver: 
         reason(client.reapply(EXAMPLE.runner(), 5)),
         ReapplyReason::NotApplied
     );
-    assert_eq!(locks_held(&mut client), 0);
+    assert_eq!(advisory_locks(&mut client), 0);
 }
 
 fn a_database_at_another_version_is_not_compared(driver: Driver) {

@@ -40,7 +40,8 @@ pub(crate) async fn reapply<C: Connection>(
     }
     let expected =
         schema::expected(runner.migrations)?.ok_or_else(|| refuse(ReapplyReason::NoSchemaFile))?;
-    let timeouts = runner.timeouts()?.for_script(up);
+    let set_timeouts = runner.timeouts()?;
+    let timeouts = set_timeouts.for_script(up);
     let table = tracking::resolve(conn, &runner.table_name()?, None).await?;
     let mut held = Held::take_existing(conn, table, runner.lock_wait_timeout).await?;
     let outcome = async {
@@ -109,7 +110,7 @@ pub(crate) async fn reapply<C: Connection>(
             &mut held.locked,
             runner.migrations,
             &repeatable_rows,
-            runner.timeouts()?,
+            set_timeouts,
             true,
         )
         .await?;

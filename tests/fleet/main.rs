@@ -22,7 +22,7 @@ use std::sync::Barrier;
 use stowage::testing::TestDatabase;
 use stowage::{
     Error, Fleet, FleetReport, FleetStatus, Migrated, Migrations, Plan, Schemas, TargetOutcome,
-    Verification,
+    Verification, Violation,
 };
 
 static TENANT: Migrations = stowage::embed_migrations!("tests/fixtures/tenant");
@@ -800,6 +800,97 @@ mod child {
     }
 }
 
+fn refused_as_edited_at_2(report: &FleetReport<Migrated>, target: &str) {
+    match report.get(target).map(|l| l.outcome()) {
+        Some(TargetOutcome::Failed(Error::History(e))) => assert!(
+            matches!(e.violations(), [Violation::Divergent { version: 2, .. }]),
+            "{e}"
+        ),
+        other => panic!("{target}: expected the edit of 2 to be refused, got {other:?}"),
+    }
+}
+
+/// The fleet reads each tenant's digest from the catalog (the digest
+/// table's comment), which the trigger on the tracking table clears with
+/// the digest row: a tracking table changed by hand is checked again, in
+/// that tenant alone. A trigger function of an earlier version, which
+/// leaves the comment, is not trusted, and a locked call replaces it.
+fn a_tracking_table_changed_by_hand_is_seen_by_the_next_fleet(driver: Driver) {
+    let (db, mut client) = tenant_database();
+    let names = tenants(3);
+    let fleet = fleet_of(&db, Schemas::listed(names.clone()));
+    assert_eq!(outcomes(&run(&fleet, driver)), all(&names, "applied 3"));
+    let comment = |client: &mut Conn, schema: &str| -> String {
+        client
+            .query_one(
+                &format!(
+                    "SELECT coalesce(obj_description('{schema}.stowage_digest'::regclass, 'pg_class'), '') \
+                     || '|' || '{schema}.stowage_migrations'::regclass::oid"
+                ),
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let holds_line = |text: &str| {
+        let (comment, oid) = text.rsplit_once('|').unwrap();
+        comment.contains(&format!("\n{oid} "))
+    };
+    for name in &names {
+        assert!(holds_line(&comment(&mut client, name)), "{name}");
+    }
+    assert_eq!(outcomes(&run(&fleet, driver)), all(&names, "applied 0"));
+
+    client
+        .batch_execute(
+            "UPDATE tenant_2.stowage_migrations SET checksum = 'edited' WHERE version = 2",
+        )
+        .unwrap();
+    assert!(!holds_line(&comment(&mut client, "tenant_2")));
+    let report = run(&fleet, driver);
+    refused_as_edited_at_2(&report, "app/tenant_2");
+    let mut expected = all(&names, "applied 0");
+    expected[1].1 = "failed".to_owned();
+    assert_eq!(outcomes(&report), expected, "{report}");
+
+    // An earlier version's trigger function deletes the digest row only.
+    let earlier = "CREATE OR REPLACE FUNCTION tenant_1.stowage_digest_clear() RETURNS trigger \
+         LANGUAGE plpgsql SECURITY DEFINER AS 'BEGIN DELETE FROM tenant_1.stowage_digest \
+         WHERE tracking OPERATOR(pg_catalog.=) TG_RELID; RETURN NULL; END'";
+    client.batch_execute(earlier).unwrap();
+    client
+        .batch_execute(
+            "UPDATE tenant_1.stowage_migrations SET checksum = 'edited' WHERE version = 2",
+        )
+        .unwrap();
+    assert!(holds_line(&comment(&mut client, "tenant_1")), "left by it");
+    refused_as_edited_at_2(&run(&fleet, driver), "app/tenant_1");
+
+    // The next run that takes the lock in that tenant puts this version's
+    // in: here, one that applies migration 3 again, undone by hand.
+    client
+        .batch_execute(
+            "UPDATE tenant_1.stowage_migrations SET checksum = r.checksum \
+             FROM tenant_3.stowage_migrations r WHERE r.version = 2 \
+             AND tenant_1.stowage_migrations.version = 2; \
+             ALTER TABLE tenant_1.accounts DROP COLUMN email; \
+             DELETE FROM tenant_1.stowage_migrations WHERE version = 3",
+        )
+        .unwrap();
+    let one = fleet_of(&db, Schemas::listed(["tenant_1"]));
+    assert_eq!(outcomes(&run(&one, driver)), all(&names[..1], "applied 1"));
+    let replaced: bool = client
+        .query_one(
+            "SELECT prosrc LIKE '%COMMENT ON TABLE%' FROM pg_proc \
+             WHERE oid = 'tenant_1.stowage_digest_clear'::regproc",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(replaced);
+    assert!(holds_line(&comment(&mut client, "tenant_1")));
+}
+
 /// A target's status reads as the same call on that target alone: with a
 /// version handled elsewhere, shown as such and not as a problem, whether
 /// the target was found up to date before the rollout or read.
@@ -868,4 +959,5 @@ both_drivers!(
     a_fleet_of_two_databases_with_two_migration_sets,
     status_groups_the_targets_by_where_they_stand,
     killed_mid_fleet_each_tenant_stays_consistent_and_a_rerun_completes,
+    a_tracking_table_changed_by_hand_is_seen_by_the_next_fleet,
 );

@@ -440,7 +440,14 @@ fn kill_while_the_digest_is_written(driver: Driver) {
     let (db, mut client) = database_at(50, driver);
     let gate = Gate::blocking_writes(db.config(), DIGEST);
     let mut migrator = db.start("migrator", "resume");
-    let pid = watch::blocked(&mut client, &mut migrator, &gate, "pg_advisory_unlock");
+    // The digest is written in the query that releases the lock, beyond
+    // the part of it that `pg_stat_activity` shows.
+    let pid = watch::blocked(
+        &mut client,
+        &mut migrator,
+        &gate,
+        "INSERT INTO \"public\".stowage_digest",
+    );
     assert_eq!(watch::advisory_lock_holders(&mut client), [pid]);
     kill_and_release(&mut client, migrator, gate, pid);
     assert_eq!(state::check(&mut client), State::COMPLETE);

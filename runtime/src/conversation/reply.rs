@@ -85,6 +85,9 @@ pub(crate) struct FleetSchema {
     pub tracking: Option<String>,
     /// Whether the digest's trigger on that table fires in every session mode.
     pub trigger_always: bool,
+    /// The digest of that table held in the digest table's comment, where
+    /// the trigger keeps the comment true.
+    pub listed_digest: Option<String>,
 }
 
 pub(crate) fn fleet_schemas(messages: &[SimpleQueryMessage]) -> Vec<FleetSchema> {
@@ -97,6 +100,7 @@ pub(crate) fn fleet_schemas(messages: &[SimpleQueryMessage]) -> Vec<FleetSchema>
                 digest_readable: is_true(column(1)),
                 tracking: column(2).map(str::to_owned),
                 trigger_always: column(3) == Some("A"),
+                listed_digest: column(4).map(str::to_owned),
             })
         })
         .collect()
@@ -192,6 +196,9 @@ pub(crate) struct TrackingObjects {
     pub trigger_always: bool,
     /// The table has the columns that record no-transaction statements.
     pub statement_columns: bool,
+    /// The trigger's function keeps the digest table's comment true (an
+    /// earlier version's does not).
+    pub trigger_clears_comment: bool,
 }
 
 pub(crate) fn tracking_objects(messages: &[SimpleQueryMessage]) -> TrackingObjects {
@@ -204,6 +211,7 @@ pub(crate) fn tracking_objects(messages: &[SimpleQueryMessage]) -> TrackingObjec
         trigger: column(3).is_some(),
         trigger_always: column(3) == Some("A"),
         statement_columns: is_true(column(4)),
+        trigger_clears_comment: is_true(column(5)),
     }
 }
 

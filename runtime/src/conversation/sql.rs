@@ -17,6 +17,19 @@ pub(crate) const DIGEST_TABLE: &str = "stowage_digest";
 /// trigger that calls it (trigger names belong to their table).
 pub(crate) const DIGEST_CLEAR: &str = "stowage_digest_clear";
 
+/// The comment on the digest table, which says what it is. A line
+/// `{oid} {digest}` may follow, the digest of the tracking table written
+/// last, so that a fleet can read its tenants' digests from the catalog
+/// without opening each table; the trigger puts the comment back to this
+/// text whenever any tracking table of the schema changes.
+const DIGEST_COMMENT: &str = "The digest of each tracking table of stowage migrations in this schema, \
+     for a quick check at start; a trigger on the tracking table deletes its row when the table changes.";
+
+/// What the source of a trigger function that keeps the digest table's
+/// comment true holds; an earlier version's does not, and its comment is
+/// not trusted.
+const CLEARS_COMMENT: &str = "COMMENT ON TABLE";
+
 /// The digest of a tracking table's successful rows, as an SQL aggregate
 /// over it: SHA-256 over `"{version} {checksum}"` lines in version order, the
 /// same text as the binary's digest.
@@ -111,14 +124,32 @@ pub(crate) fn write_digest(table: &TrackingTable) -> String {
     let digests = format!("{}.{DIGEST_TABLE}", ident(table.schema()));
     let tracking = table.qualified();
     let oid = literal(tracking);
+    // The comment takes the line of this table alone (so it never holds a
+    // line of a table whose trigger may have run since), and only where
+    // the trigger's function is the one that clears it and may (its owner
+    // being the digest table's, or a member).
+    let comment = format!(
+        "DECLARE line text; BEGIN IF EXISTS (SELECT FROM pg_trigger g JOIN pg_proc f ON f.oid = g.tgfoid \
+         JOIN pg_class d ON d.oid = {name}::regclass WHERE g.tgrelid = {oid}::regclass \
+         AND g.tgname = {clear} AND strpos(f.prosrc, {marker}) > 0 \
+         AND pg_has_role(f.proowner, d.relowner, 'USAGE') AND pg_has_role(d.relowner, 'USAGE')) THEN \
+         SELECT chr(10) || tracking || ' ' || digest INTO line FROM {digests} WHERE tracking = {oid}::regclass; \
+         EXECUTE format('COMMENT ON TABLE %s IS %L', {name}, {head} || coalesce(line, '')); END IF; END",
+        name = literal(&digests),
+        clear = literal(DIGEST_CLEAR),
+        marker = literal(CLEARS_COMMENT),
+        head = literal(DIGEST_COMMENT),
+    );
     format!(
         "BEGIN;
 LOCK TABLE {tracking} IN SHARE ROW EXCLUSIVE MODE NOWAIT;
 DELETE FROM {digests} WHERE tracking = {oid}::regclass;
 INSERT INTO {digests} (tracking, schema, digest)
     SELECT {oid}::regclass, {schema}, {DIGEST} FROM {tracking} HAVING coalesce(bool_and(success), true);
+DO {comment};
 COMMIT",
         schema = literal(table.schema()),
+        comment = literal(&comment),
     )
 }
 
@@ -137,8 +168,10 @@ pub(crate) enum Selection<'a> {
 /// Each selected schema that exists (for a pattern, in byte order of the
 /// names): its name, whether the session may read its digest table (it
 /// exists, and the schema may be used), the oid of tracking table `table`
-/// in it, and the state of the digest's trigger on that table. Reads the
-/// catalog only, so it locks no table of the schemas.
+/// in it, the state of the digest's trigger on that table, and the digest
+/// of that table the digest table's comment holds, where the trigger's
+/// function keeps that comment true. Reads the catalog only, so it locks
+/// no table of the schemas.
 pub(crate) fn fleet_schemas(selection: Selection<'_>, table: &str) -> String {
     let which = match selection {
         Selection::Names(names) => {
@@ -155,12 +188,19 @@ pub(crate) fn fleet_schemas(selection: Selection<'_>, table: &str) -> String {
     };
     format!(
         "SELECT n.nspname, d.oid IS NOT NULL AND has_schema_privilege(n.oid, 'USAGE') \
-         AND has_table_privilege(d.oid, 'SELECT'), t.oid, g.tgenabled \
+         AND has_table_privilege(d.oid, 'SELECT'), t.oid, g.tgenabled, \
+         CASE WHEN pg_catalog.strpos(f.prosrc, {}) > 0 \
+         AND pg_catalog.split_part(c.line, ' ', 1) = t.oid::text THEN pg_catalog.split_part(c.line, ' ', 2) END \
          FROM pg_catalog.pg_namespace n \
          LEFT JOIN pg_catalog.pg_class d ON d.relnamespace = n.oid AND d.relname = {} AND d.relkind = 'r' \
          LEFT JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = {} AND t.relkind = 'r' \
          LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = t.oid AND g.tgname = {} \
+         LEFT JOIN pg_catalog.pg_proc f ON f.oid = g.tgfoid \
+         LEFT JOIN (SELECT objoid, pg_catalog.split_part(description, pg_catalog.chr(10), 2) AS line \
+         FROM pg_catalog.pg_description \
+         WHERE classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objsubid = 0) c ON c.objoid = d.oid \
          WHERE {which} ORDER BY n.nspname COLLATE \"C\"",
+        literal(CLEARS_COMMENT),
         literal(DIGEST_TABLE),
         literal(table),
         literal(DIGEST_CLEAR),
@@ -316,21 +356,26 @@ const STATEMENT_COLUMNS: [(&str, &str); 4] = [
 
 /// Whether the tracking table's schema, the table, its digest table and the
 /// digest's trigger exist, the trigger's state (`A` when it fires in every
-/// session mode), and whether the table has the statement columns.
+/// session mode), whether the table has the statement columns, and whether
+/// the trigger's function keeps the digest table's comment true.
 pub(crate) fn find_tracking_objects(table: &TrackingTable) -> String {
     let tracking = literal(table.qualified());
     let columns: Vec<String> = STATEMENT_COLUMNS.iter().map(|(c, _)| literal(c)).collect();
     format!(
         "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
          to_regclass({}) IS NOT NULL, (SELECT tgenabled FROM pg_catalog.pg_trigger \
-         WHERE tgrelid = to_regclass({tracking}) AND tgname = {}), \
+         WHERE tgrelid = to_regclass({tracking}) AND tgname = {clear}), \
          (SELECT count(*) = {} FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass({tracking}) \
-         AND attname IN ({}) AND NOT attisdropped)",
+         AND attname IN ({}) AND NOT attisdropped), \
+         (SELECT pg_catalog.strpos(p.prosrc, {}) > 0 FROM pg_catalog.pg_trigger g \
+         JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid \
+         WHERE g.tgrelid = to_regclass({tracking}) AND g.tgname = {clear})",
         literal(&ident(table.schema())),
         literal(&format!("{}.{DIGEST_TABLE}", ident(table.schema()))),
-        literal(DIGEST_CLEAR),
         STATEMENT_COLUMNS.len(),
         columns.join(", "),
+        literal(CLEARS_COMMENT),
+        clear = literal(DIGEST_CLEAR),
     )
 }
 
@@ -378,15 +423,17 @@ pub(crate) fn create_tracking_table(table: &TrackingTable, create_schema: bool) 
 
 /// Creates the digest table (unless `digest_table_exists`), the trigger
 /// function and the trigger on `table`, enabled in every session mode, and
-/// drops any digest row of it, in one transaction: for a new tracking
-/// table, one whose digest objects were dropped, or one whose trigger was
-/// disabled or created by an earlier version. Quietly: no notice for what
-/// is not there to drop.
+/// drops any digest row of it and the digest line of the digest table's
+/// comment, in one transaction: for a new tracking table, one whose digest
+/// objects were dropped, or one whose trigger was disabled or created by an
+/// earlier version. Quietly: no notice for what is not there to drop.
 ///
 /// The function runs with its owner's rights, so that a role that may write
-/// the tracking table need not be granted the digest table. Its body names
-/// only the schema-qualified digest table and `pg_catalog`'s operator, so
-/// the caller's `search_path` cannot change what it does.
+/// the tracking table need not be granted the digest table. It deletes the
+/// table's digest row, and puts the digest table's comment back to
+/// [`DIGEST_COMMENT`] when it holds a line. Its body names only the
+/// schema-qualified digest table and `pg_catalog`'s objects, so the
+/// caller's `search_path` cannot change what it does.
 pub(crate) fn create_digest_objects(table: &TrackingTable, digest_table_exists: bool) -> String {
     let schema = ident(table.schema());
     let digests = format!("{schema}.{DIGEST_TABLE}");
@@ -396,21 +443,31 @@ pub(crate) fn create_digest_objects(table: &TrackingTable, digest_table_exists: 
         (
             String::new(),
             format!(
-                "DELETE FROM {digests} WHERE tracking = {}::regclass;\n",
-                literal(tracking)
+                "DELETE FROM {digests} WHERE tracking = {}::regclass;\n\
+                 COMMENT ON TABLE {digests} IS {};\n",
+                literal(tracking),
+                literal(DIGEST_COMMENT),
             ),
         )
     } else {
         (
             format!(
                 "CREATE TABLE {digests} (tracking oid NOT NULL, schema name NOT NULL, digest text NOT NULL);
-COMMENT ON TABLE {digests} IS 'The digest of each tracking table of stowage migrations in this schema, for a quick check at start; a trigger on the tracking table deletes its row when the table changes.';\n"
+COMMENT ON TABLE {digests} IS {};\n",
+                literal(DIGEST_COMMENT),
             ),
             String::new(),
         )
     };
     let body = format!(
-        "BEGIN DELETE FROM {digests} WHERE tracking OPERATOR(pg_catalog.=) TG_RELID; RETURN NULL; END"
+        "BEGIN DELETE FROM {digests} WHERE tracking OPERATOR(pg_catalog.=) TG_RELID; \
+         IF EXISTS (SELECT FROM pg_catalog.pg_description \
+         WHERE objoid OPERATOR(pg_catalog.=) {name}::pg_catalog.regclass \
+         AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+         AND objsubid OPERATOR(pg_catalog.=) 0 AND description OPERATOR(pg_catalog.<>) {head}) THEN \
+         {CLEARS_COMMENT} {digests} IS {head}; END IF; RETURN NULL; END",
+        name = literal(&digests),
+        head = literal(DIGEST_COMMENT),
     );
     format!(
         "BEGIN;

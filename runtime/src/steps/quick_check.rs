@@ -19,6 +19,11 @@
 //! table since; a role that may not create or read the digest table; a
 //! digest table dropped by hand), a second query computes the digest over
 //! the tracking table itself.
+//!
+//! The digest written last in a schema is also kept in the digest table's
+//! comment, as a line `{oid} {digest}`, which the same trigger removes, so
+//! that a fleet's listing of its schemas from the catalog reads each
+//! tenant's digest without opening a table per tenant.
 
 use crate::conversation::connection::{Connection, execute};
 use crate::conversation::reply::FleetSchema;
@@ -71,23 +76,33 @@ pub(crate) async fn quick_check<C: Connection>(
 
 /// The quick check of many schemas at once, for a fleet: the schemas of
 /// `found` whose tracking table records exactly `migrations`, all
-/// successful. Their digest rows are read in one query (one round trip),
-/// a bounded number of tables per transaction; only schemas whose digest
-/// table can be read and that have a tracking table are read. A schema the
-/// query could not read counts as not found up to date: its own run
-/// checks again.
+/// successful. Where the listing found the digest in the digest table's
+/// comment, that decides; the other schemas' digest rows are read in one
+/// query (one round trip), a bounded number of tables per transaction;
+/// only schemas whose digest table can be read and that have a tracking
+/// table are read. A schema the query could not read counts as not found
+/// up to date: its own run checks again.
 pub(crate) async fn up_to_date_schemas<C: Connection>(
     conn: &mut C,
     found: &[&FleetSchema],
     migrations: Migrations,
 ) -> Result<HashSet<String>, Error> {
-    let readable: Vec<&FleetSchema> = found
-        .iter()
-        .copied()
-        .filter(|f| f.digest_readable && f.tracking.is_some())
-        .collect();
+    // A digest the listing read from the catalog decides; the others are
+    // read from the digest tables.
+    let mut up_to_date = HashSet::new();
+    let mut readable = Vec::new();
+    for f in found.iter().copied().filter(|f| f.tracking.is_some()) {
+        match (&f.listed_digest, f.trigger_always) {
+            (Some(listed), true) if listed == migrations.digest() => {
+                up_to_date.insert(f.name.clone());
+            }
+            (Some(_), true) => {}
+            _ if f.digest_readable => readable.push(f),
+            _ => {}
+        }
+    }
     if readable.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(up_to_date);
     }
     let names: Vec<&str> = readable.iter().map(|f| f.name.as_str()).collect();
     let messages = match conn.simple_query(&sql::fleet_digests(&names)).await {
@@ -99,7 +114,7 @@ pub(crate) async fn up_to_date_schemas<C: Connection>(
             execute(conn, sql::ROLLBACK)
                 .await
                 .map_err(Error::database("checking the fleet's schemas"))?;
-            return Ok(HashSet::new());
+            return Ok(up_to_date);
         }
         Err(e) => return Err(Error::database("checking the fleet's schemas")(e)),
     };
@@ -109,11 +124,12 @@ pub(crate) async fn up_to_date_schemas<C: Connection>(
     for (schema, row) in reply::fleet_digests(&messages, &by_name) {
         rows.entry(schema).or_default().push(row);
     }
-    Ok(rows
-        .into_iter()
-        .filter(|(_, rows)| read(rows, true, migrations.digest()) == Reading::UpToDate)
-        .map(|(schema, _)| schema)
-        .collect())
+    up_to_date.extend(
+        rows.into_iter()
+            .filter(|(_, rows)| read(rows, true, migrations.digest()) == Reading::UpToDate)
+            .map(|(schema, _)| schema),
+    );
+    Ok(up_to_date)
 }
 
 /// What the digest rows say of the tracking table.

@@ -70,7 +70,8 @@ pub(crate) async fn ensure<C: Connection>(
             locked.table_mut().set_records_statements(false);
         }
     }
-    if found.table && found.digest_table && found.trigger_always {
+    let kept = found.table && found.digest_table && found.trigger_always;
+    if kept && found.trigger_clears_comment {
         return Ok(Some(true));
     }
     if !found.table {
@@ -100,12 +101,23 @@ pub(crate) async fn ensure<C: Connection>(
         }
         Err(e) if e.as_db_error().is_some() => {
             locked.roll_back().await;
-            tracing::info!(
-                table = table.qualified(),
-                error = %e,
-                "cannot create the digest table beside the tracking table: each start reads the whole table instead"
-            );
-            Ok(Some(false))
+            if kept {
+                // An earlier version's trigger this role may not replace
+                // still keeps the digest row true; only a fleet's read of
+                // the digest from the catalog is lost.
+                tracing::debug!(
+                    table = table.qualified(),
+                    error = %e,
+                    "cannot replace the digest's trigger function with this version's"
+                );
+            } else {
+                tracing::info!(
+                    table = table.qualified(),
+                    error = %e,
+                    "cannot create the digest table beside the tracking table: each start reads the whole table instead"
+                );
+            }
+            Ok(Some(kept))
         }
         Err(e) => Err(Error::database("creating the digest table")(e)),
     }

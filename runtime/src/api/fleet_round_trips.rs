@@ -1,7 +1,8 @@
 //! A fleet whose schemas are all up to date checks them in one query (the
 //! schemas, with their digests, from the catalog), whatever their number,
 //! and starts no target's call; a second query reads the digest tables of
-//! the schemas whose digest the catalog does not hold.
+//! the schemas whose digest the catalog does not hold. A connection serves
+//! a bounded number of targets.
 
 use crate::conversation::blocking::block_on;
 use crate::conversation::recording::Recording;
@@ -10,7 +11,9 @@ use crate::data::error::DbError;
 use crate::data::fleet::Migrated;
 use crate::data::fleet::Schemas;
 use crate::data::registry::for_tests;
-use crate::fleet::engine::{Finished, Job, Operation, Run, Workers, drive, work};
+use crate::fleet::engine::{
+    Finished, Job, Operation, Run, TARGETS_PER_CONNECTION, Workers, drive, work,
+};
 use crate::fleet::options::Fleet;
 use crate::testing::TestServer;
 use std::sync::{Arc, Mutex};
@@ -65,7 +68,7 @@ fn schemas_up_to_date_are_checked_in_one_query_whatever_their_number() {
             Schemas::matching("tenant_*"),
             migrations.runner(),
         )
-        .jobs(4);
+        .jobs(1);
     let inline = |log: &Arc<Mutex<Vec<String>>>| Inline {
         config: db.config().clone(),
         log: Arc::clone(log),
@@ -78,6 +81,12 @@ fn schemas_up_to_date_are_checked_in_one_query_whatever_their_number() {
     let report = block_on(drive(&fleet, Run, &mut workers)).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.is_ok(), "{report}");
     assert_eq!(report.targets().len(), schemas);
+    assert_eq!(
+        workers.connected,
+        schemas.div_ceil(TARGETS_PER_CONNECTION),
+        "a connection serves at most {TARGETS_PER_CONNECTION} targets, \
+         the first the one that found them"
+    );
 
     // A run of the fleet that finds every schema up to date; what it sent,
     // and how many connections it opened.

@@ -282,12 +282,20 @@ struct Found<C, O: Operation> {
     outcomes: Vec<Option<TargetOutcome<O::Line>>>,
     /// The calls to make, in the fleet's order, with their targets' places.
     jobs: Vec<(usize, Job<O>)>,
-    /// Connections made to find the targets, by member.
-    idle: Vec<(usize, C)>,
+    /// Connections made to find the targets, by member, with the number
+    /// of targets each has served (none yet).
+    idle: Vec<(usize, C, usize)>,
     /// A member's targets could not be found: a failure before the rollout.
     failed: bool,
     unreachable: bool,
 }
+
+/// How many targets one connection serves before the fleet closes it and
+/// opens another: a server process keeps in its caches every relation it
+/// has touched, and with thousands of tenants behind one connection each
+/// migration grows slower (BENCHMARKS.md, "Fleets"). A new connection costs
+/// a few milliseconds.
+pub(crate) const TARGETS_PER_CONNECTION: usize = 100;
 
 /// Makes `op` on every target of `fleet`, with `workers`.
 pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
@@ -321,13 +329,22 @@ pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
     }
     let places: Vec<usize> = jobs.iter().map(|(index, _)| *index).collect();
     let mut jobs: Vec<Option<Job<O>>> = jobs.into_iter().map(|(_, job)| Some(job)).collect();
+    // By place, how many targets the connection a call was given had
+    // served before it.
+    let mut served = vec![0; jobs.len()];
     loop {
         while let Some(place) = rollout.start() {
             let Some(job) = jobs.get_mut(place).and_then(Option::take) else {
                 continue;
             };
-            let conn = match idle.iter().position(|(m, _)| *m == job.member) {
-                Some(at) => Some(idle.remove(at).1),
+            let conn = match idle.iter().position(|(m, _, _)| *m == job.member) {
+                Some(at) => {
+                    let (_, conn, before) = idle.remove(at);
+                    if let Some(slot) = served.get_mut(job.place) {
+                        *slot = before;
+                    }
+                    Some(conn)
+                }
                 None => {
                     // The connections open, idle or in use, stay within `jobs`.
                     while !idle.is_empty() && idle.len() + rollout.running() > policy.jobs {
@@ -352,7 +369,10 @@ pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
             *slot = Some(finished.outcome);
         }
         if let Some(conn) = finished.conn {
-            idle.push((finished.member, conn));
+            let count = served.get(finished.place).copied().unwrap_or(0) + 1;
+            if count < TARGETS_PER_CONNECTION {
+                idle.push((finished.member, conn, count));
+            }
         }
     }
     Ok(FleetReport {
@@ -487,7 +507,7 @@ impl<C: Connection, O: Operation> Found<C, O> {
         if self.idle.len() >= jobs {
             self.idle.remove(0);
         }
-        self.idle.push((member, conn));
+        self.idle.push((member, conn, 0));
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::data::history::Row;
 use crate::data::schema::{Aspect, Key, Model, ObjectKind, routine_key};
 use crate::rules::interrupted::Facts;
+use std::collections::BTreeMap;
 use stowage_core::effect::Effect;
 use tokio_postgres::SimpleQueryMessage;
 
@@ -327,6 +328,7 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
         Some(home) => text.replacen(&format!("{home}.{qualified}"), bare, 1),
         None => text.to_owned(),
     };
+    let mut current: Option<(Key, BTreeMap<Aspect, String>)> = None;
     for row in &rows {
         let column = |i: usize| row.get(i).copied().flatten();
         let Some(kind) = column(0).and_then(ObjectKind::from_code) else {
@@ -366,11 +368,23 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
                 _ => {}
             }
         }
-        let key = Key::new(kind, schema, name, &member);
-        match (aspect, value) {
-            (Some(aspect), Some(value)) => live.model.set(key, Some(aspect), value),
-            _ => live.model.set(key, None, String::new()),
+        // The rows of one object come one after another: its key is made
+        // once, and its aspects gathered before they join the model.
+        let same = current.as_ref().is_some_and(|(k, _): &(Key, _)| {
+            k.kind == kind && k.schema.as_deref() == schema && k.name == name && k.member == member
+        });
+        if !same
+            && let Some((key, aspects)) =
+                current.replace((Key::new(kind, schema, name, &member), BTreeMap::new()))
+        {
+            live.model.add(key, aspects);
         }
+        if let (Some(aspect), Some(value), Some((_, aspects))) = (aspect, value, current.as_mut()) {
+            aspects.insert(aspect, value);
+        }
+    }
+    if let Some((key, aspects)) = current {
+        live.model.add(key, aspects);
     }
     live
 }

@@ -380,6 +380,11 @@ impl Model {
         }
     }
 
+    /// Adds the object if it is new, with `aspects`.
+    pub(crate) fn add(&mut self, key: Key, mut aspects: BTreeMap<Aspect, String>) {
+        self.objects.entry(key).or_default().append(&mut aspects);
+    }
+
     /// The schemas other than the home one that hold an object.
     pub(crate) fn schemas(&self) -> Vec<String> {
         let mut schemas: Vec<String> = self
@@ -393,23 +398,6 @@ impl Model {
         schemas.sort();
         schemas.dedup();
         schemas
-    }
-
-    /// The model with every piece of text whose whitespace does not matter
-    /// (runs of whitespace in definitions) made one space, for comparing.
-    pub(crate) fn compared(&self) -> Model {
-        let objects = self
-            .objects
-            .iter()
-            .map(|(key, aspects)| {
-                let aspects = aspects
-                    .iter()
-                    .map(|(aspect, value)| (*aspect, collapse_whitespace(value)))
-                    .collect();
-                (key.clone(), aspects)
-            })
-            .collect();
-        Model { objects }
     }
 }
 

@@ -4,7 +4,8 @@
 use crate::data::drift::{Change, Difference};
 use crate::data::registry::Migrations;
 use crate::data::remedy::Remedy;
-use crate::data::schema::{Aspect, Key, Model, ObjectKind};
+use crate::data::schema::{Aspect, Key, Model, ObjectKind, collapse_whitespace};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Every way `found` differs from `expected`, both named relative to the
@@ -20,8 +21,6 @@ pub(crate) fn compare(
     home: Option<&str>,
     migrations: Migrations,
 ) -> Vec<Difference> {
-    let expected = expected.compared();
-    let found = found.compared();
     let mut differences = Vec::new();
     let difference = |key: &Key, change: Change| Difference {
         kind: key.kind,
@@ -31,24 +30,44 @@ pub(crate) fn compare(
             .flatten(),
         change,
     };
-    for (key, wanted) in &expected.objects {
-        match found.objects.get(key) {
-            None if !parent_absent(key, wanted, &found) => {
-                differences.push(difference(key, Change::Missing));
+    // Both sides are sorted by key: one walk through the two finds what
+    // each holds alone and what both hold. Extra objects are listed after
+    // the others of their kind.
+    let mut extras = Vec::new();
+    let mut wanted = expected.objects.iter().peekable();
+    let mut held = found.objects.iter().peekable();
+    loop {
+        let order = match (wanted.peek(), held.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((w, _)), Some((h, _))) => w.cmp(h),
+        };
+        match order {
+            Ordering::Less => {
+                if let Some((key, aspects)) = wanted.next()
+                    && !parent_absent(key, aspects, found)
+                {
+                    differences.push(difference(key, Change::Missing));
+                }
             }
-            None => {}
-            Some(has) => {
-                for change in aspects(wanted, has) {
-                    differences.push(difference(key, change));
+            Ordering::Greater => {
+                if let Some((key, aspects)) = held.next()
+                    && !parent_absent(key, aspects, expected)
+                {
+                    extras.push(difference(key, Change::Extra));
+                }
+            }
+            Ordering::Equal => {
+                if let (Some((key, want)), Some((_, has))) = (wanted.next(), held.next()) {
+                    for change in aspects(want, has) {
+                        differences.push(difference(key, change));
+                    }
                 }
             }
         }
     }
-    for (key, has) in &found.objects {
-        if !expected.objects.contains_key(key) && !parent_absent(key, has, &expected) {
-            differences.push(difference(key, Change::Extra));
-        }
-    }
+    differences.append(&mut extras);
     differences.sort_by_key(|d| d.kind);
     differences
 }
@@ -220,24 +239,51 @@ fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -
 
 /// The aspects of one object that differ.
 fn aspects(expected: &BTreeMap<Aspect, String>, found: &BTreeMap<Aspect, String>) -> Vec<Change> {
-    let mut all: Vec<Aspect> = expected.keys().chain(found.keys()).copied().collect();
-    all.sort();
-    all.dedup();
-    all.into_iter()
-        .filter_map(|aspect| {
-            let (wanted, has) = (expected.get(&aspect), found.get(&aspect));
-            let differs = if aspect == Aspect::ColumnOrder {
-                column_order_differs(wanted, has)
-            } else {
-                wanted != has
-            };
-            differs.then(|| Change::Differs {
+    let mut changes = Vec::new();
+    let mut wanted = expected.iter().peekable();
+    let mut held = found.iter().peekable();
+    loop {
+        // The next aspect either side holds, with both sides' values of it.
+        let (aspect, want, has) = match (wanted.peek(), held.peek()) {
+            (None, None) => break,
+            (Some(&(&a, w)), None) => (a, Some(w), None),
+            (None, Some(&(&a, h))) => (a, None, Some(h)),
+            (Some(&(&a, w)), Some(&(&b, h))) => match a.cmp(&b) {
+                Ordering::Less => (a, Some(w), None),
+                Ordering::Greater => (b, None, Some(h)),
+                Ordering::Equal => (a, Some(w), Some(h)),
+            },
+        };
+        if want.is_some() {
+            wanted.next();
+        }
+        if has.is_some() {
+            held.next();
+        }
+        let differs = if aspect == Aspect::ColumnOrder {
+            column_order_differs(want, has)
+        } else {
+            !same_text(want, has)
+        };
+        if differs {
+            let shown = |value: Option<&String>| value.map(|v| collapse_whitespace(v));
+            changes.push(Change::Differs {
                 aspect,
-                expected: wanted.cloned(),
-                found: has.cloned(),
-            })
-        })
-        .collect()
+                expected: shown(want),
+                found: shown(has),
+            });
+        }
+    }
+    changes
+}
+
+/// Whether two values are the same text once every run of whitespace in
+/// them counts as one space, read without copying either.
+fn same_text(expected: Option<&String>, found: Option<&String>) -> bool {
+    match (expected, found) {
+        (Some(a), Some(b)) => a == b || a.split_whitespace().eq(b.split_whitespace()),
+        (a, b) => a.is_none() && b.is_none(),
+    }
 }
 
 /// Whether the columns both orders hold come in another order: a column
@@ -245,7 +291,12 @@ fn aspects(expected: &BTreeMap<Aspect, String>, found: &BTreeMap<Aspect, String>
 fn column_order_differs(expected: Option<&String>, found: Option<&String>) -> bool {
     let split = |order: Option<&String>| -> Vec<String> {
         order
-            .map(|o| o.split(", ").map(str::to_owned).collect())
+            .map(|o| {
+                collapse_whitespace(o)
+                    .split(", ")
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (expected, found) = (split(expected), split(found));
@@ -346,6 +397,41 @@ mod tests {
             "CREATE INDEX  users_email ON users\n USING btree (email)".to_owned(),
         );
         assert_eq!(compare(&model(&USERS), &found, Some("public"), none()), []);
+    }
+
+    #[test]
+    fn extra_objects_follow_the_others_of_their_kind_and_values_are_shown_collapsed() {
+        let mut expected = model(&USERS);
+        expected.set(
+            Key::new(ObjectKind::Index, None, "users_id", ""),
+            Some(Aspect::Definition),
+            "CREATE INDEX users_id ON users USING btree (id)".to_owned(),
+        );
+        let mut found = model(&USERS);
+        found.set(
+            Key::new(ObjectKind::Index, None, "a_first", ""),
+            Some(Aspect::Definition),
+            "CREATE INDEX a_first ON users USING btree (id)".to_owned(),
+        );
+        found.set(
+            Key::new(ObjectKind::Index, None, "users_email", ""),
+            Some(Aspect::Definition),
+            "CREATE INDEX users_email ON users\n    USING hash (email)".to_owned(),
+        );
+        let shown: Vec<String> = compare(&expected, &found, None, none())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "index users_email: definition differs\n    \
+                 is:       CREATE INDEX users_email ON users USING hash (email)\n    \
+                 expected: CREATE INDEX users_email ON users USING btree (email)",
+                "index users_id is missing",
+                "index a_first is there, but not in the schema file",
+            ]
+        );
     }
 
     #[test]

@@ -363,13 +363,13 @@ pub(crate) fn find_tracking_objects(table: &TrackingTable) -> String {
     let columns: Vec<String> = STATEMENT_COLUMNS.iter().map(|(c, _)| literal(c)).collect();
     format!(
         "SELECT to_regnamespace({}) IS NOT NULL, to_regclass({tracking}) IS NOT NULL, \
-         to_regclass({}) IS NOT NULL, (SELECT tgenabled FROM pg_catalog.pg_trigger \
-         WHERE tgrelid = to_regclass({tracking}) AND tgname = {clear}), \
+         to_regclass({}) IS NOT NULL, g.tgenabled, \
          (SELECT count(*) = {} FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass({tracking}) \
          AND attname IN ({}) AND NOT attisdropped), \
-         (SELECT pg_catalog.strpos(p.prosrc, {}) > 0 FROM pg_catalog.pg_trigger g \
-         JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid \
-         WHERE g.tgrelid = to_regclass({tracking}) AND g.tgname = {clear})",
+         pg_catalog.strpos(p.prosrc, {}) > 0 \
+         FROM (SELECT) AS one \
+         LEFT JOIN pg_catalog.pg_trigger g ON g.tgrelid = to_regclass({tracking}) AND g.tgname = {clear} \
+         LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid",
         literal(&ident(table.schema())),
         literal(&format!("{}.{DIGEST_TABLE}", ident(table.schema()))),
         STATEMENT_COLUMNS.len(),

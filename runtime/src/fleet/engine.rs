@@ -282,12 +282,20 @@ struct Found<C, O: Operation> {
     outcomes: Vec<Option<TargetOutcome<O::Line>>>,
     /// The calls to make, in the fleet's order, with their targets' places.
     jobs: Vec<(usize, Job<O>)>,
-    /// Connections made to find the targets, by member, with the number
-    /// of targets each has served (none yet).
-    idle: Vec<(usize, C, usize)>,
+    /// Connections made to find the targets, which have served none yet.
+    idle: Vec<Idle<C>>,
     /// A member's targets could not be found: a failure before the rollout.
     failed: bool,
     unreachable: bool,
+}
+
+/// An open connection waiting for a target of its member.
+struct Idle<C> {
+    /// The member whose database it is connected to.
+    member: usize,
+    conn: C,
+    /// How many targets it has served.
+    served: usize,
 }
 
 /// How many targets one connection serves before the fleet closes it and
@@ -337,13 +345,13 @@ pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
             let Some(job) = jobs.get_mut(place).and_then(Option::take) else {
                 continue;
             };
-            let conn = match idle.iter().position(|(m, _, _)| *m == job.member) {
+            let conn = match idle.iter().position(|i| i.member == job.member) {
                 Some(at) => {
-                    let (_, conn, before) = idle.remove(at);
+                    let waiting = idle.remove(at);
                     if let Some(slot) = served.get_mut(job.place) {
-                        *slot = before;
+                        *slot = waiting.served;
                     }
-                    Some(conn)
+                    Some(waiting.conn)
                 }
                 None => {
                     // The connections open, idle or in use, stay within `jobs`.
@@ -371,7 +379,11 @@ pub(crate) async fn drive<D, O: Operation, W: Workers<O>>(
         if let Some(conn) = finished.conn {
             let count = served.get(finished.place).copied().unwrap_or(0) + 1;
             if count < TARGETS_PER_CONNECTION {
-                idle.push((finished.member, conn, count));
+                idle.push(Idle {
+                    member: finished.member,
+                    conn,
+                    served: count,
+                });
             }
         }
     }
@@ -507,7 +519,11 @@ impl<C: Connection, O: Operation> Found<C, O> {
         if self.idle.len() >= jobs {
             self.idle.remove(0);
         }
-        self.idle.push((member, conn, 0));
+        self.idle.push(Idle {
+            member,
+            conn,
+            served: 0,
+        });
     }
 }
 

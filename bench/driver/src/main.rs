@@ -88,7 +88,8 @@ usage: run.sh [--apply-runs N] [--noop-runs N] [--rebuild-rounds N] [--no-hyperf
   --fleet-tenants N   tenant schemas of the fleet phase (default 1000)
   --only-fleet        run the fleet phase alone
   --schema-runs N     runs of each call of the schema phase: writing the schema file of 300
-                      tables, and checking the database against it (default 50)
+                      tables, and checking the database against it, on one connection and
+                      on new ones (default 50)
   --schema-only       the schema phase alone
 
 The server is a throwaway one unless DATABASE_URL names one (see stowage::testing).";
@@ -431,9 +432,12 @@ fn time_schema(
     builds::build(paths, "bench-schema", None)?;
     wait_for_quiet(options.quiet, &mut ignored);
     let check = schema::run(paths, "check", options.schema_runs, &target)?;
+    wait_for_quiet(options.quiet, &mut ignored);
+    let first = schema::run(paths, "first", options.schema_runs, &target)?;
     let times = schema::SchemaTimes {
         write,
         check,
+        first,
         file_bytes,
     };
     println!("{}", times.rows());

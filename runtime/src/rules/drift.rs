@@ -30,41 +30,22 @@ pub(crate) fn compare(
             .flatten(),
         change,
     };
-    // Both sides are sorted by key: one walk through the two finds what
-    // each holds alone and what both hold. Extra objects are listed after
-    // the others of their kind.
+    // Extra objects are listed after the others of their kind.
     let mut extras = Vec::new();
-    let mut wanted = expected.objects.iter().peekable();
-    let mut held = found.objects.iter().peekable();
-    loop {
-        let order = match (wanted.peek(), held.peek()) {
-            (None, None) => break,
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (Some((w, _)), Some((h, _))) => w.cmp(h),
-        };
-        match order {
-            Ordering::Less => {
-                if let Some((key, aspects)) = wanted.next()
-                    && !parent_absent(key, aspects, found)
-                {
-                    differences.push(difference(key, Change::Missing));
+    for (key, wanted, held) in side_by_side(&expected.objects, &found.objects) {
+        match (wanted, held) {
+            (Some(wanted), Some(held)) => {
+                for change in aspects(wanted, held) {
+                    differences.push(difference(key, change));
                 }
             }
-            Ordering::Greater => {
-                if let Some((key, aspects)) = held.next()
-                    && !parent_absent(key, aspects, expected)
-                {
-                    extras.push(difference(key, Change::Extra));
-                }
+            (Some(wanted), None) if !parent_absent(key, wanted, found) => {
+                differences.push(difference(key, Change::Missing));
             }
-            Ordering::Equal => {
-                if let (Some((key, want)), Some((_, has))) = (wanted.next(), held.next()) {
-                    for change in aspects(want, has) {
-                        differences.push(difference(key, change));
-                    }
-                }
+            (None, Some(held)) if !parent_absent(key, held, expected) => {
+                extras.push(difference(key, Change::Extra));
             }
+            _ => {}
         }
     }
     differences.append(&mut extras);
@@ -239,42 +220,48 @@ fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -
 
 /// The aspects of one object that differ.
 fn aspects(expected: &BTreeMap<Aspect, String>, found: &BTreeMap<Aspect, String>) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut wanted = expected.iter().peekable();
-    let mut held = found.iter().peekable();
-    loop {
-        // The next aspect either side holds, with both sides' values of it.
-        let (aspect, want, has) = match (wanted.peek(), held.peek()) {
-            (None, None) => break,
-            (Some(&(&a, w)), None) => (a, Some(w), None),
-            (None, Some(&(&a, h))) => (a, None, Some(h)),
-            (Some(&(&a, w)), Some(&(&b, h))) => match a.cmp(&b) {
-                Ordering::Less => (a, Some(w), None),
-                Ordering::Greater => (b, None, Some(h)),
-                Ordering::Equal => (a, Some(w), Some(h)),
-            },
-        };
-        if want.is_some() {
-            wanted.next();
-        }
-        if has.is_some() {
-            held.next();
-        }
-        let differs = if aspect == Aspect::ColumnOrder {
-            column_order_differs(want, has)
-        } else {
-            !same_text(want, has)
-        };
-        if differs {
+    side_by_side(expected, found)
+        .filter_map(|(&aspect, wanted, has)| {
+            let differs = if aspect == Aspect::ColumnOrder {
+                column_order_differs(wanted, has)
+            } else {
+                !same_text(wanted, has)
+            };
             let shown = |value: Option<&String>| value.map(|v| collapse_whitespace(v));
-            changes.push(Change::Differs {
+            differs.then(|| Change::Differs {
                 aspect,
-                expected: shown(want),
+                expected: shown(wanted),
                 found: shown(has),
-            });
+            })
+        })
+        .collect()
+}
+
+/// The keys of two maps in order, each with its value on either side: one
+/// walk through both, without looking anything up.
+fn side_by_side<'a, K: Ord, A, B>(
+    left: &'a BTreeMap<K, A>,
+    right: &'a BTreeMap<K, B>,
+) -> impl Iterator<Item = (&'a K, Option<&'a A>, Option<&'a B>)> {
+    let mut left = left.iter().peekable();
+    let mut right = right.iter().peekable();
+    std::iter::from_fn(move || {
+        let order = match (left.peek(), right.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((l, _)), Some((r, _))) => l.cmp(r),
+        };
+        match order {
+            Ordering::Less => left.next().map(|(k, a)| (k, Some(a), None)),
+            Ordering::Greater => right.next().map(|(k, b)| (k, None, Some(b))),
+            Ordering::Equal => {
+                let (k, a) = left.next()?;
+                let (_, b) = right.next()?;
+                Some((k, Some(a), Some(b)))
+            }
         }
-    }
-    changes
+    })
 }
 
 /// Whether two values are the same text once every run of whitespace in
@@ -397,6 +384,23 @@ mod tests {
             "CREATE INDEX  users_email ON users\n USING btree (email)".to_owned(),
         );
         assert_eq!(compare(&model(&USERS), &found, Some("public"), none()), []);
+    }
+
+    #[test]
+    fn two_maps_are_walked_side_by_side_in_key_order() {
+        let left = BTreeMap::from([(1, 'a'), (3, 'c'), (4, 'd')]);
+        let right = BTreeMap::from([(2, "two"), (3, "three"), (5, "five")]);
+        let walked: Vec<_> = side_by_side(&left, &right).collect();
+        assert_eq!(
+            walked,
+            [
+                (&1, Some(&'a'), None),
+                (&2, None, Some(&"two")),
+                (&3, Some(&'c'), Some(&"three")),
+                (&4, Some(&'d'), None),
+                (&5, None, Some(&"five")),
+            ]
+        );
     }
 
     #[test]

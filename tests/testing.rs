@@ -549,6 +549,81 @@ fn schema_sees_extensions_and_comments_but_not_the_objects_extensions_hold() {
 }
 
 #[test]
+fn schema_sees_a_comment_on_every_kind_of_object() {
+    let setup = "CREATE SCHEMA other;
+        CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL CONSTRAINT email_set CHECK (email <> ''));
+        CREATE INDEX users_email_idx ON users (email);
+        CREATE VIEW people AS SELECT id FROM users;
+        CREATE MATERIALIZED VIEW counted AS SELECT count(*) FROM users;
+        CREATE SEQUENCE numbers;
+        CREATE TYPE pair AS (a int, b int);
+        CREATE TYPE mood AS ENUM ('ok');
+        CREATE DOMAIN positive AS int CONSTRAINT above_zero CHECK (VALUE > 0);
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+        CREATE PROCEDURE tidy() LANGUAGE sql AS 'SELECT 1';
+        CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE POLICY own ON users USING (true);
+        CREATE TABLE other.notes (id int)";
+    let comments = "COMMENT ON SCHEMA other IS 'elsewhere';
+        COMMENT ON TABLE users IS 't';
+        COMMENT ON COLUMN users.email IS 'c';
+        COMMENT ON CONSTRAINT email_set ON users IS 'k';
+        COMMENT ON INDEX users_email_idx IS 'i';
+        COMMENT ON VIEW people IS 'v';
+        COMMENT ON COLUMN people.id IS 'vc';
+        COMMENT ON MATERIALIZED VIEW counted IS 'm';
+        COMMENT ON SEQUENCE numbers IS 's';
+        COMMENT ON TYPE pair IS 'p';
+        COMMENT ON COLUMN pair.a IS 'pa';
+        COMMENT ON TYPE mood IS 'e';
+        COMMENT ON DOMAIN positive IS 'd';
+        COMMENT ON CONSTRAINT above_zero ON DOMAIN positive IS 'dk';
+        COMMENT ON FUNCTION touch() IS 'f';
+        COMMENT ON PROCEDURE tidy() IS 'pr';
+        COMMENT ON TRIGGER users_touch ON users IS 'tr';
+        COMMENT ON POLICY own ON users IS 'po';
+        COMMENT ON TABLE other.notes IS 'n'";
+    let added = added(setup, comments);
+    assert_eq!(
+        added,
+        [
+            "comment on COLUMN pair.a (text 'pa')",
+            "comment on COLUMN people.id (text 'vc')",
+            "comment on COLUMN users.email (text 'c')",
+            "comment on CONSTRAINT above_zero ON DOMAIN positive (text 'dk')",
+            "comment on CONSTRAINT email_set ON users (text 'k')",
+            "comment on DOMAIN positive (text 'd')",
+            "comment on FUNCTION touch() (text 'f')",
+            "comment on INDEX users_email_idx (text 'i')",
+            "comment on MATERIALIZED VIEW counted (text 'm')",
+            "comment on POLICY own ON users (text 'po')",
+            "comment on PROCEDURE tidy() (text 'pr')",
+            "comment on SCHEMA other (text 'elsewhere')",
+            "comment on SEQUENCE numbers (text 's')",
+            "comment on TABLE other.notes (text 'n')",
+            "comment on TABLE users (text 't')",
+            "comment on TRIGGER users_touch ON users (text 'tr')",
+            "comment on TYPE mood (text 'e')",
+            "comment on TYPE pair (text 'p')",
+            "comment on VIEW people (text 'v')",
+        ]
+    );
+    // Dropping a column takes its comment with it; the table's stays.
+    let (removed, _) = changes(
+        &format!("{setup}; {comments}"),
+        "ALTER TABLE users DROP COLUMN email CASCADE",
+    );
+    assert!(
+        removed.contains(&"comment on COLUMN users.email (text 'c')".to_owned()),
+        "{removed:?}"
+    );
+    assert!(
+        !removed.contains(&"comment on TABLE users (text 't')".to_owned()),
+        "{removed:?}"
+    );
+}
+
+#[test]
 fn schema_ignores_the_tracking_table_temporary_tables_and_data() {
     let (_db, mut client) = database(Driver::Sync);
     let empty = snapshot(&mut client);

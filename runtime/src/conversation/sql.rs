@@ -1513,6 +1513,10 @@ FROM (
     FROM pg_description d JOIN typ t ON t.oid = d.objoid
     WHERE d.classoid = 'pg_type'::regclass
     UNION ALL
+    SELECT 'TYPE ' || r.qname, d.description
+    FROM pg_description d JOIN pg_type t ON t.oid = d.objoid JOIN rel r ON r.oid = t.typrelid
+    WHERE d.classoid = 'pg_type'::regclass AND r.relkind = 'c'
+    UNION ALL
     SELECT 'SCHEMA ' || ns.sch, d.description
     FROM pg_description d JOIN ns ON ns.oid = d.objoid
     WHERE d.classoid = 'pg_namespace'::regclass AND ns.sch IS NOT NULL

@@ -200,6 +200,13 @@ fn a_disabled_trigger_is_reported(driver: Driver) {
     );
 }
 
+fn a_changed_replica_identity_is_reported(driver: Driver) {
+    assert_eq!(
+        drift(driver, "ALTER TABLE orders REPLICA IDENTITY FULL"),
+        ["table public.orders: replica identity is FULL, expected DEFAULT (the primary key)"]
+    );
+}
+
 fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
     let (_db, mut client) = database(driver);
     client
@@ -580,6 +587,7 @@ both_drivers!(
     a_redefined_view_shows_both_queries,
     a_changed_function_body_is_reported,
     a_disabled_trigger_is_reported,
+    a_changed_replica_identity_is_reported,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,

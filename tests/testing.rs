@@ -518,6 +518,29 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
             ]
         )
     );
+    // What logical replication logs of a row, when it is not the default.
+    for (change, identity) in [
+        ("ALTER TABLE users REPLICA IDENTITY FULL", "FULL"),
+        ("ALTER TABLE users REPLICA IDENTITY NOTHING", "NOTHING"),
+        (
+            "CREATE UNIQUE INDEX users_email_key ON users (email);
+             ALTER TABLE users REPLICA IDENTITY USING INDEX users_email_key",
+            "USING INDEX users_email_key",
+        ),
+    ] {
+        let (removed, added) = changes(USERS, change);
+        assert_eq!(removed, ["table public.users"], "{change}");
+        assert!(
+            added.contains(&format!("table public.users (replica identity {identity})")),
+            "{change}: {added:?}"
+        );
+    }
+    assert!(
+        changes(USERS, "ALTER TABLE users REPLICA IDENTITY DEFAULT")
+            .1
+            .is_empty(),
+        "the default is not written"
+    );
 }
 
 #[test]

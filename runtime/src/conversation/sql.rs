@@ -1273,7 +1273,7 @@ stowage AS (
 ),
 rel AS (
     SELECT c.oid, c.relkind, c.relpersistence, c.relispartition, c.relpartbound,
-           c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relacl, c.relowner,
+           c.relrowsecurity, c.relforcerowsecurity, c.relreplident, c.reloptions, c.relacl, c.relowner,
            ns.sch, quote_ident(c.relname) AS name,
            concat(ns.sch || '.', quote_ident(c.relname)) AS qname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
@@ -1417,6 +1417,11 @@ CROSS JOIN LATERAL (VALUES
     ('options', array_to_string(r.reloptions, ', ')),
     ('row_security', nullif(concat_ws(', ', CASE WHEN r.relrowsecurity THEN 'ENABLE' END,
                                       CASE WHEN r.relforcerowsecurity THEN 'FORCE' END), '')),
+    ('replica_identity', CASE WHEN r.relkind IN ('r', 'p') THEN
+                             CASE r.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING'
+                                 WHEN 'i' THEN (SELECT 'USING INDEX ' || quote_ident(ic.relname)
+                                                FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                                                WHERE i.indrelid = r.oid AND i.indisreplident) END END),
     ('column_order', CASE WHEN r.relkind IN ('r', 'p') AND NOT r.relispartition THEN
                          (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
                           WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) END),

@@ -127,6 +127,7 @@ impl fmt::Display for Difference {
                 let show = |value: &Option<String>| match (aspect, value) {
                     (_, Some(v)) => v.clone(),
                     (Aspect::Enabled, None) => "enabled".to_owned(),
+                    (Aspect::ReplicaIdentity, None) => "DEFAULT (the primary key)".to_owned(),
                     (_, None) => "none".to_owned(),
                 };
                 let (found, expected) = (show(found), show(expected));

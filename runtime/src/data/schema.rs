@@ -206,6 +206,10 @@ pub enum Aspect {
     Options,
     /// A table's row-level security (enabled, forced).
     RowSecurity,
+    /// What a table's updates and deletes write to the log for logical
+    /// replication, when it is not the default (the primary key): `FULL`,
+    /// `NOTHING` or `USING INDEX`.
+    ReplicaIdentity,
     /// The order of a table's columns.
     ColumnOrder,
     /// An index's validity: an INVALID index is left by a concurrent build
@@ -239,6 +243,7 @@ impl Aspect {
             Aspect::Inherits => "inheritance",
             Aspect::Options => "options",
             Aspect::RowSecurity => "row-level security",
+            Aspect::ReplicaIdentity => "replica identity",
             Aspect::ColumnOrder => "column order",
             Aspect::Validity => "validity",
             Aspect::Enabled => "state",
@@ -264,6 +269,7 @@ impl Aspect {
             Aspect::Inherits => "inherits",
             Aspect::Options => "options",
             Aspect::RowSecurity => "row_security",
+            Aspect::ReplicaIdentity => "replica_identity",
             Aspect::ColumnOrder => "column_order",
             Aspect::Validity => "validity",
             Aspect::Enabled => "enabled",
@@ -279,7 +285,7 @@ impl Aspect {
     }
 }
 
-const ALL_ASPECTS: [Aspect; 19] = [
+const ALL_ASPECTS: [Aspect; 20] = [
     Aspect::Definition,
     Aspect::Type,
     Aspect::Collation,
@@ -293,6 +299,7 @@ const ALL_ASPECTS: [Aspect; 19] = [
     Aspect::Inherits,
     Aspect::Options,
     Aspect::RowSecurity,
+    Aspect::ReplicaIdentity,
     Aspect::ColumnOrder,
     Aspect::Validity,
     Aspect::Enabled,

@@ -133,7 +133,8 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
 /// current one; tables (partitioned, unlogged, partitions and inheritance
 /// included) and their columns (type, collation, `NOT NULL`, identity,
 /// default, generated expression), constraints, indexes (not those of
-/// constraints), triggers and row-level security policies; views and
+/// constraints), triggers, row-level security and its policies, and the
+/// replica identity where it is not the default; views and
 /// materialized views with their queries; functions, procedures and
 /// aggregates; sequences (their settings and owning column, not their
 /// current values); enum (labels in order), domain, composite and range

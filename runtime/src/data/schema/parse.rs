@@ -473,6 +473,10 @@ impl<'a> Reader<'a, '_> {
                 );
                 let definition = self.rest();
                 self.set(key, Some(Aspect::Definition), definition);
+            } else if self.peek("REPLICA") {
+                self.expect("REPLICA IDENTITY")?;
+                let identity = self.rest();
+                self.set(table, Some(Aspect::ReplicaIdentity), identity);
             } else if self.peek("ENABLE") || self.peek("FORCE") || self.peek("DISABLE") {
                 let rest = self.rest();
                 if let Some(what) = rest.strip_suffix(" ROW LEVEL SECURITY") {
@@ -633,6 +637,7 @@ mod tests {
             &[
                 (A::ColumnOrder, "id, name, \"Plan\", s, twice"),
                 (A::RowSecurity, "ENABLE, FORCE"),
+                (A::ReplicaIdentity, "FULL"),
             ],
         );
         set(
@@ -838,7 +843,7 @@ mod tests {
         assert!(text.contains(
             "CREATE TABLE accounts (\n    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY (START WITH 100),\n    name character varying(20) COLLATE \"C\" NOT NULL,"
         ), "{text}");
-        assert!(text.contains("ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\nALTER TABLE accounts FORCE ROW LEVEL SECURITY;"), "{text}");
+        assert!(text.contains("ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;\nALTER TABLE accounts FORCE ROW LEVEL SECURITY;\nALTER TABLE accounts REPLICA IDENTITY FULL;"), "{text}");
         assert!(
             text.contains(&format!(
                 "{INVALID_MARK}\nCREATE UNIQUE INDEX accounts_name"

@@ -225,6 +225,11 @@ fn table(model: &Model, key: &Key, aspects: &Aspects) -> String {
             text.push_str(&format!("\nALTER TABLE {name} {part} ROW LEVEL SECURITY;"));
         }
     }
+    if let Some(identity) = aspects.get(&Aspect::ReplicaIdentity) {
+        text.push_str(&format!(
+            "\nALTER TABLE {name} REPLICA IDENTITY {identity};"
+        ));
+    }
     text
 }
 

@@ -207,6 +207,24 @@ fn a_changed_replica_identity_is_reported(driver: Driver) {
     );
 }
 
+fn statistics_made_by_hand_are_extra_and_go_with_their_table(driver: Driver) {
+    assert_eq!(
+        drift(
+            driver,
+            "CREATE STATISTICS orders_by_user (dependencies) ON user_id, status FROM orders"
+        ),
+        ["statistics public.orders_by_user is there, but not in the schema file"]
+    );
+    assert_eq!(
+        drift(
+            driver,
+            "CREATE TABLE scratch (a int, b int); CREATE STATISTICS scratch_ab ON a, b FROM scratch"
+        ),
+        ["table public.scratch is there, but not in the schema file"],
+        "the table's statistics are not listed again"
+    );
+}
+
 fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
     let (_db, mut client) = database(driver);
     client
@@ -588,6 +606,7 @@ both_drivers!(
     a_changed_function_body_is_reported,
     a_disabled_trigger_is_reported,
     a_changed_replica_identity_is_reported,
+    statistics_made_by_hand_are_extra_and_go_with_their_table,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,

@@ -535,6 +535,19 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
             "{change}: {added:?}"
         );
     }
+    assert_eq!(
+        added(
+            USERS,
+            "CREATE SCHEMA other;
+             CREATE STATISTICS users_deps (dependencies) ON id, email FROM users;
+             CREATE STATISTICS other.users_n ON id, email FROM users"
+        ),
+        [
+            "schema other",
+            "statistics other.users_n: CREATE STATISTICS other.users_n ON id, email FROM users",
+            "statistics public.users_deps: CREATE STATISTICS users_deps (dependencies) ON id, email FROM users",
+        ]
+    );
     assert!(
         changes(USERS, "ALTER TABLE users REPLICA IDENTITY DEFAULT")
             .1

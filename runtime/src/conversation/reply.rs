@@ -351,6 +351,9 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
                         member = arguments;
                     }
                 }
+                ObjectKind::Statistics if schema.is_none() => {
+                    *text = unhome(text, &format!("{name} "), &format!("{name} "));
+                }
                 ObjectKind::Index | ObjectKind::Trigger if schema.is_none() => {
                     if let Some(table) = parent {
                         *text = unhome(text, &format!("{table} "), &format!("{table} "));

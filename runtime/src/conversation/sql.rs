@@ -1477,6 +1477,13 @@ CROSS JOIN LATERAL (VALUES ('definition', pg_get_triggerdef(tg.oid)),
 WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND v.value IS NOT NULL
 
 UNION ALL
+SELECT 'statistics', ns.sch, quote_ident(s.stxname), '', 'definition', pg_get_statisticsobjdef(s.oid), NULL
+FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+WHERE EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass
+                  AND d.objid = s.oid AND d.deptype = 'e')
+
+UNION ALL
 SELECT 'policy', r.sch, r.name, quote_ident(p.polname), 'definition',
        concat('AS ', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
               ' FOR ', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'

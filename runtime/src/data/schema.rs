@@ -64,6 +64,8 @@ pub enum ObjectKind {
     View,
     /// A materialized view.
     MaterializedView,
+    /// Extended statistics on a table's columns (`CREATE STATISTICS`).
+    Statistics,
     /// A comment on an object.
     Comment,
     /// The privileges a role was granted on an object (only with
@@ -93,6 +95,7 @@ impl ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Statistics => "statistics",
             ObjectKind::Comment => "comment",
             ObjectKind::Grant => "grant",
         }
@@ -119,6 +122,7 @@ impl ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "matview",
+            ObjectKind::Statistics => "statistics",
             ObjectKind::Comment => "comment",
             ObjectKind::Grant => "grant",
         }
@@ -139,7 +143,7 @@ impl ObjectKind {
     }
 }
 
-const ALL_KINDS: [ObjectKind; 20] = [
+const ALL_KINDS: [ObjectKind; 21] = [
     ObjectKind::Schema,
     ObjectKind::Extension,
     ObjectKind::Enum,
@@ -158,6 +162,7 @@ const ALL_KINDS: [ObjectKind; 20] = [
     ObjectKind::Policy,
     ObjectKind::View,
     ObjectKind::MaterializedView,
+    ObjectKind::Statistics,
     ObjectKind::Comment,
     ObjectKind::Grant,
 ];

@@ -172,10 +172,13 @@ fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -
         .into_iter()
         .map(|kind| Key::new(kind, key.schema.as_deref(), &key.name, ""))
         .collect()
-    } else if key.kind == ObjectKind::Index {
-        let Some((schema, table)) = aspects
-            .get(&Aspect::Definition)
-            .and_then(|d| crate::data::schema::render::index_table(d))
+    } else if matches!(key.kind, ObjectKind::Index | ObjectKind::Statistics) {
+        let table_of = if key.kind == ObjectKind::Index {
+            crate::data::schema::render::index_table
+        } else {
+            crate::data::schema::render::statistics_table
+        };
+        let Some((schema, table)) = aspects.get(&Aspect::Definition).and_then(|d| table_of(d))
         else {
             return false;
         };

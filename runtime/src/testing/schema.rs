@@ -134,9 +134,9 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
 /// included) and their columns (type, collation, `NOT NULL`, identity,
 /// default, generated expression), constraints, indexes (not those of
 /// constraints), triggers, row-level security and its policies, and the
-/// replica identity where it is not the default; views and
-/// materialized views with their queries; functions, procedures and
-/// aggregates; sequences (their settings and owning column, not their
+/// replica identity where it is not the default; extended statistics;
+/// views and materialized views with their queries; functions, procedures
+/// and aggregates; sequences (their settings and owning column, not their
 /// current values); enum (labels in order), domain, composite and range
 /// types; extensions (by name and schema, not their version or the
 /// objects they hold, and not plpgsql, which every database has);

@@ -288,6 +288,11 @@ impl<'a> Reader<'a, '_> {
             let (schema, table) = self.qualified()?;
             let key = Key::new(ObjectKind::Trigger, schema.as_deref(), &table, &name);
             self.set(key, Some(Aspect::Definition), definition);
+        } else if self.eat("STATISTICS") {
+            let definition = self.statement.text;
+            let (schema, name) = self.qualified()?;
+            let key = Key::new(ObjectKind::Statistics, schema.as_deref(), &name, "");
+            self.set(key, Some(Aspect::Definition), definition);
         } else if self.eat("POLICY") {
             let name = self.ident()?;
             self.expect("ON")?;
@@ -820,6 +825,26 @@ mod tests {
             "TABLE accounts",
             "app WITH GRANT OPTION",
             &[(A::Privileges, "SELECT, INSERT")],
+        );
+        set(
+            K::Statistics,
+            None,
+            "accounts_plan",
+            "",
+            &[(
+                A::Definition,
+                "CREATE STATISTICS accounts_plan (dependencies) ON name, \"Plan\" FROM accounts",
+            )],
+        );
+        set(
+            K::Statistics,
+            Some("audit"),
+            "seen",
+            "",
+            &[(
+                A::Definition,
+                "CREATE STATISTICS audit.seen ON s, (lower(name)) FROM accounts",
+            )],
         );
         set(
             K::Grant,

@@ -137,6 +137,10 @@ pub(crate) fn sql(model: &Model) -> String {
             blocks.push(block);
         }
     }
+    for (_, aspects) in of(ObjectKind::Statistics) {
+        let definition = value(aspects, Aspect::Definition).unwrap_or_default();
+        blocks.push(format!("{definition};"));
+    }
     let comments: Vec<String> = of(ObjectKind::Comment)
         .map(|(key, aspects)| {
             format!(
@@ -356,7 +360,24 @@ pub(crate) fn index_table(definition: &str) -> Option<(Option<String>, String)> 
     if rest.first().is_some_and(|t| t.is_word("ONLY")) {
         rest = &rest[1..];
     }
-    match rest {
+    table_name(rest)
+}
+
+/// The table extended statistics are on, from their definition (`CREATE
+/// STATISTICS ... FROM table`, the last `FROM`): its schema as written,
+/// if any, and its name.
+pub(crate) fn statistics_table(definition: &str) -> Option<(Option<String>, String)> {
+    let tokens: Vec<_> = stowage_core::lexer::tokens(definition)
+        .map_while(Result::ok)
+        .collect();
+    let from = tokens.iter().rposition(|t| t.is_word("FROM"))?;
+    table_name(&tokens[from + 1..])
+}
+
+/// The table name that `tokens` start with: its schema, if written, and
+/// its name.
+fn table_name(tokens: &[stowage_core::lexer::Token<'_>]) -> Option<(Option<String>, String)> {
+    match tokens {
         [schema, dot, name, ..] if dot.text == "." => {
             Some((Some(schema.text.to_owned()), name.text.to_owned()))
         }

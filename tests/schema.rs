@@ -225,6 +225,16 @@ fn statistics_made_by_hand_are_extra_and_go_with_their_table(driver: Driver) {
     );
 }
 
+fn a_rule_added_by_hand_is_extra(driver: Driver) {
+    assert_eq!(
+        drift(
+            driver,
+            "CREATE RULE keep_orders AS ON DELETE TO orders DO INSTEAD NOTHING"
+        ),
+        ["rule keep_orders on public.orders is there, but not in the schema file"]
+    );
+}
+
 fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
     let (_db, mut client) = database(driver);
     client
@@ -607,6 +617,7 @@ both_drivers!(
     a_disabled_trigger_is_reported,
     a_changed_replica_identity_is_reported,
     statistics_made_by_hand_are_extra_and_go_with_their_table,
+    a_rule_added_by_hand_is_extra,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,

@@ -548,6 +548,14 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
             "statistics public.users_deps: CREATE STATISTICS users_deps (dependencies) ON id, email FROM users",
         ]
     );
+    assert_eq!(
+        added(
+            USERS,
+            "CREATE RULE keep AS ON DELETE TO users DO INSTEAD NOTHING;
+             ALTER TABLE users DISABLE RULE keep"
+        ),
+        ["rule keep on public.users: CREATE RULE keep AS ON DELETE TO users DO INSTEAD NOTHING (state DISABLE)"]
+    );
     assert!(
         changes(USERS, "ALTER TABLE users REPLICA IDENTITY DEFAULT")
             .1
@@ -728,6 +736,9 @@ fn schema_sees_every_change_made_by_hand() {
         "DROP INDEX orders_user_idx; CREATE INDEX orders_user_idx ON orders (user_id DESC)",
         "CREATE UNIQUE INDEX users_lower_email ON users (lower(email)) WHERE email <> ''",
         "CREATE STATISTICS orders_stats ON user_id, total FROM orders",
+        "CREATE RULE keep AS ON DELETE TO orders DO INSTEAD NOTHING",
+        "CREATE RULE log AS ON UPDATE TO people DO INSTEAD \
+         (UPDATE users SET email = new.email WHERE id = old.id; DELETE FROM orders WHERE false)",
         "CREATE OR REPLACE VIEW people AS SELECT id, email, name FROM users",
         "ALTER VIEW people SET (security_barrier = true)",
         "DROP MATERIALIZED VIEW counted; \

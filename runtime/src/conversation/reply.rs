@@ -351,6 +351,10 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
                         member = arguments;
                     }
                 }
+                ObjectKind::Rule => {
+                    let trimmed = text.trim_end();
+                    *text = trimmed.strip_suffix(';').unwrap_or(trimmed).to_owned();
+                }
                 ObjectKind::Statistics if schema.is_none() => {
                     *text = unhome(text, &format!("{name} "), &format!("{name} "));
                 }

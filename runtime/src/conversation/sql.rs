@@ -1477,6 +1477,14 @@ CROSS JOIN LATERAL (VALUES ('definition', pg_get_triggerdef(tg.oid)),
 WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND v.value IS NOT NULL
 
 UNION ALL
+SELECT 'rule', r.sch, r.name, quote_ident(rw.rulename), v.aspect, v.value, r.name
+FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
+CROSS JOIN LATERAL (VALUES ('definition', pg_get_ruledef(rw.oid, true)),
+                           ('enabled', CASE rw.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'
+                                                          WHEN 'A' THEN 'ENABLE ALWAYS' END)) v(aspect, value)
+WHERE rw.rulename <> '_RETURN' AND v.value IS NOT NULL
+
+UNION ALL
 SELECT 'statistics', ns.sch, quote_ident(s.stxname), '', 'definition', pg_get_statisticsobjdef(s.oid), NULL
 FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
 WHERE EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)

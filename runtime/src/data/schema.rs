@@ -58,6 +58,9 @@ pub enum ObjectKind {
     Index,
     /// A trigger.
     Trigger,
+    /// A rule on a table or a view (`CREATE RULE`; not the rule that
+    /// makes a view).
+    Rule,
     /// A row-level security policy.
     Policy,
     /// A view.
@@ -92,6 +95,7 @@ impl ObjectKind {
             ObjectKind::Constraint => "constraint",
             ObjectKind::Index => "index",
             ObjectKind::Trigger => "trigger",
+            ObjectKind::Rule => "rule",
             ObjectKind::Policy => "policy",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
@@ -119,6 +123,7 @@ impl ObjectKind {
             ObjectKind::Constraint => "constraint",
             ObjectKind::Index => "index",
             ObjectKind::Trigger => "trigger",
+            ObjectKind::Rule => "rule",
             ObjectKind::Policy => "policy",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "matview",
@@ -138,12 +143,16 @@ impl ObjectKind {
     pub(crate) fn is_member(self) -> bool {
         matches!(
             self,
-            ObjectKind::Column | ObjectKind::Constraint | ObjectKind::Trigger | ObjectKind::Policy
+            ObjectKind::Column
+                | ObjectKind::Constraint
+                | ObjectKind::Trigger
+                | ObjectKind::Rule
+                | ObjectKind::Policy
         )
     }
 }
 
-const ALL_KINDS: [ObjectKind; 21] = [
+const ALL_KINDS: [ObjectKind; 22] = [
     ObjectKind::Schema,
     ObjectKind::Extension,
     ObjectKind::Enum,
@@ -159,6 +168,7 @@ const ALL_KINDS: [ObjectKind; 21] = [
     ObjectKind::Constraint,
     ObjectKind::Index,
     ObjectKind::Trigger,
+    ObjectKind::Rule,
     ObjectKind::Policy,
     ObjectKind::View,
     ObjectKind::MaterializedView,
@@ -356,7 +366,10 @@ impl Key {
         match self.kind {
             ObjectKind::Schema | ObjectKind::Extension => self.name.clone(),
             ObjectKind::Column => format!("{name}.{}", self.member),
-            ObjectKind::Constraint | ObjectKind::Trigger | ObjectKind::Policy => {
+            ObjectKind::Constraint
+            | ObjectKind::Trigger
+            | ObjectKind::Rule
+            | ObjectKind::Policy => {
                 format!("{} on {name}", self.member)
             }
             ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate => {

@@ -133,7 +133,7 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
 /// current one; tables (partitioned, unlogged, partitions and inheritance
 /// included) and their columns (type, collation, `NOT NULL`, identity,
 /// default, generated expression), constraints, indexes (not those of
-/// constraints), triggers, row-level security and its policies, and the
+/// constraints), triggers, rules, row-level security and its policies, and the
 /// replica identity where it is not the default; extended statistics;
 /// views and materialized views with their queries; functions, procedures
 /// and aggregates; sequences (their settings and owning column, not their

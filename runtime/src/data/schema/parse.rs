@@ -277,17 +277,11 @@ impl<'a> Reader<'a, '_> {
                 self.set(key, Some(Aspect::Validity), "INVALID");
             }
         } else if self.peek("TRIGGER") || self.peek("CONSTRAINT") {
-            let definition = self.statement.text;
             self.eat("CONSTRAINT");
             self.expect("TRIGGER")?;
-            let name = self.ident()?;
-            while self.at < self.tokens.len() && !self.peek("ON") {
-                self.at += 1;
-            }
-            self.expect("ON")?;
-            let (schema, table) = self.qualified()?;
-            let key = Key::new(ObjectKind::Trigger, schema.as_deref(), &table, &name);
-            self.set(key, Some(Aspect::Definition), definition);
+            self.table_member(ObjectKind::Trigger, "ON")?;
+        } else if self.eat("RULE") {
+            self.table_member(ObjectKind::Rule, "TO")?;
         } else if self.eat("STATISTICS") {
             let definition = self.statement.text;
             let (schema, name) = self.qualified()?;
@@ -322,6 +316,21 @@ impl<'a> Reader<'a, '_> {
         } else {
             return Err("not a statement of a schema file".to_owned());
         }
+        Ok(())
+    }
+
+    /// A trigger's or a rule's `CREATE`, read on from its name: the table it
+    /// is on follows the first word `before`.
+    fn table_member(&mut self, kind: ObjectKind, before: &str) -> Read<()> {
+        let definition = self.statement.text;
+        let name = self.ident()?;
+        while self.at < self.tokens.len() && !self.peek(before) {
+            self.at += 1;
+        }
+        self.expect(before)?;
+        let (schema, table) = self.qualified()?;
+        let key = Key::new(kind, schema.as_deref(), &table, &name);
+        self.set(key, Some(Aspect::Definition), definition);
         Ok(())
     }
 
@@ -496,6 +505,9 @@ impl<'a> Reader<'a, '_> {
                         None => what.to_owned(),
                     };
                     self.set(table, Some(Aspect::RowSecurity), &value);
+                } else if let Some((state, rule)) = rest.rsplit_once(" RULE ") {
+                    let key = Key::new(ObjectKind::Rule, schema.as_deref(), &name, rule);
+                    self.set(key, Some(Aspect::Enabled), state);
                 } else {
                     let (state, trigger) =
                         rest.rsplit_once(" TRIGGER ").ok_or("expected `TRIGGER`")?;
@@ -726,6 +738,19 @@ mod tests {
                     "CREATE TRIGGER touch BEFORE UPDATE OF name ON accounts FOR EACH ROW EXECUTE FUNCTION add()",
                 ),
                 (A::Enabled, "DISABLE"),
+            ],
+        );
+        set(
+            K::Rule,
+            None,
+            "accounts",
+            "keep",
+            &[
+                (
+                    A::Definition,
+                    "CREATE RULE keep AS\n    ON DELETE TO accounts DO ( UPDATE accounts SET name = old.name\n  WHERE accounts.id = 0;\n DELETE FROM n\n  WHERE n.count = 0;\n)",
+                ),
+                (A::Enabled, "ENABLE REPLICA"),
             ],
         );
         set(

@@ -1,6 +1,6 @@
 //! The model written as SQL, the way the schema file holds it: objects
-//! sorted, each table together with its constraints, indexes, triggers
-//! and policies, names relative to the home schema.
+//! sorted, each table together with its constraints, indexes, triggers,
+//! rules and policies, names relative to the home schema.
 //!
 //! It reads as the schema's DDL; it is not meant to be run (a foreign key
 //! may name a table written after it).
@@ -263,7 +263,7 @@ pub(crate) fn column(name: &str, aspects: &Aspects) -> String {
     line
 }
 
-/// The table's (or view's) constraints, indexes, triggers and policies,
+/// The table's (or view's) constraints, indexes, triggers, rules and policies,
 /// each on a line of its own after it.
 fn related(model: &Model, key: &Key, indexes: &BTreeMap<Key, Vec<&Key>>, block: &mut String) {
     let name = key.qualified();
@@ -290,13 +290,15 @@ fn related(model: &Model, key: &Key, indexes: &BTreeMap<Key, Vec<&Key>>, block: 
         }
         block.push_str(&format!("\n{};", definition(aspects)));
     }
-    for (trigger, aspects) in members(model, ObjectKind::Trigger, key) {
-        block.push_str(&format!("\n{};", definition(aspects)));
-        if let Some(state) = aspects.get(&Aspect::Enabled) {
-            block.push_str(&format!(
-                "\nALTER TABLE {name} {state} TRIGGER {};",
-                trigger.member
-            ));
+    for (kind, word) in [(ObjectKind::Trigger, "TRIGGER"), (ObjectKind::Rule, "RULE")] {
+        for (member, aspects) in members(model, kind, key) {
+            block.push_str(&format!("\n{};", definition(aspects)));
+            if let Some(state) = aspects.get(&Aspect::Enabled) {
+                block.push_str(&format!(
+                    "\nALTER TABLE {name} {state} {word} {};",
+                    member.member
+                ));
+            }
         }
     }
     for (policy, aspects) in members(model, ObjectKind::Policy, key) {

@@ -607,6 +607,8 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
         CREATE PROCEDURE tidy() LANGUAGE sql AS 'SELECT 1';
         CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
         CREATE POLICY own ON users USING (true);
+        CREATE RULE keep AS ON DELETE TO users DO INSTEAD NOTHING;
+        CREATE STATISTICS users_stats ON id, email FROM users;
         CREATE TABLE other.notes (id int)";
     let comments = "COMMENT ON SCHEMA other IS 'elsewhere';
         COMMENT ON TABLE users IS 't';
@@ -626,6 +628,8 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
         COMMENT ON PROCEDURE tidy() IS 'pr';
         COMMENT ON TRIGGER users_touch ON users IS 'tr';
         COMMENT ON POLICY own ON users IS 'po';
+        COMMENT ON RULE keep ON users IS 'r';
+        COMMENT ON STATISTICS users_stats IS 'st';
         COMMENT ON TABLE other.notes IS 'n'";
     let added = added(setup, comments);
     assert_eq!(
@@ -642,8 +646,10 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
             "comment on MATERIALIZED VIEW counted (text 'm')",
             "comment on POLICY own ON users (text 'po')",
             "comment on PROCEDURE tidy() (text 'pr')",
+            "comment on RULE keep ON users (text 'r')",
             "comment on SCHEMA other (text 'elsewhere')",
             "comment on SEQUENCE numbers (text 's')",
+            "comment on STATISTICS users_stats (text 'st')",
             "comment on TABLE other.notes (text 'n')",
             "comment on TABLE users (text 't')",
             "comment on TRIGGER users_touch ON users (text 'tr')",

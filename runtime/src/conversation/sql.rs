@@ -1531,6 +1531,14 @@ FROM (
     FROM comments d JOIN pg_policy p ON p.oid = d.objoid JOIN rel r ON r.oid = p.polrelid
     WHERE d.classoid = 'pg_policy'::regclass
     UNION ALL
+    SELECT 'RULE ' || quote_ident(rw.rulename) || ' ON ' || r.qname, d.description
+    FROM comments d JOIN pg_rewrite rw ON rw.oid = d.objoid JOIN rel r ON r.oid = rw.ev_class
+    WHERE d.classoid = 'pg_rewrite'::regclass AND rw.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'STATISTICS ' || concat(ns.sch || '.', quote_ident(s.stxname)), d.description
+    FROM comments d JOIN pg_statistic_ext s ON s.oid = d.objoid JOIN ns ON ns.oid = s.stxnamespace
+    WHERE d.classoid = 'pg_statistic_ext'::regclass AND EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)
+    UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' WHEN 'a' THEN 'AGGREGATE ' ELSE 'FUNCTION ' END
            || p.qname || '(' || pg_get_function_identity_arguments(p.oid) || ')', d.description
     FROM comments d JOIN routine p ON p.oid = d.objoid

@@ -845,6 +845,20 @@ mod tests {
             &[(A::Text, "'who, IS it'")],
         );
         set(
+            K::Comment,
+            None,
+            "RULE keep ON accounts",
+            "",
+            &[(A::Text, "'deletes are kept'")],
+        );
+        set(
+            K::Comment,
+            None,
+            "STATISTICS audit.seen",
+            "",
+            &[(A::Text, "'for the planner'")],
+        );
+        set(
             K::Grant,
             None,
             "TABLE accounts",

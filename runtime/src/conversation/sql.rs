@@ -1323,6 +1323,13 @@ typ AS (
       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
                       AND d.objid = t.oid AND d.deptype = 'e')
 ),
+stats AS (
+    SELECT s.oid, s.stxname, ns.sch, concat(ns.sch || '.', quote_ident(s.stxname)) AS qname
+    FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+    WHERE EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass
+                      AND d.objid = s.oid AND d.deptype = 'e')
+),
 comments AS MATERIALIZED (
     SELECT d.objoid, d.classoid, d.objsubid, d.description FROM pg_description d
     WHERE d.objoid >= 16384 OR d.classoid = 'pg_namespace'::regclass
@@ -1485,11 +1492,8 @@ CROSS JOIN LATERAL (VALUES ('definition', pg_get_ruledef(rw.oid, true)),
 WHERE rw.rulename <> '_RETURN' AND v.value IS NOT NULL
 
 UNION ALL
-SELECT 'statistics', ns.sch, quote_ident(s.stxname), '', 'definition', pg_get_statisticsobjdef(s.oid), NULL
-FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
-WHERE EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)
-  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass
-                  AND d.objid = s.oid AND d.deptype = 'e')
+SELECT 'statistics', s.sch, quote_ident(s.stxname), '', 'definition', pg_get_statisticsobjdef(s.oid), NULL
+FROM stats s
 
 UNION ALL
 SELECT 'policy', r.sch, r.name, quote_ident(p.polname), 'definition',
@@ -1535,9 +1539,9 @@ FROM (
     FROM comments d JOIN pg_rewrite rw ON rw.oid = d.objoid JOIN rel r ON r.oid = rw.ev_class
     WHERE d.classoid = 'pg_rewrite'::regclass AND rw.rulename <> '_RETURN'
     UNION ALL
-    SELECT 'STATISTICS ' || concat(ns.sch || '.', quote_ident(s.stxname)), d.description
-    FROM comments d JOIN pg_statistic_ext s ON s.oid = d.objoid JOIN ns ON ns.oid = s.stxnamespace
-    WHERE d.classoid = 'pg_statistic_ext'::regclass AND EXISTS (SELECT FROM rel r WHERE r.oid = s.stxrelid)
+    SELECT 'STATISTICS ' || s.qname, d.description
+    FROM comments d JOIN stats s ON s.oid = d.objoid
+    WHERE d.classoid = 'pg_statistic_ext'::regclass
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' WHEN 'a' THEN 'AGGREGATE ' ELSE 'FUNCTION ' END
            || p.qname || '(' || pg_get_function_identity_arguments(p.oid) || ')', d.description

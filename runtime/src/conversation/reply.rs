@@ -351,10 +351,7 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
                         member = arguments;
                     }
                 }
-                ObjectKind::Rule => {
-                    let trimmed = text.trim_end();
-                    *text = trimmed.strip_suffix(';').unwrap_or(trimmed).to_owned();
-                }
+                ObjectKind::Rule => *text = statement_body(text).to_owned(),
                 ObjectKind::Statistics if schema.is_none() => {
                     *text = unhome(text, &format!("{name} "), &format!("{name} "));
                 }
@@ -364,12 +361,11 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
                     }
                 }
                 ObjectKind::View | ObjectKind::MaterializedView => {
-                    let trimmed = text.trim_end();
-                    let trimmed = trimmed.strip_suffix(';').unwrap_or(trimmed);
+                    let body = statement_body(text);
                     *text = if version < 160000 {
-                        crate::rules::view_text::unqualified(trimmed)
+                        crate::rules::view_text::unqualified(body)
                     } else {
-                        trimmed.to_owned()
+                        body.to_owned()
                     };
                 }
                 _ => {}
@@ -394,6 +390,13 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
         live.model.add(key, aspects);
     }
     live
+}
+
+/// A definition the server prints as a whole statement (a view's query, a
+/// rule), without its closing semicolon and the whitespace around it.
+fn statement_body(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    trimmed.strip_suffix(';').unwrap_or(trimmed)
 }
 
 /// The reply of [`sql::DATABASE_AND_SCHEMA`](super::sql::DATABASE_AND_SCHEMA).

@@ -14,6 +14,7 @@ static EXAMPLE: stowage::Migrations = stowage::embed_migrations!();
 static WITHOUT_FILE: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/gap");
 static NO_TRANSACTION: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/no_transaction");
+static EVERY_KIND: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/every_kind");
 static GRANTS: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
@@ -36,6 +37,35 @@ fn drift(driver: Driver, change: &str) -> Vec<String> {
         .check_schema(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!check.is_ok(), "{change} went unnoticed");
+    shown(&check)
+}
+
+/// A new database with every migration of `migrations` applied, over
+/// `driver`, checked to be the schema their file says.
+fn matching(
+    driver: Driver,
+    migrations: &'static stowage::Migrations,
+) -> (stowage::testing::TestDatabase<'static>, Conn) {
+    let (db, mut client) = database(driver);
+    client
+        .run(migrations.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(migrations.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    (db, client)
+}
+
+/// The differences from the schema file of `migrations` that `change`,
+/// made by hand, leaves, as their messages.
+fn drift_from(client: &mut Conn, migrations: &stowage::Migrations, change: &str) -> Vec<String> {
+    client
+        .batch_execute(change)
+        .unwrap_or_else(|e| panic!("{change}: {e}"));
+    let check = client
+        .check_schema(migrations.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
     shown(&check)
 }
 
@@ -232,6 +262,28 @@ fn a_rule_added_by_hand_is_extra(driver: Driver) {
             "CREATE RULE keep_orders AS ON DELETE TO orders DO INSTEAD NOTHING"
         ),
         ["rule keep_orders on public.orders is there, but not in the schema file"]
+    );
+}
+
+fn every_kind_of_object_is_compared_and_text_search_changes_are_named(driver: Driver) {
+    let (_db, mut client) = matching(driver, &EVERY_KIND);
+    assert_eq!(
+        drift_from(
+            &mut client,
+            &EVERY_KIND,
+            "ALTER TEXT SEARCH CONFIGURATION english_plain ALTER MAPPING FOR asciiword WITH english_stem;
+             ALTER TEXT SEARCH CONFIGURATION english_plain DROP MAPPING FOR email;
+             ALTER TEXT SEARCH DICTIONARY english_simple (StopWords = russian);
+             CREATE COLLATION posix (locale = 'POSIX')",
+        ),
+        [
+            "collation public.posix is there, but not in the schema file",
+            "text search dictionary public.english_simple: definition is TEMPLATE = simple, \
+             stopwords = 'russian', expected TEMPLATE = simple, stopwords = 'english'",
+            "text search configuration public.english_plain: mapping is asciiword WITH \
+             english_stem, expected asciiword WITH english_simple",
+            "text search configuration public.english_plain: mapping is none, expected email WITH simple",
+        ]
     );
 }
 
@@ -586,22 +638,11 @@ fn a_run_checks_the_schema_after_it_when_asked(driver: Driver) {
 }
 
 fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
-    let (_db, mut client) = database(driver);
-    client
-        .run(GRANTS.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(GRANTS.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(check.is_ok(), "{check}");
-    client
-        .batch_execute("REVOKE SELECT ON shared FROM PUBLIC")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(GRANTS.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let shown = shown(&check);
-    assert_eq!(shown, ["grant on TABLE shared to PUBLIC is missing"]);
+    let (_db, mut client) = matching(driver, &GRANTS);
+    assert_eq!(
+        drift_from(&mut client, &GRANTS, "REVOKE SELECT ON shared FROM PUBLIC"),
+        ["grant on TABLE shared to PUBLIC is missing"]
+    );
 }
 
 both_drivers!(
@@ -618,6 +659,7 @@ both_drivers!(
     a_changed_replica_identity_is_reported,
     statistics_made_by_hand_are_extra_and_go_with_their_table,
     a_rule_added_by_hand_is_extra,
+    every_kind_of_object_is_compared_and_text_search_changes_are_named,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,

@@ -20,6 +20,8 @@ static SECOND_RUN: stowage::Migrations =
 static NO_TRANSACTION: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/downs_no_transaction");
 static FAILING: stowage::Migrations = stowage::embed_migrations!("tests/fixtures/failing");
+static EVERY_KIND_FILE: stowage::Migrations =
+    stowage::embed_migrations!("tests/fixtures/every_kind");
 static GRANTS: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
@@ -56,6 +58,22 @@ fn the_example_migrations_pass_with_the_down_script_of_6_exercised() {
     assert_eq!(checked.applied(), [1, 2, 3, 4, 5, 6]);
     assert_eq!(checked.downs(), [6]);
     assert!(checked.downs_skipped().is_empty());
+}
+
+#[test]
+fn a_schema_file_with_every_kind_of_object_is_written_alike_by_every_server() {
+    // The same bytes on PostgreSQL 13 to 18: CI runs this on each.
+    assert_migrations(&EVERY_KIND_FILE);
+    let file = EVERY_KIND_FILE.expected_schema().unwrap_or_default();
+    for statement in [
+        "\nCREATE COLLATION bytes (provider = libc, locale = 'C');\n",
+        "\nCREATE TEXT SEARCH DICTIONARY english_simple (TEMPLATE = simple, stopwords = 'english');\n",
+        "\nCREATE TEXT SEARCH CONFIGURATION english_plain (PARSER = \"default\");\n\
+         ALTER TEXT SEARCH CONFIGURATION english_plain ADD MAPPING FOR asciiword WITH english_simple;\n",
+        "\nCOMMENT ON COLLATION bytes IS 'compares bytes';\n",
+    ] {
+        assert!(file.contains(statement), "{statement}\n{file}");
+    }
 }
 
 #[test]
@@ -550,6 +568,60 @@ fn schema_sees_schemas_sequences_partitions_and_policies() {
     );
     assert_eq!(
         added(
+            "",
+            "CREATE SCHEMA other;
+             CREATE COLLATION bytes (locale = 'C');
+             CREATE COLLATION other.split (lc_collate = 'C', lc_ctype = 'POSIX');
+             CREATE TABLE t (a text COLLATE bytes, b text COLLATE other.split)"
+        ),
+        [
+            "collation other.split: provider = libc, lc_collate = 'C', lc_ctype = 'POSIX'",
+            "collation public.bytes: provider = libc, locale = 'C'",
+            "column public.t.a text COLLATE bytes",
+            "column public.t.b text COLLATE other.split",
+            "schema other",
+            "table public.t",
+        ]
+    );
+    // ICU collations, where the server was built with ICU.
+    let (_db, mut client) = database(Driver::Sync);
+    let icu: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_collation WHERE collprovider = 'i')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    if icu {
+        let before = snapshot(&mut client);
+        client
+            .batch_execute(
+                "CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', \
+                 deterministic = false)",
+            )
+            .unwrap();
+        assert_eq!(
+            before.diff(&snapshot(&mut client)).1,
+            ["collation public.nocase: provider = icu, locale = 'und-u-ks-level2', deterministic = false"]
+        );
+    }
+    assert_eq!(
+        added(
+            "CREATE SCHEMA other",
+            "CREATE TEXT SEARCH DICTIONARY other.english_simple (TEMPLATE = simple, STOPWORDS = english);
+             CREATE TEXT SEARCH CONFIGURATION plain (PARSER = default);
+             ALTER TEXT SEARCH CONFIGURATION plain
+                 ADD MAPPING FOR asciiword, word WITH other.english_simple, english_stem;
+             ALTER TEXT SEARCH CONFIGURATION plain ADD MAPPING FOR int WITH simple"
+        ),
+        [
+            "text search configuration public.plain: PARSER = \"default\" (mapping asciiword WITH \
+             other.english_simple, english_stem; word WITH other.english_simple, english_stem; int WITH simple)",
+            "text search dictionary other.english_simple: TEMPLATE = simple, stopwords = 'english'",
+        ]
+    );
+    assert_eq!(
+        added(
             USERS,
             "CREATE RULE keep AS ON DELETE TO users DO INSTEAD NOTHING;
              ALTER TABLE users DISABLE RULE keep"
@@ -609,6 +681,9 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
         CREATE POLICY own ON users USING (true);
         CREATE RULE keep AS ON DELETE TO users DO INSTEAD NOTHING;
         CREATE STATISTICS users_stats ON id, email FROM users;
+        CREATE COLLATION bytes (locale = 'C');
+        CREATE TEXT SEARCH DICTIONARY english_simple (TEMPLATE = simple);
+        CREATE TEXT SEARCH CONFIGURATION plain (PARSER = default);
         CREATE TABLE other.notes (id int)";
     let comments = "COMMENT ON SCHEMA other IS 'elsewhere';
         COMMENT ON TABLE users IS 't';
@@ -630,11 +705,15 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
         COMMENT ON POLICY own ON users IS 'po';
         COMMENT ON RULE keep ON users IS 'r';
         COMMENT ON STATISTICS users_stats IS 'st';
+        COMMENT ON COLLATION bytes IS 'co';
+        COMMENT ON TEXT SEARCH DICTIONARY english_simple IS 'td';
+        COMMENT ON TEXT SEARCH CONFIGURATION plain IS 'tc';
         COMMENT ON TABLE other.notes IS 'n'";
     let added = added(setup, comments);
     assert_eq!(
         added,
         [
+            "comment on COLLATION bytes (text 'co')",
             "comment on COLUMN pair.a (text 'pa')",
             "comment on COLUMN people.id (text 'vc')",
             "comment on COLUMN users.email (text 'c')",
@@ -652,6 +731,8 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
             "comment on STATISTICS users_stats (text 'st')",
             "comment on TABLE other.notes (text 'n')",
             "comment on TABLE users (text 't')",
+            "comment on TEXT SEARCH CONFIGURATION plain (text 'tc')",
+            "comment on TEXT SEARCH DICTIONARY english_simple (text 'td')",
             "comment on TRIGGER users_touch ON users (text 'tr')",
             "comment on TYPE mood (text 'e')",
             "comment on TYPE pair (text 'p')",
@@ -694,7 +775,11 @@ const EVERY_KIND: &str = "
     CREATE POLICY own ON users USING (true);
     ALTER TABLE users ENABLE ROW LEVEL SECURITY;
     CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);
-    CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')";
+    CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+    CREATE COLLATION bytes (provider = libc, locale = 'C');
+    CREATE TEXT SEARCH DICTIONARY english_simple (TEMPLATE = simple, STOPWORDS = english);
+    CREATE TEXT SEARCH CONFIGURATION english_plain (COPY = english);
+    ALTER TEXT SEARCH CONFIGURATION english_plain ALTER MAPPING FOR asciiword WITH english_simple";
 
 #[test]
 fn schema_sees_every_change_made_by_hand() {
@@ -777,6 +862,17 @@ fn schema_sees_every_change_made_by_hand() {
         "COMMENT ON TYPE pair IS 'x'",
         "COMMENT ON FUNCTION add(int, int) IS 'x'",
         "COMMENT ON POLICY own ON users IS 'x'",
+        "DROP COLLATION bytes; CREATE COLLATION bytes (provider = libc, locale = 'POSIX')",
+        "ALTER COLLATION bytes RENAME TO raw",
+        "ALTER TEXT SEARCH DICTIONARY english_simple (STOPWORDS = russian)",
+        "ALTER TEXT SEARCH DICTIONARY english_simple (Accept = false)",
+        "ALTER TEXT SEARCH CONFIGURATION english_plain ALTER MAPPING FOR word WITH simple",
+        "ALTER TEXT SEARCH CONFIGURATION english_plain ALTER MAPPING REPLACE english_stem WITH simple",
+        "ALTER TEXT SEARCH CONFIGURATION english_plain DROP MAPPING FOR email",
+        "ALTER TEXT SEARCH CONFIGURATION english_plain RENAME TO english_other",
+        "CREATE TEXT SEARCH CONFIGURATION plain (PARSER = default)",
+        "COMMENT ON COLLATION bytes IS 'x'",
+        "COMMENT ON TEXT SEARCH CONFIGURATION english_plain IS 'x'",
     ];
     let (_db, mut client) = database(Driver::Sync);
     client.batch_execute(EVERY_KIND).unwrap();

@@ -31,6 +31,8 @@ pub enum ObjectKind {
     Schema,
     /// An extension (its version is left out: it differs between servers).
     Extension,
+    /// A collation (`CREATE COLLATION`; its version is left out).
+    Collation,
     /// An enum type, with its labels in order.
     Enum,
     /// A composite type, with its attributes.
@@ -47,6 +49,11 @@ pub enum ObjectKind {
     Procedure,
     /// An aggregate function.
     Aggregate,
+    /// A text search dictionary, with its template and options.
+    TextSearchDictionary,
+    /// A text search configuration, with its parser and the dictionaries
+    /// each kind of token is looked up in.
+    TextSearchConfiguration,
     /// A table: plain, unlogged, partitioned, or a partition.
     Table,
     /// A column of a table.
@@ -82,6 +89,7 @@ impl ObjectKind {
         match self {
             ObjectKind::Schema => "schema",
             ObjectKind::Extension => "extension",
+            ObjectKind::Collation => "collation",
             ObjectKind::Enum => "enum type",
             ObjectKind::CompositeType => "composite type",
             ObjectKind::RangeType => "range type",
@@ -90,6 +98,8 @@ impl ObjectKind {
             ObjectKind::Function => "function",
             ObjectKind::Procedure => "procedure",
             ObjectKind::Aggregate => "aggregate",
+            ObjectKind::TextSearchDictionary => "text search dictionary",
+            ObjectKind::TextSearchConfiguration => "text search configuration",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
             ObjectKind::Constraint => "constraint",
@@ -110,6 +120,7 @@ impl ObjectKind {
         match self {
             ObjectKind::Schema => "schema",
             ObjectKind::Extension => "extension",
+            ObjectKind::Collation => "collation",
             ObjectKind::Enum => "enum",
             ObjectKind::CompositeType => "composite",
             ObjectKind::RangeType => "range",
@@ -118,6 +129,8 @@ impl ObjectKind {
             ObjectKind::Function => "function",
             ObjectKind::Procedure => "procedure",
             ObjectKind::Aggregate => "aggregate",
+            ObjectKind::TextSearchDictionary => "ts_dictionary",
+            ObjectKind::TextSearchConfiguration => "ts_configuration",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
             ObjectKind::Constraint => "constraint",
@@ -152,9 +165,10 @@ impl ObjectKind {
     }
 }
 
-const ALL_KINDS: [ObjectKind; 22] = [
+const ALL_KINDS: [ObjectKind; 25] = [
     ObjectKind::Schema,
     ObjectKind::Extension,
+    ObjectKind::Collation,
     ObjectKind::Enum,
     ObjectKind::CompositeType,
     ObjectKind::RangeType,
@@ -163,6 +177,8 @@ const ALL_KINDS: [ObjectKind; 22] = [
     ObjectKind::Function,
     ObjectKind::Procedure,
     ObjectKind::Aggregate,
+    ObjectKind::TextSearchDictionary,
+    ObjectKind::TextSearchConfiguration,
     ObjectKind::Table,
     ObjectKind::Column,
     ObjectKind::Constraint,
@@ -239,6 +255,9 @@ pub enum Aspect {
     Text,
     /// The privileges of a grant.
     Privileges,
+    /// The dictionaries a text search configuration looks each kind of
+    /// token up in, one line per kind: `asciiword WITH english_stem`.
+    Mapping,
 }
 
 impl Aspect {
@@ -265,6 +284,7 @@ impl Aspect {
             Aspect::OwnedBy => "owner column",
             Aspect::Text => "text",
             Aspect::Privileges => "privileges",
+            Aspect::Mapping => "mapping",
         }
     }
 
@@ -291,6 +311,7 @@ impl Aspect {
             Aspect::OwnedBy => "owned_by",
             Aspect::Text => "text",
             Aspect::Privileges => "privileges",
+            Aspect::Mapping => "mapping",
         }
     }
 
@@ -300,7 +321,7 @@ impl Aspect {
     }
 }
 
-const ALL_ASPECTS: [Aspect; 20] = [
+const ALL_ASPECTS: [Aspect; 21] = [
     Aspect::Definition,
     Aspect::Type,
     Aspect::Collation,
@@ -321,6 +342,7 @@ const ALL_ASPECTS: [Aspect; 20] = [
     Aspect::OwnedBy,
     Aspect::Text,
     Aspect::Privileges,
+    Aspect::Mapping,
 ];
 
 impl fmt::Display for Aspect {

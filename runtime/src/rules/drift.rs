@@ -221,23 +221,60 @@ fn parent_absent(key: &Key, aspects: &BTreeMap<Aspect, String>, other: &Model) -
     !parents.iter().any(|p| other.objects.contains_key(p))
 }
 
-/// The aspects of one object that differ.
+/// The aspects of one object that differ. A text search configuration's
+/// mapping differs once for each kind of token whose dictionaries do.
 fn aspects(expected: &BTreeMap<Aspect, String>, found: &BTreeMap<Aspect, String>) -> Vec<Change> {
     side_by_side(expected, found)
-        .filter_map(|(&aspect, wanted, has)| {
-            let differs = if aspect == Aspect::ColumnOrder {
-                column_order_differs(wanted, has)
+        .flat_map(|(&aspect, wanted, has)| {
+            if aspect == Aspect::Mapping {
+                mappings(wanted, has)
             } else {
-                !same_text(wanted, has)
-            };
-            let shown = |value: Option<&String>| value.map(|v| collapse_whitespace(v));
-            differs.then(|| Change::Differs {
-                aspect,
-                expected: shown(wanted),
-                found: shown(has),
-            })
+                one_aspect(aspect, wanted, has).into_iter().collect()
+            }
         })
         .collect()
+}
+
+/// The kinds of token whose dictionaries differ between two mappings, one
+/// line each (`asciiword WITH english_stem`).
+fn mappings(expected: Option<&String>, found: Option<&String>) -> Vec<Change> {
+    let by_token = |mapping: Option<&String>| -> BTreeMap<String, String> {
+        mapping
+            .map(|m| {
+                m.lines()
+                    .map(|line| {
+                        let line = collapse_whitespace(line);
+                        let token = line.split(' ').next().unwrap_or("").to_owned();
+                        (token, line)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (expected, found) = (by_token(expected), by_token(found));
+    side_by_side(&expected, &found)
+        .filter(|(_, wanted, has)| wanted != has)
+        .map(|(_, wanted, has)| Change::Differs {
+            aspect: Aspect::Mapping,
+            expected: wanted.cloned(),
+            found: has.cloned(),
+        })
+        .collect()
+}
+
+/// How one aspect differs, if it does.
+fn one_aspect(aspect: Aspect, wanted: Option<&String>, has: Option<&String>) -> Option<Change> {
+    let differs = if aspect == Aspect::ColumnOrder {
+        column_order_differs(wanted, has)
+    } else {
+        !same_text(wanted, has)
+    };
+    let shown = |value: Option<&String>| value.map(|v| collapse_whitespace(v));
+    differs.then(|| Change::Differs {
+        aspect,
+        expected: shown(wanted),
+        found: shown(has),
+    })
 }
 
 /// The keys of two maps in order, each with its value on either side: one
@@ -437,6 +474,37 @@ mod tests {
                  expected: CREATE INDEX users_email ON users USING btree (email)",
                 "index users_id is missing",
                 "index a_first is there, but not in the schema file",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_text_search_mapping_differs_by_the_kinds_of_token_that_changed() {
+        let configuration = |mapping: &str| {
+            let mut m = Model::default();
+            m.set(
+                Key::new(ObjectKind::TextSearchConfiguration, None, "en", ""),
+                Some(Aspect::Mapping),
+                mapping.to_owned(),
+            );
+            m
+        };
+        let expected =
+            configuration("asciiword WITH english_stem\nword WITH english_stem\nemail WITH simple");
+        let found = configuration(
+            "asciiword WITH unaccent, english_stem\nword WITH english_stem\nurl WITH simple",
+        );
+        let shown: Vec<String> = compare(&expected, &found, Some("app"), none())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "text search configuration app.en: mapping is asciiword WITH unaccent, \
+                 english_stem, expected asciiword WITH english_stem",
+                "text search configuration app.en: mapping is none, expected email WITH simple",
+                "text search configuration app.en: mapping is url WITH simple, expected none",
             ]
         );
     }

@@ -121,6 +121,8 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
         if matches!(aspect, Aspect::Definition | Aspect::ColumnOrder) {
             continue;
         }
+        // A mapping's lines, one per kind of token, read as a list.
+        let value = value.replace('\n', "; ");
         line.push_str(&format!(" ({aspect} {value})"));
     }
     line
@@ -138,9 +140,10 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
 /// views and materialized views with their queries; functions, procedures
 /// and aggregates; sequences (their settings and owning column, not their
 /// current values); enum (labels in order), domain, composite and range
-/// types; extensions (by name and schema, not their version or the
-/// objects they hold, and not plpgsql, which every database has);
-/// comments. Left out are the system's schemas, the tracking table
+/// types; collations (not their version); text search dictionaries and
+/// configurations, with each kind of token's dictionaries; extensions (by
+/// name and schema, not their version or the objects they hold, and not
+/// plpgsql, which every database has); comments. Left out are the system's schemas, the tracking table
 /// `stowage_migrations` of the session's current schema with the digest
 /// table and trigger beside it, owners, privileges, and anything outside the
 /// database, such as roles.

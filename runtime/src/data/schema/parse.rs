@@ -282,6 +282,17 @@ impl<'a> Reader<'a, '_> {
             self.table_member(ObjectKind::Trigger, "ON")?;
         } else if self.eat("RULE") {
             self.table_member(ObjectKind::Rule, "TO")?;
+        } else if self.eat("COLLATION") {
+            self.parenthesized_definition(ObjectKind::Collation)?;
+        } else if self.eat("TEXT") {
+            self.expect("SEARCH")?;
+            let kind = if self.eat("DICTIONARY") {
+                ObjectKind::TextSearchDictionary
+            } else {
+                self.expect("CONFIGURATION")?;
+                ObjectKind::TextSearchConfiguration
+            };
+            self.parenthesized_definition(kind)?;
         } else if self.eat("STATISTICS") {
             let definition = self.statement.text;
             let (schema, name) = self.qualified()?;
@@ -316,6 +327,16 @@ impl<'a> Reader<'a, '_> {
         } else {
             return Err("not a statement of a schema file".to_owned());
         }
+        Ok(())
+    }
+
+    /// `name (definition)`, the rest of a collation's or a text search
+    /// object's `CREATE`.
+    fn parenthesized_definition(&mut self, kind: ObjectKind) -> Read<()> {
+        let (schema, name) = self.qualified()?;
+        let definition = self.parenthesized()?;
+        let key = Key::new(kind, schema.as_deref(), &name, "");
+        self.set(key, Some(Aspect::Definition), definition);
         Ok(())
     }
 
@@ -458,7 +479,24 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn alter(&mut self) -> Read<()> {
-        if self.eat("DOMAIN") {
+        if self.eat("TEXT") {
+            self.expect("SEARCH CONFIGURATION")?;
+            let (schema, name) = self.qualified()?;
+            self.expect("ADD MAPPING FOR")?;
+            let key = Key::new(
+                ObjectKind::TextSearchConfiguration,
+                schema.as_deref(),
+                &name,
+                "",
+            );
+            let mapping = self.rest();
+            let aspects = self.model.objects.entry(key).or_default();
+            let lines = aspects.entry(Aspect::Mapping).or_default();
+            if !lines.is_empty() {
+                lines.push('\n');
+            }
+            lines.push_str(mapping);
+        } else if self.eat("DOMAIN") {
             let (schema, name) = self.qualified()?;
             self.expect("ADD CONSTRAINT")?;
             let constraint = self.ident()?;
@@ -575,6 +613,50 @@ mod tests {
             "plpgsql",
             "",
             &[(A::Schema, "pg_catalog")],
+        );
+        set(
+            K::Collation,
+            None,
+            "nocase",
+            "",
+            &[(
+                A::Definition,
+                "provider = icu, locale = 'und-u-ks-level2', deterministic = false",
+            )],
+        );
+        set(
+            K::Collation,
+            Some("audit"),
+            "bytes",
+            "",
+            &[(A::Definition, "provider = libc, locale = 'C'")],
+        );
+        set(
+            K::TextSearchDictionary,
+            None,
+            "english_simple",
+            "",
+            &[(A::Definition, "TEMPLATE = simple, stopwords = 'english'")],
+        );
+        set(
+            K::TextSearchConfiguration,
+            None,
+            "english_plain",
+            "",
+            &[
+                (A::Definition, "PARSER = \"default\""),
+                (
+                    A::Mapping,
+                    "asciiword WITH english_simple, english_stem\nword WITH english_stem",
+                ),
+            ],
+        );
+        set(
+            K::TextSearchConfiguration,
+            Some("audit"),
+            "bare",
+            "",
+            &[(A::Definition, "PARSER = \"default\"")],
         );
         set(K::Enum, None, "mood", "", &[(A::Definition, "'sad', 'ok'")]);
         set(
@@ -926,6 +1008,15 @@ mod tests {
             text.contains(&format!(
                 "{INVALID_MARK}\nCREATE UNIQUE INDEX accounts_name"
             )),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "CREATE TEXT SEARCH CONFIGURATION english_plain (PARSER = \"default\");\n\
+                 ALTER TEXT SEARCH CONFIGURATION english_plain ADD MAPPING FOR asciiword WITH \
+                 english_simple, english_stem;\n\
+                 ALTER TEXT SEARCH CONFIGURATION english_plain ADD MAPPING FOR word WITH english_stem;\n"
+            ),
             "{text}"
         );
         let file = render::file(&model, "d1g3st", false);

@@ -55,6 +55,13 @@ pub(crate) fn sql(model: &Model) -> String {
             key.name
         ));
     }
+    for (key, aspects) in of(ObjectKind::Collation) {
+        blocks.push(format!(
+            "CREATE COLLATION {} ({});",
+            key.qualified(),
+            value(aspects, Aspect::Definition).unwrap_or_default()
+        ));
+    }
     for (kind, form) in [
         (ObjectKind::Enum, "AS ENUM ("),
         (ObjectKind::CompositeType, "AS ("),
@@ -112,6 +119,26 @@ pub(crate) fn sql(model: &Model) -> String {
             key.member,
             value(aspects, Aspect::Definition).unwrap_or_default()
         ));
+    }
+    for (key, aspects) in of(ObjectKind::TextSearchDictionary) {
+        blocks.push(format!(
+            "CREATE TEXT SEARCH DICTIONARY {} ({});",
+            key.qualified(),
+            value(aspects, Aspect::Definition).unwrap_or_default()
+        ));
+    }
+    for (key, aspects) in of(ObjectKind::TextSearchConfiguration) {
+        let name = key.qualified();
+        let mut block = format!(
+            "CREATE TEXT SEARCH CONFIGURATION {name} ({});",
+            value(aspects, Aspect::Definition).unwrap_or_default()
+        );
+        for mapping in value(aspects, Aspect::Mapping).unwrap_or_default().lines() {
+            block.push_str(&format!(
+                "\nALTER TEXT SEARCH CONFIGURATION {name} ADD MAPPING FOR {mapping};"
+            ));
+        }
+        blocks.push(block);
     }
     let indexes = indexes_by_table(model);
     for (key, aspects) in of(ObjectKind::Table) {

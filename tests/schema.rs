@@ -287,6 +287,21 @@ fn every_kind_of_object_is_compared_and_text_search_changes_are_named(driver: Dr
     );
 }
 
+fn every_kind_of_object_compares_clean_in_a_tenant_schema(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .batch_execute("CREATE SCHEMA tenant_a; SET search_path = tenant_a")
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .run(EVERY_KIND.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let check = client
+        .check_schema(EVERY_KIND.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check.is_ok(), "{check}");
+    assert_eq!(check.schema(), Some("tenant_a"));
+}
+
 fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
     let (_db, mut client) = database(driver);
     client
@@ -660,6 +675,7 @@ both_drivers!(
     statistics_made_by_hand_are_extra_and_go_with_their_table,
     a_rule_added_by_hand_is_extra,
     every_kind_of_object_is_compared_and_text_search_changes_are_named,
+    every_kind_of_object_compares_clean_in_a_tenant_schema,
     a_tenant_schema_is_compared_under_its_own_name,
     applied_migrations_whose_table_is_gone_are_named_with_what_can_be_done,
     a_migration_whose_view_is_gone_runs_again_with_its_row,

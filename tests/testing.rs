@@ -758,6 +758,7 @@ fn schema_sees_a_comment_on_every_kind_of_object() {
 const EVERY_KIND: &str = "
     CREATE TYPE mood AS ENUM ('ok', 'bad');
     CREATE TYPE pair AS (a int, b int);
+    CREATE TYPE label AS (t text);
     CREATE TYPE span AS RANGE (subtype = int4);
     CREATE DOMAIN positive AS int CONSTRAINT above_zero CHECK (VALUE > 0);
     CREATE SEQUENCE numbers;
@@ -792,6 +793,8 @@ fn schema_sees_every_change_made_by_hand() {
         "ALTER TYPE mood ADD VALUE 'meh'",
         "ALTER TYPE mood RENAME VALUE 'bad' TO 'sad'",
         "ALTER TYPE pair ADD ATTRIBUTE c int",
+        "ALTER TYPE pair ADD ATTRIBUTE t text COLLATE \"C\"",
+        "ALTER TYPE label ALTER ATTRIBUTE t TYPE text COLLATE \"POSIX\"",
         "ALTER TYPE span RENAME TO span2",
         "ALTER DOMAIN positive SET DEFAULT 1",
         "ALTER DOMAIN positive SET NOT NULL",

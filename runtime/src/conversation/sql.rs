@@ -1332,6 +1332,11 @@ stats AS (
       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass
                       AND d.objid = s.oid AND d.deptype = 'e')
 ),
+coll_name AS NOT MATERIALIZED (
+    SELECT co.oid, CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
+                        ELSE format('%I.%I', cn.nspname, co.collname) END AS name
+    FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+),
 named AS (
     SELECT o.classid, o.oid, ns.sch, quote_ident(o.objname) AS name,
            concat(ns.sch || '.', quote_ident(o.objname)) AS qname
@@ -1411,11 +1416,8 @@ SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'range' E
            WHEN 'e' THEN coalesce((SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                                    FROM pg_enum e WHERE e.enumtypid = t.oid), '')
            WHEN 'd' THEN concat(format_type(t.typbasetype, t.typtypmod),
-                                (SELECT ' COLLATE ' || CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
-                                                            ELSE format('%I.%I', cn.nspname, co.collname) END
-                                 FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                                 JOIN pg_type b ON b.oid = t.typbasetype
-                                 WHERE co.oid = t.typcollation AND t.typcollation <> b.typcollation),
+                                (SELECT ' COLLATE ' || c.name FROM coll_name c JOIN pg_type b ON b.oid = t.typbasetype
+                                 WHERE c.oid = t.typcollation AND t.typcollation <> b.typcollation),
                                 CASE WHEN t.typnotnull THEN ' NOT NULL' END,
                                 ' DEFAULT ' || pg_get_expr(t.typdefaultbin, 0))
            ELSE (SELECT 'SUBTYPE = ' || format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid)
@@ -1428,7 +1430,9 @@ FROM con co JOIN typ t ON t.oid = co.contypid
 
 UNION ALL
 SELECT 'composite', r.sch, r.name, '', 'definition',
-       coalesce((SELECT string_agg(concat(quote_ident(a.attname), ' ', format_type(a.atttypid, a.atttypmod)), ', '
+       coalesce((SELECT string_agg(concat(quote_ident(a.attname), ' ', format_type(a.atttypid, a.atttypmod),
+                                          (SELECT ' COLLATE ' || c.name FROM coll_name c JOIN pg_type at ON at.oid = a.atttypid
+                                           WHERE c.oid = a.attcollation AND a.attcollation <> at.typcollation)), ', '
                                    ORDER BY a.attnum)
                  FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped), ''), NULL
 FROM rel r WHERE r.relkind = 'c'
@@ -1495,10 +1499,7 @@ JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 CROSS JOIN LATERAL (VALUES
     ('type', format_type(a.atttypid, a.atttypmod)),
-    ('collation', (SELECT CASE WHEN pg_collation_is_visible(co.oid) THEN quote_ident(co.collname)
-                               ELSE format('%I.%I', cn.nspname, co.collname) END
-                   FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                   WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation)),
+    ('collation', (SELECT c.name FROM coll_name c WHERE c.oid = a.attcollation AND a.attcollation <> t.typcollation)),
     ('not_null', CASE WHEN a.attnotnull THEN 'NOT NULL' END),
     ('identity', CASE WHEN a.attidentity IN ('a', 'd') THEN
                      concat(CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY'

@@ -655,8 +655,31 @@ fn a_run_checks_the_schema_after_it_when_asked(driver: Driver) {
 fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
     let (_db, mut client) = matching(driver, &GRANTS);
     assert_eq!(
-        drift_from(&mut client, &GRANTS, "REVOKE SELECT ON shared FROM PUBLIC"),
-        ["grant on TABLE shared to PUBLIC is missing"]
+        drift_from(
+            &mut client,
+            &GRANTS,
+            "REVOKE SELECT ON shared FROM PUBLIC;
+             REVOKE USAGE ON TYPE mood FROM PUBLIC;
+             GRANT EXECUTE ON FUNCTION owner_only() TO PUBLIC"
+        ),
+        [
+            "grant on TABLE shared to PUBLIC: privileges is UPDATE (note), expected SELECT, UPDATE (note)",
+            "grant on TYPE mood to PUBLIC is missing",
+            "grant on FUNCTION owner_only() to PUBLIC is there, but not in the schema file",
+        ]
+    );
+    assert_eq!(
+        drift_from(
+            &mut client,
+            &GRANTS,
+            "REVOKE UPDATE (note) ON shared FROM PUBLIC"
+        ),
+        [
+            "grant on TABLE shared to PUBLIC is missing",
+            "grant on TYPE mood to PUBLIC is missing",
+            "grant on FUNCTION owner_only() to PUBLIC is there, but not in the schema file",
+        ],
+        "a column's privilege goes with the table's"
     );
 }
 

@@ -1620,32 +1620,45 @@ FROM (
 ) c"#;
 
 /// The grants of [`read_schema`], when asked for: one row per object,
-/// grantee and grant option, privileges in alphabetical order.
+/// grantee and grant option, privileges in alphabetical order, a column's
+/// written with it (`UPDATE (note)`) in its table's row. Functions and
+/// types whose privileges were never changed hold the defaults
+/// (`acldefault`): `EXECUTE` and `USAGE` for `PUBLIC`, so that revoking
+/// those shows. What the owner holds is left out.
 const SCHEMA_GRANTS: &str = r#"
 
 UNION ALL
-SELECT 'grant', NULL, g.target, g.grantee || CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END,
+SELECT 'grant', NULL, g.target,
+       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END
+           || CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END,
        'privileges', string_agg(g.privilege, ', ' ORDER BY g.privilege), NULL
 FROM (
-    SELECT CASE r.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || r.qname AS target,
-           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END AS grantee,
-           x.is_grantable AS grantable, x.privilege_type AS privilege
+    SELECT CASE r.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || r.qname AS target, r.relowner AS owner,
+           x.grantee, x.is_grantable AS grantable, x.privilege_type AS privilege
     FROM rel r CROSS JOIN LATERAL aclexplode(r.relacl) x
-    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'S') AND x.grantee <> r.relowner
+    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'S')
+    UNION ALL
+    SELECT 'TABLE ' || r.qname, r.relowner, x.grantee, x.is_grantable,
+           x.privilege_type || ' (' || quote_ident(a.attname) || ')'
+    FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    CROSS JOIN LATERAL aclexplode(a.attacl) x
+    WHERE r.relkind IN ('r', 'p', 'v', 'm') AND a.attacl IS NOT NULL
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END
            || p.qname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
-           x.is_grantable, x.privilege_type
-    FROM routine p CROSS JOIN LATERAL aclexplode(p.proacl) x
-    WHERE x.grantee <> p.proowner
+           p.proowner, x.grantee, x.is_grantable, x.privilege_type
+    FROM routine p CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
     UNION ALL
-    SELECT 'SCHEMA ' || ns.sch,
-           CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
-           x.is_grantable, x.privilege_type
+    SELECT 'TYPE ' || coalesce(t.qname, r.qname), pt.typowner, x.grantee, x.is_grantable, x.privilege_type
+    FROM pg_type pt LEFT JOIN typ t ON t.oid = pt.oid LEFT JOIN rel r ON r.oid = pt.typrelid AND r.relkind = 'c'
+    CROSS JOIN LATERAL aclexplode(coalesce(pt.typacl, acldefault('T', pt.typowner))) x
+    WHERE t.oid IS NOT NULL OR r.oid IS NOT NULL
+    UNION ALL
+    SELECT 'SCHEMA ' || ns.sch, n.nspowner, x.grantee, x.is_grantable, x.privilege_type
     FROM ns JOIN pg_namespace n ON n.oid = ns.oid CROSS JOIN LATERAL aclexplode(n.nspacl) x
-    WHERE ns.sch IS NOT NULL AND x.grantee <> n.nspowner
+    WHERE ns.sch IS NOT NULL
 ) g
+WHERE g.grantee <> g.owner
 GROUP BY g.target, g.grantee, g.grantable"#;
 
 #[cfg(test)]

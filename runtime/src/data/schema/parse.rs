@@ -528,6 +528,10 @@ impl<'a> Reader<'a, '_> {
                 );
                 let definition = self.rest();
                 self.set(key, Some(Aspect::Definition), definition);
+            } else if self.eat("SET") {
+                // A partition's storage options.
+                let options = self.parenthesized()?;
+                self.set(table, Some(Aspect::Options), options);
             } else if self.peek("REPLICA") {
                 self.expect("REPLICA IDENTITY")?;
                 let identity = self.rest();
@@ -886,6 +890,22 @@ mod tests {
                 A::Partition,
                 "PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
             )],
+        );
+        set(
+            K::Table,
+            None,
+            "events_2025",
+            "",
+            &[
+                (
+                    A::Partition,
+                    "PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+                ),
+                (A::Persistence, "UNLOGGED"),
+                (A::Options, "fillfactor=90"),
+                (A::RowSecurity, "ENABLE"),
+                (A::ReplicaIdentity, "FULL"),
+            ],
         );
         set(
             K::Table,

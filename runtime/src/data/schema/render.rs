@@ -210,13 +210,46 @@ pub(crate) const GRANT_OPTION: &str = " WITH GRANT OPTION";
 fn table(model: &Model, key: &Key, aspects: &Aspects) -> String {
     let name = key.qualified();
     let partition = aspects.get(&Aspect::Partition);
-    if let Some(of) = partition.filter(|p| p.starts_with("PARTITION OF ")) {
-        return format!("CREATE TABLE {name} {of};");
-    }
     let persistence = aspects
         .get(&Aspect::Persistence)
         .map(|p| format!("{p} "))
         .unwrap_or_default();
+    let mut text = match partition.filter(|p| p.starts_with("PARTITION OF ")) {
+        Some(of) => partition_of(&name, &persistence, of, aspects),
+        None => table_of_columns(model, key, &name, &persistence, aspects),
+    };
+    if let Some(security) = aspects.get(&Aspect::RowSecurity) {
+        for part in security.split(", ") {
+            text.push_str(&format!("\nALTER TABLE {name} {part} ROW LEVEL SECURITY;"));
+        }
+    }
+    if let Some(identity) = aspects.get(&Aspect::ReplicaIdentity) {
+        text.push_str(&format!(
+            "\nALTER TABLE {name} REPLICA IDENTITY {identity};"
+        ));
+    }
+    text
+}
+
+/// A partition's `CREATE`, with its storage options apart: its bound may
+/// hold a `WITH` of its own (`FOR VALUES WITH (MODULUS 2, REMAINDER 0)`).
+fn partition_of(name: &str, persistence: &str, of: &str, aspects: &Aspects) -> String {
+    let mut text = format!("CREATE {persistence}TABLE {name} {of};");
+    if let Some(options) = aspects.get(&Aspect::Options) {
+        text.push_str(&format!("\nALTER TABLE {name} SET ({options});"));
+    }
+    text
+}
+
+/// The `CREATE` of a table with its columns in their order.
+fn table_of_columns(
+    model: &Model,
+    key: &Key,
+    name: &str,
+    persistence: &str,
+    aspects: &Aspects,
+) -> String {
+    let partition = aspects.get(&Aspect::Partition);
     let mut columns: Vec<(&Key, &Aspects)> = members(model, ObjectKind::Column, key).collect();
     let order: Vec<&str> = aspects
         .get(&Aspect::ColumnOrder)
@@ -251,16 +284,6 @@ fn table(model: &Model, key: &Key, aspects: &Aspects) -> String {
         text.push_str(&format!(" WITH ({options})"));
     }
     text.push(';');
-    if let Some(security) = aspects.get(&Aspect::RowSecurity) {
-        for part in security.split(", ") {
-            text.push_str(&format!("\nALTER TABLE {name} {part} ROW LEVEL SECURITY;"));
-        }
-    }
-    if let Some(identity) = aspects.get(&Aspect::ReplicaIdentity) {
-        text.push_str(&format!(
-            "\nALTER TABLE {name} REPLICA IDENTITY {identity};"
-        ));
-    }
     text
 }
 

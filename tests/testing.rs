@@ -74,6 +74,14 @@ fn a_schema_file_with_every_kind_of_object_is_written_alike_by_every_server() {
     ] {
         assert!(file.contains(statement), "{statement}\n{file}");
     }
+    // A constraint trigger is written once, as the trigger it is.
+    assert!(
+        file.contains(
+            "\nCREATE CONSTRAINT TRIGGER bookings_checked AFTER INSERT OR UPDATE ON bookings "
+        ),
+        "{file}"
+    );
+    assert!(!file.contains("ADD CONSTRAINT bookings_checked"), "{file}");
 }
 
 #[test]

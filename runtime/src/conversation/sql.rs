@@ -1205,10 +1205,11 @@ const SAVED_HOME: &str = "stowage.current_schema";
 /// extensions and the ones their types make by themselves (a range's
 /// constructors), stowage's own tables and function (any table with the
 /// digest's trigger, the digest tables, the trigger function, and
-/// `tracking`), what a partitioned table's partitions inherit, and the
-/// indexes of constraints. With `grants`, the privileges granted on
-/// tables, sequences, functions and schemas to roles other than the
-/// owner.
+/// `tracking`), what a partitioned table's partitions inherit, the
+/// indexes of constraints, and the constraint a constraint trigger makes
+/// (the trigger is read). With `grants`, the privileges granted on
+/// schemas, tables and their columns, sequences, functions and types to
+/// roles other than the owner.
 pub(crate) fn read_schema(scope: &SchemaScope<'_>, tracking: &str, grants: bool) -> String {
     let scope = match scope {
         SchemaScope::All => "true".to_owned(),
@@ -1354,7 +1355,7 @@ comments AS MATERIALIZED (
 con AS (
     SELECT co.oid, co.conname, co.contype, co.conrelid, co.contypid, co.conindid
     FROM pg_constraint co
-    WHERE co.contype <> 'n' AND co.conislocal AND co.conparentid = 0
+    WHERE co.contype NOT IN ('n', 't') AND co.conislocal AND co.conparentid = 0
 )
 SELECT 'server'::text, NULL::text, current_setting('server_version_num')::text,
        quote_ident((SELECT name FROM home))::text, 'home'::text, (SELECT name FROM home)::text,

@@ -121,9 +121,12 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
         if matches!(aspect, Aspect::Definition | Aspect::ColumnOrder) {
             continue;
         }
-        // A mapping's lines, one per kind of token, read as a list.
-        let value = value.replace('\n', "; ");
-        line.push_str(&format!(" ({aspect} {value})"));
+        if *aspect == Aspect::Mapping {
+            // Its lines, one per kind of token, read as a list.
+            line.push_str(&format!(" ({aspect} {})", value.replace('\n', "; ")));
+        } else {
+            line.push_str(&format!(" ({aspect} {value})"));
+        }
     }
     line
 }
@@ -143,10 +146,10 @@ fn line(key: &Key, aspects: &BTreeMap<Aspect, String>, home: Option<&str>) -> St
 /// types; collations (not their version); text search dictionaries and
 /// configurations, with each kind of token's dictionaries; extensions (by
 /// name and schema, not their version or the objects they hold, and not
-/// plpgsql, which every database has); comments. Left out are the system's schemas, the tracking table
-/// `stowage_migrations` of the session's current schema with the digest
-/// table and trigger beside it, owners, privileges, and anything outside the
-/// database, such as roles.
+/// plpgsql, which every database has); comments. Left out are the
+/// system's schemas, the tracking table `stowage_migrations` of the
+/// session's current schema with the digest table and trigger beside it,
+/// owners, privileges, and anything outside the database, such as roles.
 ///
 /// Objects in the session's current schema are named with it in the
 /// lines, but written without it in the definitions the server prints

@@ -47,6 +47,26 @@ fn matching(
     migrations: &'static stowage::Migrations,
 ) -> (stowage::testing::TestDatabase<'static>, Conn) {
     let (db, mut client) = database(driver);
+    applied_and_checked(&mut client, migrations, "public");
+    (db, client)
+}
+
+/// The same, with the migrations run in the schema `tenant_a`.
+fn matching_in_a_tenant(
+    driver: Driver,
+    migrations: &'static stowage::Migrations,
+) -> (stowage::testing::TestDatabase<'static>, Conn) {
+    let (db, mut client) = database(driver);
+    client
+        .batch_execute("CREATE SCHEMA tenant_a; SET search_path = tenant_a")
+        .unwrap_or_else(|e| panic!("{e}"));
+    applied_and_checked(&mut client, migrations, "tenant_a");
+    (db, client)
+}
+
+/// Applies `migrations` and checks that the schema `home` is the one
+/// their file says.
+fn applied_and_checked(client: &mut Conn, migrations: &stowage::Migrations, home: &str) {
     client
         .run(migrations.runner())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -54,7 +74,7 @@ fn matching(
         .check_schema(migrations.runner())
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(check.is_ok(), "{check}");
-    (db, client)
+    assert_eq!(check.schema(), Some(home));
 }
 
 /// The differences from the schema file of `migrations` that `change`,
@@ -288,41 +308,19 @@ fn every_kind_of_object_is_compared_and_text_search_changes_are_named(driver: Dr
 }
 
 fn every_kind_of_object_compares_clean_in_a_tenant_schema(driver: Driver) {
-    let (_db, mut client) = database(driver);
-    client
-        .batch_execute("CREATE SCHEMA tenant_a; SET search_path = tenant_a")
-        .unwrap_or_else(|e| panic!("{e}"));
-    client
-        .run(EVERY_KIND.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(EVERY_KIND.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(check.is_ok(), "{check}");
-    assert_eq!(check.schema(), Some("tenant_a"));
+    matching_in_a_tenant(driver, &EVERY_KIND);
 }
 
 fn a_tenant_schema_is_compared_under_its_own_name(driver: Driver) {
-    let (_db, mut client) = database(driver);
-    client
-        .batch_execute("CREATE SCHEMA tenant_a; SET search_path = tenant_a")
-        .unwrap_or_else(|e| panic!("{e}"));
-    client
-        .run(EXAMPLE.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(EXAMPLE.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(check.is_ok(), "{check}");
-    assert_eq!(check.schema(), Some("tenant_a"));
-    client
-        .batch_execute("ALTER TABLE users DROP COLUMN full_name")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(EXAMPLE.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let shown = shown(&check);
-    assert_eq!(shown, ["column tenant_a.users.full_name is missing"]);
+    let (_db, mut client) = matching_in_a_tenant(driver, &EXAMPLE);
+    assert_eq!(
+        drift_from(
+            &mut client,
+            &EXAMPLE,
+            "ALTER TABLE users DROP COLUMN full_name"
+        ),
+        ["column tenant_a.users.full_name is missing"]
+    );
 }
 
 /// Tracking says every migration is applied, but a table the migrations

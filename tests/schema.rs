@@ -18,26 +18,22 @@ static EVERY_KIND: stowage::Migrations = stowage::embed_migrations!("tests/fixtu
 static GRANTS: stowage::Migrations =
     stowage::embed_migrations!("tests/fixtures/grants", grants = true);
 
-/// A new database with every example migration applied, over `driver`.
+/// A new database with every example migration applied, over `driver`,
+/// and a check that found it as the file says recorded, so that a check
+/// after a change made by hand finds the change only if the record of that
+/// check does not hide it.
 fn migrated(driver: Driver) -> (stowage::testing::TestDatabase<'static>, Conn) {
     let (db, mut client) = database(driver);
-    client
-        .run(EXAMPLE.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
+    applied_and_checked(&mut client, &EXAMPLE, "public");
     (db, client)
 }
 
 /// The differences `change`, made by hand, leaves, as their messages.
 fn drift(driver: Driver, change: &str) -> Vec<String> {
     let (_db, mut client) = migrated(driver);
-    client
-        .batch_execute(change)
-        .unwrap_or_else(|e| panic!("{change}: {e}"));
-    let check = client
-        .check_schema(EXAMPLE.runner())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!check.is_ok(), "{change} went unnoticed");
-    shown(&check)
+    let shown = drift_from(&mut client, &EXAMPLE, change);
+    assert!(!shown.is_empty(), "{change} went unnoticed");
+    shown
 }
 
 /// A new database with every migration of `migrations` applied, over
@@ -65,16 +61,25 @@ fn matching_in_a_tenant(
 }
 
 /// Applies `migrations` and checks that the schema `home` is the one
-/// their file says.
+/// their file says, until the check is recorded with the catalog's
+/// fingerprint: the first check creates the table of records, which
+/// changes the catalog; the second records it.
 fn applied_and_checked(client: &mut Conn, migrations: &stowage::Migrations, home: &str) {
     client
         .run(migrations.runner())
         .unwrap_or_else(|e| panic!("{e}"));
-    let check = client
-        .check_schema(migrations.runner())
+    for _ in 0..3 {
+        let check = client
+            .check_schema(migrations.runner())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(check.is_ok(), "{check}");
+        assert_eq!(check.schema(), Some(home));
+    }
+    let recorded = client
+        .query("SELECT home::text FROM stowage_schema_checks", &[])
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(check.is_ok(), "{check}");
-    assert_eq!(check.schema(), Some(home));
+    let homes: Vec<String> = recorded.iter().map(|row| row.get(0)).collect();
+    assert_eq!(homes, [home]);
 }
 
 /// The differences from the schema file of `migrations` that `change`,
@@ -589,7 +594,10 @@ fn a_database_at_another_version_is_not_compared(driver: Driver) {
 }
 
 fn health_reports_the_last_check_and_checks_when_asked(driver: Driver) {
-    let (_db, mut client) = migrated(driver);
+    let (_db, mut client) = database(driver);
+    client
+        .run(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
     let health = client
         .health(EXAMPLE.runner())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -681,7 +689,93 @@ fn a_revoked_grant_is_reported_when_grants_are_compared(driver: Driver) {
     );
 }
 
+/// When the check recorded for the current schema found it as the file
+/// says.
+fn recorded_at(client: &mut Conn) -> std::time::SystemTime {
+    client
+        .query_one(
+            "SELECT checked_at FROM stowage_schema_checks WHERE home = current_schema()",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get(0)
+}
+
+fn a_recorded_check_stands_until_the_catalog_changes_anywhere(driver: Driver) {
+    let (_db, mut client) = migrated(driver);
+    let recorded = recorded_at(&mut client);
+    let check = |client: &mut Conn| {
+        client
+            .check_schema(EXAMPLE.runner())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Writing rows, and temporary tables, change nothing the check reads.
+    client
+        .batch_execute(
+            "INSERT INTO accounts (name) VALUES ('acme');
+             CREATE TEMPORARY TABLE scratch (id serial PRIMARY KEY, note text DEFAULT 'x');
+             CREATE INDEX ON scratch (note);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check(&mut client).is_ok());
+    assert_eq!(
+        recorded_at(&mut client),
+        recorded,
+        "the catalog is unchanged: the recorded check stands"
+    );
+    // A change made by hand is found, and the difference is not recorded.
+    client
+        .batch_execute("COMMENT ON TABLE users IS 'people'")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        shown(&check(&mut client)),
+        ["comment on TABLE users is there, but not in the schema file"]
+    );
+    assert_eq!(recorded_at(&mut client), recorded);
+    // Undone, the catalog holds what the recorded check saw again.
+    client
+        .batch_execute("COMMENT ON TABLE users IS NULL")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check(&mut client).is_ok());
+    assert_eq!(recorded_at(&mut client), recorded);
+    // A change in another schema is a change of the catalog too: the
+    // schema is read again, found as the file says, and that is recorded.
+    client
+        .batch_execute("CREATE SCHEMA elsewhere; CREATE TABLE elsewhere.log (line text)")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check(&mut client).is_ok());
+    assert!(recorded_at(&mut client) > recorded);
+}
+
+fn a_session_that_cannot_write_still_checks(driver: Driver) {
+    let (_db, mut client) = database(driver);
+    client
+        .run(EXAMPLE.runner())
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .batch_execute("SET default_transaction_read_only = on")
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..2 {
+        let check = client
+            .check_schema(EXAMPLE.runner())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(check.is_ok(), "{check}");
+    }
+    client
+        .batch_execute("DROP INDEX users_active_idx")
+        .expect_err("the session writes nothing");
+    let made = client
+        .query_one(
+            "SELECT to_regclass('stowage_schema_checks') IS NOT NULL",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!made.get::<_, bool>(0), "no record is made");
+}
+
 both_drivers!(
+    a_recorded_check_stands_until_the_catalog_changes_anywhere,
+    a_session_that_cannot_write_still_checks,
     a_revoked_grant_is_reported_when_grants_are_compared,
     the_example_schema_file_is_the_schema_its_migrations_build,
     a_table_dropped_by_hand_is_missing,

@@ -349,6 +349,12 @@ fn each_tenant_schema_is_checked_against_the_schema_file(driver: Driver) {
     assert!(run(&fleet, driver).is_ok());
     let checked = fleet_call!(fleet, driver, check_schema, check_schema_async);
     assert!(!checked.has_drift(), "{checked}");
+    for name in &names {
+        assert!(
+            !table_exists(&mut client, &format!("{name}.stowage_schema_checks")),
+            "a fleet's check writes nothing in {name}"
+        );
+    }
     client
         .batch_execute("ALTER TABLE tenant_2.users DROP COLUMN full_name")
         .unwrap();

@@ -168,8 +168,15 @@ impl Runner {
     ///
     /// It compares only a database at the binary's newest version, with
     /// nothing applied that the binary does not have; otherwise it says so
-    /// and compares nothing. Reads only. This process remembers what it
-    /// found, for [`health`](Runner::health).
+    /// and compares nothing. This process remembers what it found, for
+    /// [`health`](Runner::health).
+    ///
+    /// A check that finds the schema as the file says records it in
+    /// `stowage_schema_checks`, beside the tracking table, with a
+    /// fingerprint of the catalog; a later check, by any process, whose
+    /// catalog has the same fingerprint (no object created, changed or
+    /// dropped since, in any schema) finds the same, and reads only the
+    /// fingerprint. That record is all a check writes.
     ///
     /// ```
     /// # static MIGRATIONS: stowage::Migrations = stowage::embed_migrations!("../migrations");

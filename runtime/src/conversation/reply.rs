@@ -303,6 +303,31 @@ pub(crate) struct LiveSchema {
     pub model: Model,
     pub home: Option<String>,
     pub database: String,
+    /// The catalog's fingerprint when it was read, where it was asked for.
+    pub fingerprint: Option<String>,
+}
+
+/// The reply of
+/// [`sql::unchanged_since_check`](super::sql::unchanged_since_check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SinceCheck {
+    pub database: String,
+    pub home: Option<String>,
+    /// Whether the catalog is as a check that found the schema as its file
+    /// says saw it; `None` when no such check of it is recorded.
+    pub unchanged: Option<bool>,
+}
+
+/// The reply of
+/// [`sql::unchanged_since_check`](super::sql::unchanged_since_check).
+pub(crate) fn since_check(messages: &[SimpleQueryMessage]) -> SinceCheck {
+    let row = first_row(messages);
+    let column = |i: usize| row.get(i).copied().flatten();
+    SinceCheck {
+        database: column(0).unwrap_or("").to_owned(),
+        home: column(1).map(str::to_owned),
+        unchanged: column(2).map(|v| v == "t"),
+    }
 }
 
 /// The rows of [`sql::read_schema`](super::sql::read_schema), read into the
@@ -322,6 +347,8 @@ pub(crate) fn schema(messages: &[SimpleQueryMessage]) -> LiveSchema {
             home_quoted = column(3).map(str::to_owned);
             live.home = column(5).map(str::to_owned);
             live.database = column(6).unwrap_or("").to_owned();
+        } else if column(0) == Some("fingerprint") {
+            live.fingerprint = column(2).map(str::to_owned);
         }
     }
     let unhome = |text: &str, qualified: &str, bare: &str| match &home_quoted {

@@ -17,6 +17,10 @@ pub(crate) const DIGEST_TABLE: &str = "stowage_digest";
 /// trigger that calls it (trigger names belong to their table).
 pub(crate) const DIGEST_CLEAR: &str = "stowage_digest_clear";
 
+/// The table of the schema checks that found a schema as its file says,
+/// one row per schema, in the tracking table's schema.
+pub(crate) const SCHEMA_CHECKS_TABLE: &str = "stowage_schema_checks";
+
 /// The comment on the digest table, which says what it is. A line
 /// `{oid} {digest}` may follow, the digest of the tracking table written
 /// last, so that a fleet can read its tenants' digests from the catalog
@@ -1201,16 +1205,23 @@ const SAVED_HOME: &str = "stowage.current_schema";
 /// [`reply::schema`](super::reply::schema) for the reading): one row with
 /// no aspect for each object, one row for each aspect known of it. The
 /// first row is the server's: its version number, its current schema,
-/// quoted and not, and the database's name. Left out are the system's schemas, the objects of
-/// extensions and the ones their types make by themselves (a range's
-/// constructors), stowage's own tables and function (any table with the
-/// digest's trigger, the digest tables, the trigger function, and
+/// quoted and not, and the database's name; with `fingerprint`, one more
+/// holds the catalog's (see [`catalog_fingerprint`]). Left out are the
+/// system's schemas, the objects of extensions and the ones their types
+/// make by themselves (a range's constructors), stowage's own tables and
+/// function (any table with the digest's trigger, the tables of schema
+/// checks among them, the digest tables, the trigger function, and
 /// `tracking`), what a partitioned table's partitions inherit, the
 /// indexes of constraints, and the constraint a constraint trigger makes
 /// (the trigger is read). With `grants`, the privileges granted on
 /// schemas, tables and their columns, sequences, functions and types to
 /// roles other than the owner.
-pub(crate) fn read_schema(scope: &SchemaScope<'_>, tracking: &str, grants: bool) -> String {
+pub(crate) fn read_schema(
+    scope: &SchemaScope<'_>,
+    tracking: &str,
+    grants: bool,
+    fingerprint: bool,
+) -> String {
     let scope = match scope {
         SchemaScope::All => "true".to_owned(),
         SchemaScope::Named(schemas) => {
@@ -1226,12 +1237,20 @@ pub(crate) fn read_schema(scope: &SchemaScope<'_>, tracking: &str, grants: bool)
         }
     };
     let grants = if grants { SCHEMA_GRANTS } else { "" };
+    let fingerprint = if fingerprint {
+        format!(
+            "\n\nUNION ALL\nSELECT 'fingerprint', NULL, {}, '', NULL, NULL, NULL",
+            catalog_fingerprint()
+        )
+    } else {
+        String::new()
+    };
     format!(
         "SELECT pg_catalog.set_config({saved}, pg_catalog.current_setting('search_path'), true), \
          pg_catalog.set_config({saved_home}, coalesce(pg_catalog.current_schema(), ''), true), \
          pg_catalog.set_config('search_path', 'pg_catalog' || coalesce(', ' || \
          pg_catalog.quote_ident(pg_catalog.current_schema()), ''), true);
-{SCHEMA_CATALOG}{grants};
+{SCHEMA_CATALOG}{grants}{fingerprint};
 SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting({saved}), true)",
         saved = literal(SAVED_SEARCH_PATH),
         saved_home = literal(SAVED_HOME),
@@ -1242,6 +1261,186 @@ SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting({saved}),
     .replace("{digest_table}", &literal(DIGEST_TABLE))
     .replace("{digest_clear}", &literal(DIGEST_CLEAR))
 }
+
+/// A fingerprint of the catalog, as one SQL expression: for each catalog
+/// that what [`read_schema`] prints is read from (but those whose rows
+/// change only with another's: an aggregate's, a range's, a partitioned
+/// table's, which its `pg_proc`, `pg_type` or `pg_class` row goes with),
+/// how many rows the
+/// database's own objects have there, and the sum of the IDs of the
+/// transactions that wrote them (found from `age`, which needs no
+/// conversion to text). Any change to a row writes a new version of it, with the
+/// writing transaction's ID, which is newer than any it replaces, so any
+/// creation, change or removal of an object changes the fingerprint; so
+/// does a role's name, the server's version, or a setting that changes how
+/// values are printed. Rows of temporary tables and their types, which
+/// sessions come and go with, are left out. An index's state flags, which a concurrent build
+/// sets in place on older versions, are added as they are.
+fn catalog_fingerprint() -> String {
+    /// Each catalog, and which of its rows are counted: `temp_rel` and
+    /// `temp_type` hold the temporary tables and their types.
+    const ROWS: [(&str, &str); 27] = [
+        (
+            "pg_namespace",
+            "nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'",
+        ),
+        ("pg_class", "oid >= 16384 AND relpersistence <> 't'"),
+        (
+            "pg_attribute",
+            "attrelid >= 16384 AND attnum > 0 AND attrelid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        (
+            "pg_attrdef",
+            "oid >= 16384 AND adrelid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        (
+            "pg_constraint",
+            "oid >= 16384 AND conrelid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        (
+            "pg_index",
+            "indexrelid >= 16384 AND indrelid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        (
+            "pg_type",
+            "oid >= 16384 AND oid NOT IN (SELECT oid FROM temp_type)",
+        ),
+        ("pg_proc", "oid >= 16384"),
+        (
+            "pg_trigger",
+            "oid >= 16384 AND tgrelid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        ("pg_policy", "true"),
+        (
+            "pg_description",
+            "(objoid >= 16384 OR classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass) \
+            AND objoid NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        (
+            "pg_rewrite",
+            "oid >= 16384 AND ev_class NOT IN (SELECT oid FROM temp_rel)",
+        ),
+        ("pg_sequence", "seqrelid NOT IN (SELECT oid FROM temp_rel)"),
+        ("pg_enum", "true"),
+        ("pg_inherits", "true"),
+        ("pg_extension", "true"),
+        // What the reading follows: extensions' members, sequences'
+        // owners, and what a type makes of itself.
+        (
+            "pg_depend",
+            "objid >= 16384 AND (deptype = 'e' OR deptype IN ('a', 'i') \
+            AND classid IN ('pg_catalog.pg_class'::pg_catalog.regclass, 'pg_catalog.pg_proc'::pg_catalog.regclass) \
+            AND objid NOT IN (SELECT oid FROM temp_rel))",
+        ),
+        ("pg_collation", "oid >= 16384"),
+        ("pg_statistic_ext", "oid >= 16384"),
+        ("pg_ts_config", "oid >= 16384"),
+        ("pg_ts_config_map", "mapcfg >= 16384"),
+        ("pg_ts_dict", "oid >= 16384"),
+        ("pg_ts_parser", "oid >= 16384"),
+        ("pg_ts_template", "oid >= 16384"),
+        ("pg_operator", "oid >= 16384"),
+        ("pg_opclass", "oid >= 16384"),
+        ("pg_roles", "true"),
+    ];
+    // `age` counts back from the newest transaction ID, as this one does;
+    // for a row written by initdb, whose ID is not a normal one, it gives
+    // its largest value, which is left out of the sum.
+    let newest = "(pg_catalog.age('3'::xid)::bigint + 3)";
+    let normal = "pg_catalog.age(xmin) < 2147483647";
+    let parts: Vec<String> = ROWS
+        .iter()
+        .map(|(catalog, rows)| {
+            let extra = match *catalog {
+                "pg_index" => {
+                    " || ':' || sum(indisvalid::int + 2 * indisready::int + 4 * indislive::int)"
+                }
+                "pg_roles" => " || ':' || sum(hashtextextended(rolname, oid::bigint))",
+                _ => "",
+            };
+            let written = if *catalog == "pg_roles" {
+                String::new()
+            } else {
+                format!(
+                    " || ':' || ((count(*) FILTER (WHERE {normal}) * {newest} \
+                     - coalesce(sum(pg_catalog.age(xmin)) FILTER (WHERE {normal}), 0)) \
+                     % 4294967296 + 4294967296) % 4294967296"
+                )
+            };
+            format!("(SELECT count(*){written}{extra} FROM pg_catalog.{catalog} WHERE {rows})")
+        })
+        .collect();
+    format!(
+        "(WITH temp_rel AS MATERIALIZED (SELECT oid FROM pg_catalog.pg_class \
+         WHERE oid >= 16384 AND relpersistence = 't'), \
+         temp_type AS MATERIALIZED (SELECT t.oid FROM pg_catalog.pg_type t \
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.oid >= 16384 AND n.nspname LIKE 'pg\\_temp\\_%') \
+         SELECT pg_catalog.md5(pg_catalog.concat_ws(' ', \
+         pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('DateStyle'), \
+         pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('TimeZone'), \
+         pg_catalog.current_setting('extra_float_digits'), \
+         pg_catalog.current_setting('quote_all_identifiers'), \
+         pg_catalog.current_setting('standard_conforming_strings'),\n{})))",
+        parts.join(",\n")
+    )
+}
+
+/// Whether the last check of the session's current schema that found it as
+/// its file says (`expected` names the file and the reading) saw the
+/// catalog the session sees now; with the database's name and the current
+/// schema. Fails with `42P01` where no check was ever recorded.
+pub(crate) fn unchanged_since_check(table: &TrackingTable, expected: &str) -> String {
+    format!(
+        "SELECT pg_catalog.current_database(), pg_catalog.current_schema(), \
+         (SELECT c.fingerprint = {} FROM {}.{SCHEMA_CHECKS_TABLE} c \
+         WHERE c.home = pg_catalog.current_schema() AND c.expected = {})",
+        catalog_fingerprint(),
+        ident(table.schema()),
+        literal(expected),
+    )
+}
+
+/// Records that a check found the schema `home` as its file says, with the
+/// catalog's `fingerprint` then; with `create`, creates the table of these
+/// records first, beside the tracking table.
+pub(crate) fn record_check(
+    table: &TrackingTable,
+    create: bool,
+    home: &str,
+    expected: &str,
+    fingerprint: &str,
+) -> String {
+    let checks = format!("{}.{SCHEMA_CHECKS_TABLE}", ident(table.schema()));
+    // The trigger, named as the digest's, marks the table as stowage's for
+    // every version's reading of the schema, an earlier one's too, which
+    // knows no other mark; it only skips updates that change nothing.
+    let create = if create {
+        format!(
+            "CREATE TABLE {checks} (home name PRIMARY KEY, expected text NOT NULL, \
+             fingerprint text NOT NULL, checked_at timestamptz NOT NULL DEFAULT pg_catalog.now());\n\
+             CREATE TRIGGER {DIGEST_CLEAR} BEFORE UPDATE ON {checks} FOR EACH ROW \
+             EXECUTE FUNCTION pg_catalog.suppress_redundant_updates_trigger();\n\
+             COMMENT ON TABLE {checks} IS {};\n",
+            literal(SCHEMA_CHECKS_COMMENT)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{create}INSERT INTO {checks} (home, expected, fingerprint) VALUES ({}, {}, {}) \
+         ON CONFLICT (home) DO UPDATE SET expected = excluded.expected, \
+         fingerprint = excluded.fingerprint, checked_at = excluded.checked_at",
+        literal(home),
+        literal(expected),
+        literal(fingerprint),
+    )
+}
+
+/// The comment on the table of schema checks, which says what it is.
+const SCHEMA_CHECKS_COMMENT: &str = "The last check of each schema by stowage that found it as its schema \
+     file says, and a fingerprint of the catalog then: a later check that finds the same fingerprint \
+     finds the same schema without reading it again. Deleting a row makes the next check read the schema.";
 
 /// The catalog query of [`read_schema`], run with `search_path` set to
 /// `pg_catalog` and the current schema. `{scope}` is replaced by the

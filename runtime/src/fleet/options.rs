@@ -105,7 +105,7 @@ impl<D> Fleet<D> {
         self.members.push(Member {
             name: name.into(),
             database,
-            runner,
+            runner: runner.in_fleet(),
             schemas: None,
         });
         self
@@ -123,7 +123,7 @@ impl<D> Fleet<D> {
         self.members.push(Member {
             name: name.into(),
             database,
-            runner,
+            runner: runner.in_fleet(),
             schemas: Some(schemas),
         });
         self

@@ -60,9 +60,15 @@ pub(crate) async fn reapply<C: Connection>(
         if !history.at_newest() {
             return Err(refuse(ReapplyReason::NotAtNewestVersion));
         }
-        let tracking = held.locked.table().qualified().to_owned();
-        let check =
-            schema::compare(held.locked.conn(), runner.migrations, &expected, &tracking).await?;
+        let tracking = held.locked.table().clone();
+        let check = schema::compare(
+            held.locked.conn(),
+            runner.migrations,
+            runner.records_schema_checks,
+            &expected,
+            &tracking,
+        )
+        .await?;
         let makes_missing = check.differences().iter().any(|d| {
             d.change() == &Change::Missing && d.made_by().is_some_and(|(v, _)| v == version)
         });
@@ -115,8 +121,14 @@ pub(crate) async fn reapply<C: Connection>(
         )
         .await?;
         // What health reports from the last check is now out of date.
-        if let Err(e) =
-            schema::compare(held.locked.conn(), runner.migrations, &expected, &tracking).await
+        if let Err(e) = schema::compare(
+            held.locked.conn(),
+            runner.migrations,
+            runner.records_schema_checks,
+            &expected,
+            &tracking,
+        )
+        .await
         {
             tracing::debug!(error = %e, "could not check the schema again");
         }

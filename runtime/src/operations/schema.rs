@@ -11,7 +11,8 @@ use crate::steps::{schema, tracking};
 
 /// Compares the database's schema with the schema file the binary carries,
 /// if the database is at the binary's newest version; says why it compared
-/// nothing otherwise. Reads only.
+/// nothing otherwise. Reads only, but for the record of a check that found
+/// the schema as the file says.
 pub(crate) async fn check_schema<C: Connection>(
     runner: &Runner,
     conn: &mut C,
@@ -38,5 +39,12 @@ pub(crate) async fn check_schema<C: Connection>(
             })
         });
     }
-    schema::compare(conn, migrations, &expected, table.qualified()).await
+    schema::compare(
+        conn,
+        runner.migrations,
+        runner.records_schema_checks,
+        &expected,
+        &table,
+    )
+    .await
 }

@@ -42,18 +42,6 @@ impl TableName {
         })
     }
 
-    /// The name as SQL writes it, quoted: `"schema"."table"`, or `"table"`,
-    /// which the session's `search_path` resolves.
-    pub(crate) fn sql(&self) -> String {
-        let table = postgres_protocol::escape::escape_identifier(&self.table);
-        match &self.schema {
-            Some(schema) => format!(
-                "{}.{table}",
-                postgres_protocol::escape::escape_identifier(schema)
-            ),
-            None => table,
-        }
-    }
     /// Refuses a name with a schema for a fleet of schemas, which keeps
     /// each target's tracking table in the target's schema.
     pub(crate) fn refuse_schema(&self, written: &str) -> Result<(), Error> {

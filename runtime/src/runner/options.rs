@@ -68,6 +68,9 @@ pub struct Runner {
     /// Whether runs bring the repeatable migrations up to date (the test
     /// helper's steps through the versioned ones leave them alone).
     pub(crate) repeatables: bool,
+    /// Whether schema checks are recorded, and a recorded one trusted
+    /// while the catalog is unchanged (not for a fleet's targets).
+    pub(crate) records_schema_checks: bool,
 }
 
 impl Migrations {
@@ -86,6 +89,7 @@ impl Migrations {
             after_run: AfterRun::Off,
             health_checks_schema: false,
             repeatables: true,
+            records_schema_checks: true,
         }
     }
 }
@@ -220,6 +224,14 @@ impl Runner {
     /// The tracking table as given to [`table`](Runner::table), if it was.
     pub(crate) fn given_table(&self) -> Option<&str> {
         self.table.as_deref()
+    }
+
+    /// The same runner for a fleet's targets: its schema checks read the
+    /// whole schema, and record nothing (a fleet's check writes nothing,
+    /// and the catalog it would fingerprint is the whole database's).
+    pub(crate) fn in_fleet(mut self) -> Self {
+        self.records_schema_checks = false;
+        self
     }
 
     /// The same runner for the target of a fleet in `schema`: its tracking

@@ -10,6 +10,7 @@ use crate::rules::batches::{Batch, MESSAGE_BOUND, batches};
 use crate::rules::classify::{Allow, Pending, classify};
 use crate::rules::repeatables::applies;
 use crate::rules::timeouts::Timeouts;
+use crate::rules::tracking_table::TrackingTable;
 use crate::runner::held::Held;
 use crate::runner::options::Runner;
 use crate::steps::apply::apply;
@@ -44,7 +45,11 @@ pub(crate) async fn run<C: Connection>(
         match quick_check(conn, &name, runner.migrations).await? {
             Found::UpToDate => {
                 let report = up_to_date(runner);
-                return after_run(runner, conn, &name.sql(), report).await;
+                if !checks_after_run(runner) {
+                    return Ok(report);
+                }
+                let table = tracking::resolve(conn, &name, None).await?;
+                return after_run(runner, conn, &table, report).await;
             }
             Found::Unknown { current_schema } => current_schema,
         }
@@ -122,9 +127,16 @@ pub(crate) async fn run<C: Connection>(
     .await;
 
     // The digest written, if all went well, and the lock released.
-    let tracking = held.locked.table().qualified().to_owned();
+    let tracking = held.locked.table().clone();
     let report = held.finish(outcome).await?;
     after_run(runner, conn, &tracking, report).await
+}
+
+/// Whether the runner asks for a schema check after a run that ends well
+/// at the binary's newest migration.
+fn checks_after_run(runner: &Runner) -> bool {
+    let newest = runner.migrations.newest().map(|m| m.version());
+    runner.after_run != AfterRun::Off && runner.target.is_none_or(|t| Some(t) == newest)
 }
 
 /// After a run that ended well at the binary's newest migration, the
@@ -132,17 +144,23 @@ pub(crate) async fn run<C: Connection>(
 async fn after_run<C: Connection>(
     runner: &Runner,
     conn: &mut C,
-    tracking: &str,
+    tracking: &TrackingTable,
     report: Report,
 ) -> Result<Report, Error> {
-    let newest = runner.migrations.newest().map(|m| m.version());
-    if runner.after_run == AfterRun::Off || runner.target.is_some_and(|t| Some(t) != newest) {
+    if !checks_after_run(runner) {
         return Ok(report);
     }
     let Some(expected) = schema::expected(runner.migrations)? else {
         return Ok(report);
     };
-    let check = schema::compare(conn, runner.migrations, &expected, tracking).await?;
+    let check = schema::compare(
+        conn,
+        runner.migrations,
+        runner.records_schema_checks,
+        &expected,
+        tracking,
+    )
+    .await?;
     if check.is_ok() {
         return Ok(report);
     }

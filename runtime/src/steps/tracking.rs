@@ -10,7 +10,7 @@ use crate::rules::tracking_table::TrackingTable;
 use crate::steps::lock::Locked;
 
 /// The SQLSTATE of a relation that does not exist.
-const UNDEFINED_TABLE: &str = "42P01";
+pub(crate) const UNDEFINED_TABLE: &str = "42P01";
 
 /// Resolves `name` to its schema: the one named, or the session's current
 /// schema (`current_schema` when the caller has read it already).

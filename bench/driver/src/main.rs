@@ -431,11 +431,14 @@ fn time_schema(
     // Built again, the program embeds the file it wrote.
     builds::build(paths, "bench-schema", None)?;
     wait_for_quiet(options.quiet, &mut ignored);
+    let read = schema::run(paths, "read", options.schema_runs, &target)?;
+    wait_for_quiet(options.quiet, &mut ignored);
     let check = schema::run(paths, "check", options.schema_runs, &target)?;
     wait_for_quiet(options.quiet, &mut ignored);
     let first = schema::run(paths, "first", options.schema_runs, &target)?;
     let times = schema::SchemaTimes {
         write,
+        read,
         check,
         first,
         file_bytes,

@@ -1375,7 +1375,8 @@ fn catalog_fingerprint() -> String {
          WHERE oid >= 16384 AND relpersistence = 't'), \
          temp_type AS MATERIALIZED (SELECT t.oid FROM pg_catalog.pg_type t \
          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-         WHERE t.oid >= 16384 AND n.nspname LIKE 'pg\\_temp\\_%') \
+         WHERE t.oid >= 16384 AND (n.nspname LIKE 'pg\\_temp\\_%' \
+         OR n.nspname LIKE 'pg\\_toast\\_temp\\_%')) \
          SELECT pg_catalog.md5(pg_catalog.concat_ws(' ', \
          pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('DateStyle'), \
          pg_catalog.current_setting('IntervalStyle'), pg_catalog.current_setting('TimeZone'), \

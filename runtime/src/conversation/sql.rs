@@ -1263,19 +1263,19 @@ SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting({saved}),
 }
 
 /// A fingerprint of the catalog, as one SQL expression: for each catalog
-/// that what [`read_schema`] prints is read from (but those whose rows
-/// change only with another's: an aggregate's, a range's, a partitioned
-/// table's, which its `pg_proc`, `pg_type` or `pg_class` row goes with),
-/// how many rows the
+/// that what [`read_schema`] prints is read from, how many rows the
 /// database's own objects have there, and the sum of the IDs of the
 /// transactions that wrote them (found from `age`, which needs no
-/// conversion to text). Any change to a row writes a new version of it, with the
-/// writing transaction's ID, which is newer than any it replaces, so any
-/// creation, change or removal of an object changes the fingerprint; so
-/// does a role's name, the server's version, or a setting that changes how
-/// values are printed. Rows of temporary tables and their types, which
-/// sessions come and go with, are left out. An index's state flags, which a concurrent build
-/// sets in place on older versions, are added as they are.
+/// conversion to text). Any change to a row writes a new version of it,
+/// with the writing transaction's ID, which is newer than any it replaces,
+/// so any creation, change or removal of an object changes the
+/// fingerprint; so does a role's name, the server's version, or a setting
+/// that changes how values are printed. Left out are the catalogs whose
+/// rows change only with another's (an aggregate's, a range's, a
+/// partitioned table's go with its `pg_proc`, `pg_type` or `pg_class`
+/// row), and the rows of temporary tables and their types, which sessions
+/// come and go with. An index's state flags, which a concurrent build sets
+/// in place on older versions, are added as they are.
 fn catalog_fingerprint() -> String {
     /// Each catalog, and which of its rows are counted: `temp_rel` and
     /// `temp_type` hold the temporary tables and their types.

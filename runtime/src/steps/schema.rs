@@ -100,9 +100,14 @@ pub(crate) async fn compare<C: Connection>(
         migrations.schema_grants(),
         true,
     );
-    // What a recorded check compared: this file, and this reading, which
-    // names the schemas, the tracking table and whether grants are read.
-    let compared = checksum(&format!("{}\n{reading}", expected.digest));
+    // What a recorded check compared, and how: this file, this reading,
+    // which names the schemas, the tracking table and whether grants are
+    // read, and this version's rules for comparing the two.
+    let compared = checksum(&format!(
+        "{}\n{}\n{reading}",
+        env!("CARGO_PKG_VERSION"),
+        expected.digest
+    ));
     let recorded = if records {
         recorded_check(conn, table, &compared).await?
     } else {

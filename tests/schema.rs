@@ -63,7 +63,7 @@ fn matching_in_a_tenant(
 /// Applies `migrations` and checks that the schema `home` is the one
 /// their file says, until the check is recorded with the catalog's
 /// fingerprint: the first check creates the table of records, which
-/// changes the catalog; the second records it.
+/// changes the catalog; the second records it; the third finds the record.
 fn applied_and_checked(client: &mut Conn, migrations: &stowage::Migrations, home: &str) {
     client
         .run(migrations.runner())

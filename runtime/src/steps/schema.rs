@@ -98,7 +98,8 @@ pub(crate) async fn compare<C: Connection>(
         &SchemaScope::Named(&schemas),
         table.qualified(),
         migrations.schema_grants(),
-        true,
+        // The fingerprint, for the record, only where there is one to make.
+        records,
     );
     // What a recorded check compared, and how: this file, this reading,
     // which names the schemas, the tracking table and whether grants are
